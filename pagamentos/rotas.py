@@ -1,0 +1,86 @@
+"""Pagamentos: cobrança idempotente por ordem, consulta e estorno."""
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from bookstore import cartao, db, validacao
+from bookstore.erros import ErroAPI, NaoEncontrado
+
+from . import aprovacao
+
+bp = Blueprint("pagamentos", __name__, url_prefix="/pagamentos")
+
+COLUNAS = "id, ordem_id, valor, status, motivo, cartao_final"
+
+
+def _pagamento_ou_404(cursor, pagamento_id: int) -> dict:
+    pagamento = cursor.execute(f"SELECT {COLUNAS} FROM pagamentos WHERE id = %s", (pagamento_id,)).fetchone()
+    if pagamento is None:
+        raise NaoEncontrado("pagamento não encontrado", pagamento_id=pagamento_id)
+    return pagamento
+
+
+@bp.post("")
+def cobrar():
+    dados = validacao.corpo_json()
+    ordem_id = validacao.inteiro(dados, "ordem_id", minimo=1)
+    valor = validacao.dinheiro(dados, "valor", positivo=True)
+    final = cartao.final(cartao.validar(dados))
+    status, motivo = aprovacao.decidir(final, valor, current_app.config["PAGAMENTO_LIMITE"])
+
+    with db.transacao() as cursor:
+        # ON CONFLICT: dois POSTs simultâneos para a mesma ordem geram um pagamento só.
+        novo = cursor.execute(
+            f"INSERT INTO pagamentos (ordem_id, valor, status, motivo, cartao_final)"
+            f" VALUES (%s, %s, %s, %s, %s) ON CONFLICT (ordem_id) DO NOTHING RETURNING {COLUNAS}",
+            (ordem_id, valor, status, motivo, final),
+        ).fetchone()
+        existente = novo or cursor.execute(
+            f"SELECT {COLUNAS} FROM pagamentos WHERE ordem_id = %s", (ordem_id,)
+        ).fetchone()
+
+    if novo is None:
+        if existente["valor"] != valor:
+            raise ErroAPI(409, "já existe um pagamento com outro valor para esta ordem",
+                          pagamento_id=existente["id"], valor=existente["valor"])
+        return jsonify(existente), 200  # repetição: devolve o que já existe, sem cobrar de novo
+
+    resposta = jsonify(novo)
+    resposta.headers["Location"] = url_for("pagamentos.detalhe", pagamento_id=novo["id"])
+    return resposta, 201
+
+
+@bp.get("")
+def listar():
+    ordem_id = request.args.get("ordem_id")
+    with db.transacao() as cursor:
+        if ordem_id is None:
+            limite, offset = validacao.paginacao()
+            pagamentos = cursor.execute(
+                f"SELECT {COLUNAS} FROM pagamentos ORDER BY id DESC LIMIT %s OFFSET %s", (limite, offset)
+            ).fetchall()
+        else:
+            if not ordem_id.isdigit() or int(ordem_id) > validacao.MAIOR_INTEIRO:
+                raise ErroAPI(422, "campo 'ordem_id': deve ser um inteiro positivo", campo="ordem_id")
+            pagamentos = cursor.execute(
+                f"SELECT {COLUNAS} FROM pagamentos WHERE ordem_id = %s ORDER BY id", (int(ordem_id),)
+            ).fetchall()
+    return jsonify(pagamentos)
+
+
+@bp.get("/<int:pagamento_id>")
+def detalhe(pagamento_id: int):
+    with db.transacao() as cursor:
+        return jsonify(_pagamento_ou_404(cursor, pagamento_id))
+
+
+@bp.post("/<int:pagamento_id>/estorno")
+def estornar(pagamento_id: int):
+    with db.transacao() as cursor:
+        # Condicional: só um aprovado vira estornado; repetir não estorna duas vezes.
+        cursor.execute(
+            "UPDATE pagamentos SET status = 'estornado' WHERE id = %s AND status = 'aprovado'",
+            (pagamento_id,),
+        )
+        pagamento = _pagamento_ou_404(cursor, pagamento_id)
+    if pagamento["status"] == "recusado":
+        raise ErroAPI(409, "pagamento recusado não pode ser estornado", pagamento_id=pagamento_id)
+    return jsonify(pagamento)
