@@ -42,3 +42,17 @@ def booleano(nome: str, padrao: bool) -> bool:
     if bruto is None or bruto == "":
         return padrao
     return bruto.strip().lower() in {"1", "true", "sim", "yes", "on"}
+
+
+def segundos(nome: str, padrao: float) -> float:
+    """Durações (timeouts, intervalos); aceita frações, como 0.5."""
+    bruto = os.environ.get(nome)
+    if bruto is None or bruto == "":
+        return padrao
+    try:
+        valor = float(bruto)
+    except ValueError:
+        raise ConfiguracaoInvalida(f"{nome}={bruto!r} não é um número de segundos") from None
+    if valor < 0:
+        raise ConfiguracaoInvalida(f"{nome}={valor} não pode ser negativo")
+    return valor

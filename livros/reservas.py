@@ -4,10 +4,10 @@ As regras de concorrência estão em `estoque.py`; aqui fica só o HTTP.
 """
 import uuid
 
-from flask import Blueprint, current_app, jsonify, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from bookstore import db, validacao
-from bookstore.erros import NaoEncontrado
+from bookstore.erros import EntradaInvalida, NaoEncontrado
 
 from . import estoque
 
@@ -32,6 +32,20 @@ def criar():
     resposta = jsonify(reserva)
     resposta.headers["Location"] = url_for("reservas.detalhe", reserva_id=reserva_id)
     return resposta, 201
+
+
+@bp.get("")
+def listar_da_ordem():
+    """`GET /reservas?ordem_id=N`: usado por ordens para desfazer uma reserva cuja
+    criação expirou por timeout (a reserva pode existir sem que ordens saiba o id)."""
+    ordem_id = request.args.get("ordem_id", "")
+    if not ordem_id.isdigit() or int(ordem_id) > validacao.MAIOR_INTEIRO:
+        raise EntradaInvalida("ordem_id", "informe ?ordem_id= com um inteiro positivo")
+    with db.transacao() as cursor:
+        ids = cursor.execute(
+            "SELECT id FROM reservas WHERE ordem_id = %s ORDER BY criada_em", (int(ordem_id),)
+        ).fetchall()
+        return jsonify([estoque.buscar_reserva(cursor, linha["id"]) for linha in ids])
 
 
 @bp.get("/<uuid:reserva_id>")

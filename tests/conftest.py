@@ -35,3 +35,23 @@ def criar_app_de_teste(postgres, fabrica, banco: str, **config):
 def contar(url: str, sql: str, *params):
     with psycopg.connect(url) as conexao:
         return conexao.execute(sql, params).fetchone()[0]
+
+
+def portas_livres() -> dict:
+    from modo_local.postgres import porta_livre
+    return {nome: porta_livre() for nome in ("livros", "ordens", "pagamentos")}
+
+
+@pytest.fixture(scope="session")
+def vizinhos(postgres, tmp_path_factory):
+    """livros e pagamentos como processos gunicorn reais, para testar ordens
+    com o cliente do Flask (sem mocks: as chamadas HTTP são de verdade)."""
+    from modo_local.servicos import Laboratorio
+    laboratorio = Laboratorio(
+        postgres, portas=portas_livres(), prefixo_bancos="vizinhos_",
+        pasta_logs=tmp_path_factory.mktemp("logs-vizinhos"),
+        ambiente={"WEB_CONCURRENCY": "2", "ADMIN_HABILITADO": "true", "CATALOGO_INICIAL": "false",
+                  "OTEL_SDK_DISABLED": "true"},
+    )
+    with laboratorio.iniciar(servicos=("livros", "pagamentos"), recriar_bancos=True):
+        yield laboratorio

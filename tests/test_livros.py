@@ -226,3 +226,12 @@ def test_catalogo_inicial_carregado_uma_vez(postgres):
     finally:
         for app in apps:
             db.fechar(app)
+
+
+def test_reservas_da_ordem(client):
+    livro = criar_livro(client)
+    reserva = reservar(client, [{"livro_id": livro["id"], "quantidade": 1}], ordem_id=42).json
+    reservar(client, [{"livro_id": livro["id"], "quantidade": 1}], ordem_id=43)
+    assert [r["id"] for r in client.get("/reservas?ordem_id=42").json] == [reserva["id"]]
+    assert client.get("/reservas?ordem_id=44").json == []
+    assert client.get("/reservas").status_code == 422

@@ -1,0 +1,30 @@
+"""Configuração do gunicorn comum aos três serviços.
+
+Cada `<servico>/gunicorn.conf.py` importa isto e define só o que é dele
+(aplicação e porta). É o MESMO arquivo no Docker e no modo local: os dois
+rodam `gunicorn --config <servico>/gunicorn.conf.py` a partir da raiz do projeto.
+"""
+import os
+
+# Vários workers (processos): é o que torna a concorrência real — e o que faz
+# um threading.Lock não servir para proteger o estoque.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
+# Sem --preload: a aplicação (pool de conexões, threads) nasce em cada worker,
+# depois do fork. Nada que tenha threads ou sockets atravessa um fork.
+preload_app = False
+# Uma requisição presa mais que isso mata o worker; a saga de ordens se
+# recupera disso (ver ordens/recuperacao.py).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 10
+# O socket de controle (gunicorn >= 25.1) fica num caminho fixo em $HOME: três
+# serviços (e os testes, que sobem vários) brigariam pelo mesmo arquivo.
+control_socket_disable = True
+accesslog = None  # cada requisição já vira um span; o log de acesso seria ruído
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+def endereco(porta_padrao: int) -> list[str]:
+    """HOST/PORT do ambiente: 127.0.0.1 no modo local, 0.0.0.0 no contêiner."""
+    return [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', porta_padrao)}"]

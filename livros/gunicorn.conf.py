@@ -1,0 +1,6 @@
+# gunicorn --config livros/gunicorn.conf.py   (a partir da raiz do projeto; igual no Docker)
+from bookstore.gunicorn_comum import *  # noqa: F401,F403 — workers, hooks de telemetria etc.
+from bookstore.gunicorn_comum import endereco
+
+wsgi_app = "livros:create_app()"
+bind = endereco(porta_padrao=8081)

@@ -1,0 +1,122 @@
+"""Sobe os três serviços como processos gunicorn reais e os derruba sem deixar órfãos.
+
+O comando é o mesmo do Dockerfile: `gunicorn --config <servico>/gunicorn.conf.py`,
+na raiz do projeto. Só o ambiente muda (porta, URL do banco, URLs dos vizinhos).
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+RAIZ = Path(__file__).resolve().parent.parent
+PORTAS_PADRAO = {"livros": 8081, "ordens": 8082, "pagamentos": 8083}
+# Ordem de subida: ordens depende dos outros dois.
+ORDEM_DE_SUBIDA = ("livros", "pagamentos", "ordens")
+
+
+def comando_gunicorn(nome: str) -> list[str]:
+    return [str(Path(sys.executable).parent / "gunicorn"), "--config", f"{nome}/gunicorn.conf.py"]
+
+
+class Laboratorio:
+    def __init__(self, postgres, portas: dict | None = None, ambiente: dict | None = None,
+                 pasta_logs: Path | None = None, prefixo_bancos: str = ""):
+        self.postgres = postgres
+        self.portas = portas or dict(PORTAS_PADRAO)
+        self.ambiente = ambiente or {}
+        self.pasta_logs = pasta_logs  # None: a saída vai para o terminal
+        self.prefixo_bancos = prefixo_bancos
+        self.processos: dict[str, subprocess.Popen] = {}
+        self.bancos: dict[str, str] = {}
+
+    def url(self, nome: str) -> str:
+        return f"http://127.0.0.1:{self.portas[nome]}"
+
+    def log(self, nome: str) -> str:
+        return (self.pasta_logs / f"{nome}.log").read_text(errors="replace") if self.pasta_logs else ""
+
+    def ambiente_do_servico(self, nome: str) -> dict:
+        return {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.portas[nome]),
+            "DATABASE_URL": self.bancos[nome],
+            "LIVROS_URL": self.url("livros"),
+            "PAGAMENTOS_URL": self.url("pagamentos"),
+            "PYTHONUNBUFFERED": "1",
+            **self.ambiente,
+        }
+
+    def iniciar(self, servicos=ORDEM_DE_SUBIDA, recriar_bancos: bool = False) -> "Laboratorio":
+        for nome in ORDEM_DE_SUBIDA:
+            self.bancos[nome] = self.postgres.criar_banco(self.prefixo_bancos + nome, recriar=recriar_bancos)
+        try:
+            for nome in servicos:
+                self.iniciar_servico(nome)
+            for nome in servicos:
+                self.esperar_pronto(nome)
+        except BaseException:
+            self.parar()
+            raise
+        return self
+
+    def iniciar_servico(self, nome: str, **ambiente_extra) -> None:
+        saida = None
+        if self.pasta_logs:
+            self.pasta_logs.mkdir(parents=True, exist_ok=True)
+            saida = open(self.pasta_logs / f"{nome}.log", "ab")
+        self.processos[nome] = subprocess.Popen(
+            comando_gunicorn(nome), cwd=RAIZ, env={**self.ambiente_do_servico(nome), **ambiente_extra},
+            stdout=saida, stderr=subprocess.STDOUT if saida else None,
+            # Grupo de processos próprio: Ctrl-C no terminal não chega direto aos
+            # workers, e no fim dá para matar o grupo inteiro se algo travar.
+            start_new_session=True,
+        )
+        if saida:
+            saida.close()
+
+    def esperar_pronto(self, nome: str, limite_segundos: float = 30) -> None:
+        fim = time.monotonic() + limite_segundos
+        while time.monotonic() < fim:
+            if self.processos[nome].poll() is not None:
+                raise RuntimeError(f"{nome} terminou ao subir (código {self.processos[nome].returncode}).\n"
+                                   f"{self.log(nome)[-3000:]}")
+            try:
+                if requests.get(self.url(nome) + "/ready", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{nome} não ficou pronto em {limite_segundos}s.\n{self.log(nome)[-3000:]}")
+
+    def parar_servico(self, nome: str, sinal: int = signal.SIGTERM) -> None:
+        processo = self.processos.pop(nome, None)
+        if processo is None or processo.poll() is not None:
+            return
+        processo.send_signal(sinal)
+        try:
+            processo.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(processo.pid, signal.SIGKILL)  # workers que sobraram, se houver
+        except ProcessLookupError:
+            pass
+        processo.wait()
+
+    def parar(self) -> None:
+        for nome in reversed(ORDEM_DE_SUBIDA):
+            self.parar_servico(nome)
+        # Por último, o que estiver fora da lista (não deve haver).
+        for nome in list(self.processos):
+            self.parar_servico(nome)
+
+    def __enter__(self):
+        return self.iniciar()
+
+    def __exit__(self, *exc):
+        self.parar()

@@ -1,0 +1,63 @@
+"""Recuperação: termina as compensações que ficaram pela metade.
+
+Roda no arranque de cada worker e depois a cada ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS,
+numa thread do worker. Um advisory lock do PostgreSQL garante que só uma passada
+roda por vez, em qualquer worker ou réplica. Ela pega:
+- ordens com compensação pendente (`desfazer_para` gravado, desfazer falhou);
+- ordens paradas num passo intermediário há mais de ORDENS_ABANDONO_SEGUNDOS
+  (o worker morreu no meio da saga). O valor padrão (60 s) fica acima da saga
+  mais lenta possível: 6 chamadas × (2 s de conexão + 5 s de leitura).
+"""
+import logging
+import threading
+
+from bookstore import db
+
+from . import repositorio
+
+logger = logging.getLogger(__name__)
+
+CHAVE_LOCK_RECUPERACAO = 4_242_002
+
+
+def executar_passada(app) -> int:
+    """Uma passada. Devolve quantas ordens foram levadas a um status final."""
+    saga = app.extensions["ordens.saga"]
+    with app.app_context(), db.pool_da_app(app).connection() as conexao:
+        obtido = conexao.execute("SELECT pg_try_advisory_lock(%s) AS obtido",
+                                 (CHAVE_LOCK_RECUPERACAO,)).fetchone()["obtido"]
+        if not obtido:
+            return 0  # outra passada está rodando
+        try:
+            resolvidas = 0
+            for ordem_id in repositorio.pendentes(app.config["ORDENS_ABANDONO_SEGUNDOS"]):
+                ordem = repositorio.buscar(ordem_id)
+                if ordem["desfazer_para"] is None:
+                    logger.warning("ordem %s abandonada em %s; desfazendo", ordem_id, ordem["status"])
+                    repositorio.registrar(ordem_id, desfazer_para="falhou", motivo="interrompida",
+                                          codigo_http=ordem["codigo_http"] or 503)
+                saga.terminar_de_desfazer(ordem_id)
+                if repositorio.buscar(ordem_id)["status"] not in repositorio.EM_ANDAMENTO:
+                    resolvidas += 1
+            return resolvidas
+        finally:
+            conexao.execute("SELECT pg_advisory_unlock(%s)", (CHAVE_LOCK_RECUPERACAO,))
+
+
+def iniciar_em_segundo_plano(app) -> threading.Thread:
+    intervalo = app.config["ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS"]
+    parar = threading.Event()
+
+    def laco():
+        while True:
+            try:
+                executar_passada(app)
+            except Exception:  # a thread não pode morrer: tenta de novo no próximo ciclo
+                logger.exception("falha na passada de recuperação")
+            if parar.wait(intervalo):
+                return
+
+    thread = threading.Thread(target=laco, name="recuperacao-ordens", daemon=True)
+    thread.parar = parar
+    thread.start()
+    return thread

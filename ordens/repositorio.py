@@ -1,0 +1,145 @@
+"""Persistência das ordens: cada mudança de status grava também o histórico.
+
+Cada função abre e fecha a própria transação: a saga grava um passo, faz a
+chamada HTTP e grava o próximo — nunca segura uma transação aberta durante uma
+chamada a outro serviço.
+"""
+import logging
+
+from flask import current_app
+
+from bookstore import db
+
+logger = logging.getLogger(__name__)
+
+# Status em que a saga ainda não terminou (a recuperação olha para eles).
+EM_ANDAMENTO = ("criada", "estoque_reservado", "pagamento_aprovado")
+
+
+def criar(cliente: str | None, itens: list[dict], chave: str | None, corpo_hash: str | None) -> int | None:
+    """Grava a ordem como `criada`. Devolve None se a Idempotency-Key já existe."""
+    with db.transacao() as cursor:
+        linha = cursor.execute(
+            "INSERT INTO ordens (status, cliente, idempotency_key, corpo_hash)"
+            " VALUES ('criada', %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+            (cliente, chave, corpo_hash),
+        ).fetchone()
+        if linha is None:
+            return None
+        cursor.executemany(
+            "INSERT INTO ordem_itens (ordem_id, livro_id, quantidade) VALUES (%s, %s, %s)",
+            [(linha["id"], item["livro_id"], item["quantidade"]) for item in itens],
+        )
+        cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, 'criada')", (linha["id"],))
+    logger.info("ordem %s → criada", linha["id"])
+    return linha["id"]
+
+
+def _atualizar(cursor, ordem_id: int, campos: dict) -> None:
+    atribuicoes = ", ".join(f"{coluna} = %s" for coluna in campos)
+    cursor.execute(
+        f"UPDATE ordens SET {atribuicoes}, atualizada_em = clock_timestamp() WHERE id = %s",
+        (*campos.values(), ordem_id),
+    )
+
+
+def mudar_status(ordem_id: int, status: str, **campos) -> None:
+    with db.transacao() as cursor:
+        _atualizar(cursor, ordem_id, {"status": status, **campos})
+        cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, %s)", (ordem_id, status))
+    logger.info("ordem %s → %s", ordem_id, status)
+
+
+def finalizar(ordem_id: int, status: str, **campos) -> bool:
+    """Leva a ordem a um status final — só se ela ainda estiver em andamento.
+
+    A condição no UPDATE resolve a corrida entre a saga e a recuperação
+    terminando a mesma compensação: só uma das duas grava o desfecho."""
+    with db.transacao() as cursor:
+        atribuicoes = ", ".join(f"{coluna} = %s" for coluna in campos)
+        mudou = cursor.execute(
+            f"UPDATE ordens SET status = %s, {atribuicoes + ',' if campos else ''}"
+            "       atualizada_em = clock_timestamp()"
+            " WHERE id = %s AND status IN ('criada', 'estoque_reservado', 'pagamento_aprovado')",
+            (status, *campos.values(), ordem_id),
+        ).rowcount
+        if mudou:
+            cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, %s)", (ordem_id, status))
+    if mudou:
+        logger.info("ordem %s → %s", ordem_id, status)
+    return bool(mudou)
+
+
+def registrar(ordem_id: int, **campos) -> None:
+    """Grava campos sem mudar o status (ex.: o id de um pagamento recusado)."""
+    with db.transacao() as cursor:
+        _atualizar(cursor, ordem_id, campos)
+
+
+def registrar_reserva(ordem_id: int, reserva: dict) -> None:
+    """Passo 4 concluído: guarda a reserva e os preços que livros cobrou."""
+    with db.transacao() as cursor:
+        cursor.executemany(
+            "UPDATE ordem_itens SET preco_unitario = %s WHERE ordem_id = %s AND livro_id = %s",
+            [(item["preco_unitario"], ordem_id, item["livro_id"]) for item in reserva["itens"]],
+        )
+        # pagamento_incerto: o próximo passo é cobrar (ver saga.py).
+        _atualizar(cursor, ordem_id, {"status": "estoque_reservado", "reserva_id": reserva["id"],
+                                      "total": reserva["total"], "pagamento_incerto": True})
+        cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, 'estoque_reservado')",
+                       (ordem_id,))
+    logger.info("ordem %s → estoque_reservado (reserva %s)", ordem_id, reserva["id"])
+
+
+def buscar(ordem_id: int) -> dict | None:
+    abandono = current_app.config["ORDENS_ABANDONO_SEGUNDOS"]
+    with db.transacao() as cursor:
+        ordem = cursor.execute(
+            "SELECT id, status, motivo, cliente, total, reserva_id, pagamento_id, pagamento_incerto,"
+            "       desfazer_para, codigo_http, corpo_hash,"
+            "       atualizada_em < clock_timestamp() - make_interval(secs => %s) AS parada_ha_muito"
+            "  FROM ordens WHERE id = %s",
+            (abandono, ordem_id),
+        ).fetchone()
+        if ordem is None:
+            return None
+        ordem["itens"] = cursor.execute(
+            "SELECT livro_id, quantidade, preco_unitario FROM ordem_itens WHERE ordem_id = %s ORDER BY livro_id",
+            (ordem_id,),
+        ).fetchall()
+        ordem["historico"] = cursor.execute(
+            "SELECT status, em FROM ordem_historico WHERE ordem_id = %s ORDER BY id", (ordem_id,)
+        ).fetchall()
+    return ordem
+
+
+def buscar_por_chave(chave: str) -> dict | None:
+    with db.transacao() as cursor:
+        linha = cursor.execute("SELECT id FROM ordens WHERE idempotency_key = %s", (chave,)).fetchone()
+    return buscar(linha["id"]) if linha else None
+
+
+def listar_ids(limite: int, offset: int) -> list[int]:
+    with db.transacao() as cursor:
+        return [linha["id"] for linha in cursor.execute(
+            "SELECT id FROM ordens ORDER BY id DESC LIMIT %s OFFSET %s", (limite, offset))]
+
+
+def pendentes(abandono_segundos: float) -> list[int]:
+    """Ordens a desfazer: compensação marcada como pendente, ou paradas há tempo
+    demais num passo intermediário (o worker que as atendia morreu)."""
+    with db.transacao() as cursor:
+        return [linha["id"] for linha in cursor.execute(
+            "SELECT id FROM ordens"
+            " WHERE status IN ('criada', 'estoque_reservado', 'pagamento_aprovado')"
+            "   AND (desfazer_para IS NOT NULL"
+            "        OR atualizada_em < clock_timestamp() - make_interval(secs => %s))"
+            " ORDER BY id",
+            (abandono_segundos,),
+        )]
+
+
+def como_json(ordem: dict) -> dict:
+    """A Ordem do contrato (sem os campos internos da saga)."""
+    campos = ("id", "status", "motivo", "cliente", "itens", "total", "reserva_id", "pagamento_id", "historico")
+    return {campo: ordem[campo] for campo in campos}

@@ -1,0 +1,88 @@
+"""Ordens: `POST /ordens` (a compra), consulta e lista."""
+import hashlib
+
+import simplejson
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from bookstore import cartao, validacao
+from bookstore.erros import ErroAPI, EntradaInvalida, NaoEncontrado
+
+from . import recuperacao, repositorio
+from .saga import Pedido, mensagem_de_erro
+
+bp = Blueprint("ordens", __name__, url_prefix="/ordens")
+admin = Blueprint("admin_ordens", __name__, url_prefix="/admin")
+
+# Cartão de teste que o emissor simulado aprova.
+CARTAO_PADRAO = "4111111111111111"
+
+
+def responder(ordem_id: int, codigo_http: int):
+    ordem = repositorio.buscar(ordem_id)
+    corpo = repositorio.como_json(ordem)
+    if codigo_http >= 400:
+        corpo = {"erro": mensagem_de_erro(ordem["motivo"]), **corpo}
+    resposta = jsonify(corpo)
+    resposta.headers["Location"] = url_for("ordens.detalhe", ordem_id=ordem_id)
+    return resposta, codigo_http
+
+
+def impressao_digital(itens: list[dict], cliente: str | None, numero_cartao: str) -> str:
+    """Hash do corpo para comparar repetições. O cartão entra só pelos 4 últimos
+    dígitos: um hash do número inteiro seria reversível por força bruta."""
+    canonico = simplejson.dumps({"itens": itens, "cliente": cliente, "cartao_final": cartao.final(numero_cartao)},
+                                sort_keys=True)
+    return hashlib.sha256(canonico.encode()).hexdigest()
+
+
+def repetir(ordem: dict, corpo_hash: str):
+    """Uma repetição com a mesma Idempotency-Key: a primeira resposta, sem novo efeito."""
+    if ordem["corpo_hash"] != corpo_hash:
+        raise ErroAPI(422, "esta Idempotency-Key já foi usada com outro corpo", campo="Idempotency-Key")
+    if ordem["codigo_http"] is None:
+        raise ErroAPI(409, "a compra com esta Idempotency-Key ainda está em andamento", ordem_id=ordem["id"])
+    return responder(ordem["id"], ordem["codigo_http"])
+
+
+@bp.post("")
+def comprar():
+    dados = validacao.corpo_json()
+    itens = validacao.itens_de_compra(dados)
+    cliente = validacao.texto(dados, "cliente", obrigatorio=False, maximo=100)
+    numero_cartao = cartao.validar(dados) if dados.get("cartao") is not None else CARTAO_PADRAO
+    chave = request.headers.get("Idempotency-Key")
+    corpo_hash = None
+    if chave is not None:
+        if not chave.strip() or len(chave) > 200:
+            raise EntradaInvalida("Idempotency-Key", "deve ter de 1 a 200 caracteres")
+        corpo_hash = impressao_digital(itens, cliente, numero_cartao)
+        existente = repositorio.buscar_por_chave(chave)
+        if existente:
+            return repetir(existente, corpo_hash)
+
+    saga = current_app.extensions["ordens.saga"]
+    resultado = saga.comprar(Pedido(itens, cliente, numero_cartao, chave, corpo_hash))
+    if resultado is None:  # outra requisição com a mesma chave chegou primeiro
+        return repetir(repositorio.buscar_por_chave(chave), corpo_hash)
+    return responder(*resultado)
+
+
+@bp.get("")
+def listar():
+    limite, offset = validacao.paginacao()
+    ordens = [repositorio.buscar(ordem_id) for ordem_id in repositorio.listar_ids(limite, offset)]
+    return jsonify([repositorio.como_json(ordem) for ordem in ordens])
+
+
+@bp.get("/<int:ordem_id>")
+def detalhe(ordem_id: int):
+    ordem = repositorio.buscar(ordem_id)
+    if ordem is None:
+        raise NaoEncontrado("ordem não encontrada", ordem_id=ordem_id)
+    return jsonify(repositorio.como_json(ordem))
+
+
+@admin.post("/recuperacao")
+def recuperar_agora():
+    """Roda uma passada de recuperação já (para instrutores e testes)."""
+    return jsonify({"ordens_resolvidas": recuperacao.executar_passada(current_app._get_current_object())})

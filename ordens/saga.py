@@ -1,0 +1,181 @@
+"""A compra: saga orquestrada por ordens, síncrona, por HTTP.
+
+    1. valida o corpo                     (400/422, nada gravado)
+    2. GET /livros/{id} de cada item      (livro desconhecido: 422, nada gravado)
+    3. grava a ordem                      → criada
+    4. POST /reservas                     → estoque_reservado   (409: estoque_indisponivel)
+    5. POST /pagamentos                   → pagamento_aprovado  (recusado: compensa, 402)
+    6. POST /reservas/{id}/confirmacao    → concluida, 201      (410: estorna, falhou, 409)
+    7. dependência fora do ar, lenta ou respondendo errado: compensa, falhou, 503/504/502
+
+Compensar = desfazer o que foi feito, na ordem inversa: cancelar a reserva,
+estornar o pagamento. A intenção (`desfazer_para`) é gravada ANTES de desfazer:
+se o desfazer não alcança a dependência, ou o processo morre no meio, a ordem
+fica no passo em que estava e a recuperação (`recuperacao.py`) termina depois.
+Cancelar e estornar são idempotentes, então repetir nunca devolve em dobro.
+"""
+import logging
+from dataclasses import dataclass
+
+from bookstore.erros import ErroAPI, EntradaInvalida
+
+from . import repositorio
+from .clientes import (ClienteLivros, ClientePagamentos, EstoqueIndisponivel, FalhaDependencia,
+                       ReservaExpirada, ReservaJaConfirmada)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pedido:
+    itens: list[dict]
+    cliente: str | None
+    cartao: str
+    idempotency_key: str | None = None
+    corpo_hash: str | None = None
+
+
+class Saga:
+    def __init__(self, livros: ClienteLivros, pagamentos: ClientePagamentos):
+        self.livros = livros
+        self.pagamentos = pagamentos
+
+    def validar_no_catalogo(self, itens: list[dict]) -> None:
+        """Passo 2. Nada foi gravado ainda: uma falha aqui não tem o que desfazer."""
+        for posicao, item in enumerate(itens):
+            try:
+                livro = self.livros.buscar_livro(item["livro_id"])
+            except FalhaDependencia as falha:
+                raise ErroAPI(falha.http, "não foi possível consultar o catálogo de livros",
+                              motivo=falha.motivo) from falha
+            if livro is None:
+                erro = EntradaInvalida(f"itens[{posicao}].livro_id",
+                                       f"o livro {item['livro_id']} não existe no catálogo")
+                erro.extras["livro_id"] = item["livro_id"]
+                raise erro
+
+    def comprar(self, pedido: Pedido) -> tuple[int, int] | None:
+        """Executa a compra. Devolve (ordem_id, status HTTP), ou None se outra
+        requisição com a mesma Idempotency-Key gravou a ordem primeiro."""
+        self.validar_no_catalogo(pedido.itens)
+        ordem_id = repositorio.criar(pedido.cliente, pedido.itens, pedido.idempotency_key, pedido.corpo_hash)
+        if ordem_id is None:
+            return None
+        try:
+            try:
+                reserva = self.livros.reservar(pedido.itens, ordem_id)
+            except EstoqueIndisponivel:
+                repositorio.finalizar(ordem_id, "estoque_indisponivel", motivo="estoque_insuficiente",
+                                      codigo_http=409)
+                return ordem_id, 409
+            repositorio.registrar_reserva(ordem_id, reserva)
+
+            try:
+                pagamento = self.pagamentos.cobrar(ordem_id, reserva["total"], pedido.cartao)
+            except FalhaDependencia as falha:
+                if not falha.incerta:  # certeza de que nada foi cobrado
+                    repositorio.registrar(ordem_id, pagamento_incerto=False)
+                raise
+            if pagamento["status"] != "aprovado":
+                repositorio.registrar(ordem_id, pagamento_id=pagamento["id"], pagamento_incerto=False)
+                return self.compensar(ordem_id, "pagamento_recusado", pagamento["motivo"], 402)
+            repositorio.mudar_status(ordem_id, "pagamento_aprovado", pagamento_id=pagamento["id"],
+                                     pagamento_incerto=False)
+
+            try:
+                self.livros.confirmar(reserva["id"])
+            except ReservaExpirada:
+                return self.compensar(ordem_id, "falhou", "reserva_expirada", 409)
+            repositorio.finalizar(ordem_id, "concluida", codigo_http=201)
+            return ordem_id, 201
+        except FalhaDependencia as falha:
+            logger.warning("ordem %s: %s; desfazendo a compra", ordem_id, falha)
+            return self.compensar(ordem_id, "falhou", falha.motivo, falha.http, pedido.cartao)
+
+    def compensar(self, ordem_id: int, desfecho: str, motivo: str, codigo_http: int,
+                  cartao: str | None = None) -> tuple[int, int]:
+        # Grava a intenção antes de agir: é o que a recuperação lê se não terminarmos.
+        repositorio.registrar(ordem_id, desfazer_para=desfecho, motivo=motivo, codigo_http=codigo_http)
+        return ordem_id, self.terminar_de_desfazer(ordem_id, cartao)
+
+    def terminar_de_desfazer(self, ordem_id: int, cartao: str | None = None) -> int:
+        """Desfaz o que a ordem fez e a leva ao desfecho gravado. Devolve o status HTTP.
+
+        `cartao` só existe na requisição original (nunca é gravado); a
+        recuperação chama sem ele."""
+        ordem = repositorio.buscar(ordem_id)
+        try:
+            self._desfazer(ordem, cartao)
+        except ReservaJaConfirmada:
+            # A confirmação chegou a livros (a resposta é que se perdeu): a venda
+            # aconteceu e o pagamento está aprovado, então a ordem se conclui.
+            logger.warning("ordem %s: reserva já confirmada em livros; ordem concluída", ordem_id)
+            repositorio.finalizar(ordem_id, "concluida", motivo=None, desfazer_para=None, codigo_http=201)
+            return 201
+        except (FalhaDependencia, CompensacaoAdiada) as falha:
+            logger.warning("ordem %s: compensação pendente (%s); a recuperação termina depois", ordem_id, falha)
+            return ordem["codigo_http"]
+        repositorio.finalizar(ordem_id, ordem["desfazer_para"], desfazer_para=None)
+        logger.info("ordem %s: compensação concluída → %s", ordem_id, ordem["desfazer_para"])
+        return ordem["codigo_http"]
+
+    def _desfazer(self, ordem: dict, cartao: str | None) -> None:
+        # 1. A reserva primeiro: se livros disser que já foi confirmada, a venda
+        #    aconteceu e o pagamento NÃO deve ser estornado.
+        if ordem["reserva_id"]:
+            self.livros.cancelar(ordem["reserva_id"])
+        elif ordem["status"] == "criada":
+            # O POST /reservas pode ter reservado e estourado o timeout antes de
+            # responder. (Se a reserva chegar depois desta busca, o TTL a devolve.)
+            for reserva in self.livros.reservas_da_ordem(ordem["id"]):
+                if reserva["status"] == "ativa":
+                    self.livros.cancelar(reserva["id"])
+        # 2. O pagamento.
+        if ordem["status"] == "pagamento_aprovado":
+            self.pagamentos.estornar(ordem["pagamento_id"])
+        elif ordem["pagamento_incerto"]:
+            self._resolver_cobranca_incerta(ordem, cartao)
+
+    def _resolver_cobranca_incerta(self, ordem: dict, cartao: str | None) -> None:
+        """O POST /pagamentos não teve resposta: a cobrança pode ter acontecido,
+        ou ainda estar a caminho (presa num worker lento de pagamentos)."""
+        if cartao:
+            # Repetir a cobrança é seguro porque pagamentos é idempotente por
+            # ordem_id: ou devolve a que já existe, ou a cria agora — e a que
+            # estava a caminho, ao chegar, encontra esta e não cobra de novo.
+            # Assim o desfecho fica decidido, e estornamos o que foi aprovado.
+            pagamentos = [self.pagamentos.cobrar(ordem["id"], ordem["total"], cartao)]
+        else:
+            pagamentos = self.pagamentos.pagamentos_da_ordem(ordem["id"])
+            if not pagamentos and not ordem["parada_ha_muito"]:
+                # Sem o cartão não dá para fixar o desfecho; esperamos passar o
+                # tempo em que uma cobrança atrasada ainda poderia chegar.
+                raise CompensacaoAdiada("a cobrança ainda pode estar a caminho")
+        for pagamento in pagamentos:
+            if pagamento["status"] == "aprovado":
+                self.pagamentos.estornar(pagamento["id"])
+
+
+class CompensacaoAdiada(Exception):
+    pass
+
+
+# A mensagem (pt-BR) do campo "erro" nas respostas de ordens que não deram certo.
+MENSAGENS = {
+    "estoque_insuficiente": "estoque insuficiente para concluir a compra",
+    "cartao_recusado": "pagamento recusado pelo emissor do cartão",
+    "limite_excedido": "pagamento recusado: valor acima do limite",
+    "reserva_expirada": "a reserva expirou durante o pagamento; o valor foi estornado",
+    "interrompida": "a compra foi interrompida e desfeita",
+}
+
+
+def mensagem_de_erro(motivo: str | None) -> str:
+    if motivo in MENSAGENS:
+        return MENSAGENS[motivo]
+    servico, _, tipo = (motivo or "").partition("_")
+    descricao = {"indisponivel": "está indisponível", "timeout": "não respondeu a tempo",
+                 "resposta_invalida": "deu uma resposta inválida"}.get(tipo)
+    if descricao:
+        return f"o serviço {servico} {descricao}; a compra foi desfeita"
+    return "a compra não pôde ser concluída"
