@@ -83,9 +83,10 @@ def registrar_reserva(ordem_id: int, reserva: dict) -> None:
             "UPDATE ordem_itens SET preco_unitario = %s WHERE ordem_id = %s AND livro_id = %s",
             [(item["preco_unitario"], ordem_id, item["livro_id"]) for item in reserva["itens"]],
         )
-        # pagamento_incerto: o próximo passo é cobrar (ver saga.py).
         _atualizar(cursor, ordem_id, {"status": "estoque_reservado", "reserva_id": reserva["id"],
-                                      "total": reserva["total"], "pagamento_incerto": True})
+                                      "total": reserva["total"]})
+        # O próximo passo é cobrar: até a resposta chegar, a cobrança é incerta (ver saga.py).
+        cursor.execute("UPDATE ordens SET cobranca_incerta_desde = clock_timestamp() WHERE id = %s", (ordem_id,))
         cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, 'estoque_reservado')",
                        (ordem_id,))
     logger.info("ordem %s → estoque_reservado (reserva %s)", ordem_id, reserva["id"])
@@ -95,9 +96,13 @@ def buscar(ordem_id: int) -> dict | None:
     abandono = current_app.config["ORDENS_ABANDONO_SEGUNDOS"]
     with db.transacao() as cursor:
         ordem = cursor.execute(
-            "SELECT id, status, motivo, cliente, total, reserva_id, pagamento_id, pagamento_incerto,"
+            "SELECT id, status, motivo, cliente, total, reserva_id, pagamento_id,"
             "       desfazer_para, codigo_http, corpo_hash,"
-            "       atualizada_em < clock_timestamp() - make_interval(secs => %s) AS parada_ha_muito"
+            "       cobranca_incerta_desde IS NOT NULL AS cobranca_incerta,"
+            # Passado o prazo de abandono, nenhuma cobrança atrasada chega mais
+            # (o gunicorn de pagamentos mata requisições presas antes disso).
+            "       cobranca_incerta_desde > clock_timestamp() - make_interval(secs => %s)"
+            "           AS cobranca_ainda_pode_chegar"
             "  FROM ordens WHERE id = %s",
             (abandono, ordem_id),
         ).fetchone()

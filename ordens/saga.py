@@ -74,13 +74,13 @@ class Saga:
                 pagamento = self.pagamentos.cobrar(ordem_id, reserva["total"], pedido.cartao)
             except FalhaDependencia as falha:
                 if not falha.incerta:  # certeza de que nada foi cobrado
-                    repositorio.registrar(ordem_id, pagamento_incerto=False)
+                    repositorio.registrar(ordem_id, cobranca_incerta_desde=None)
                 raise
             if pagamento["status"] != "aprovado":
-                repositorio.registrar(ordem_id, pagamento_id=pagamento["id"], pagamento_incerto=False)
+                repositorio.registrar(ordem_id, pagamento_id=pagamento["id"], cobranca_incerta_desde=None)
                 return self.compensar(ordem_id, "pagamento_recusado", pagamento["motivo"], 402)
             repositorio.mudar_status(ordem_id, "pagamento_aprovado", pagamento_id=pagamento["id"],
-                                     pagamento_incerto=False)
+                                     cobranca_incerta_desde=None)
 
             try:
                 self.livros.confirmar(reserva["id"])
@@ -133,7 +133,7 @@ class Saga:
         # 2. O pagamento.
         if ordem["status"] == "pagamento_aprovado":
             self.pagamentos.estornar(ordem["pagamento_id"])
-        elif ordem["pagamento_incerto"]:
+        elif ordem["cobranca_incerta"]:
             self._resolver_cobranca_incerta(ordem, cartao)
 
     def _resolver_cobranca_incerta(self, ordem: dict, cartao: str | None) -> None:
@@ -147,7 +147,7 @@ class Saga:
             pagamentos = [self.pagamentos.cobrar(ordem["id"], ordem["total"], cartao)]
         else:
             pagamentos = self.pagamentos.pagamentos_da_ordem(ordem["id"])
-            if not pagamentos and not ordem["parada_ha_muito"]:
+            if not pagamentos and ordem["cobranca_ainda_pode_chegar"]:
                 # Sem o cartão não dá para fixar o desfecho; esperamos passar o
                 # tempo em que uma cobrança atrasada ainda poderia chegar.
                 raise CompensacaoAdiada("a cobrança ainda pode estar a caminho")

@@ -9,10 +9,10 @@ CREATE TABLE IF NOT EXISTS ordens (
     total           NUMERIC(12,2),
     reserva_id      UUID,
     pagamento_id    INTEGER,
-    -- Verdadeiro enquanto não sabemos se pagamentos cobrou: gravado antes do
-    -- POST /pagamentos e desligado quando chega uma resposta definitiva. Um
-    -- timeout deixa-o ligado — a cobrança pode ter acontecido depois.
-    pagamento_incerto BOOLEAN     NOT NULL DEFAULT false,
+    -- Preenchido enquanto não sabemos se pagamentos cobrou: gravado antes do
+    -- POST /pagamentos e apagado quando chega uma resposta definitiva. Um
+    -- timeout o deixa preenchido — a cobrança pode acontecer depois.
+    cobranca_incerta_desde TIMESTAMPTZ,
     -- Compensação pendente: o status final que a ordem terá quando a
     -- recuperação terminar de desfazer (cancelar reserva, estornar pagamento).
     desfazer_para   TEXT,

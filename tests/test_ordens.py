@@ -235,8 +235,9 @@ def test_recuperacao_desfaz_ordem_abandonada(client, app, vizinhos):
     livro = criar_livro(vizinhos, estoque=2)
     with psycopg.connect(app.config["DATABASE_URL"], autocommit=True) as conexao:
         ordem_id = conexao.execute(
-            "INSERT INTO ordens (status, pagamento_incerto, atualizada_em)"
-            " VALUES ('estoque_reservado', true, now() - interval '1 hour') RETURNING id").fetchone()[0]
+            "INSERT INTO ordens (status, cobranca_incerta_desde, atualizada_em)"
+            " VALUES ('estoque_reservado', now() - interval '1 hour', now() - interval '1 hour')"
+            " RETURNING id").fetchone()[0]
         conexao.execute("INSERT INTO ordem_itens (ordem_id, livro_id, quantidade) VALUES (%s, %s, 1)",
                         (ordem_id, livro))
         reserva = requests.post(vizinhos.url("livros") + "/reservas", timeout=5, json={
