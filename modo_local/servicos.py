@@ -24,10 +24,12 @@ def comando_gunicorn(nome: str) -> list[str]:
 
 class Laboratorio:
     def __init__(self, postgres, portas: dict | None = None, ambiente: dict | None = None,
-                 pasta_logs: Path | None = None, prefixo_bancos: str = ""):
+                 pasta_logs: Path | None = None, prefixo_bancos: str = "",
+                 ambiente_por_servico: dict | None = None):
         self.postgres = postgres
         self.portas = portas or dict(PORTAS_PADRAO)
         self.ambiente = ambiente or {}
+        self.ambiente_por_servico = ambiente_por_servico or {}
         self.pasta_logs = pasta_logs  # None: a saída vai para o terminal
         self.prefixo_bancos = prefixo_bancos
         self.processos: dict[str, subprocess.Popen] = {}
@@ -49,6 +51,7 @@ class Laboratorio:
             "PAGAMENTOS_URL": self.url("pagamentos"),
             "PYTHONUNBUFFERED": "1",
             **self.ambiente,
+            **self.ambiente_por_servico.get(nome, {}),
         }
 
     def iniciar(self, servicos=ORDEM_DE_SUBIDA, recriar_bancos: bool = False) -> "Laboratorio":
@@ -116,7 +119,8 @@ class Laboratorio:
             self.parar_servico(nome)
 
     def __enter__(self):
-        return self.iniciar()
+        # `with Laboratorio(...)` sobe tudo; `with lab.iniciar(servicos=...)` já subiu.
+        return self if self.processos else self.iniciar()
 
     def __exit__(self, *exc):
         self.parar()
