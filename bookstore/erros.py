@@ -4,6 +4,8 @@ import logging
 import psycopg
 import psycopg_pool
 from flask import jsonify
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
@@ -67,4 +69,7 @@ def registrar(app) -> None:
     def _erro_inesperado(erro: Exception):
         # O detalhe vai para o log (e para o span); o cliente recebe só a mensagem.
         logger.exception("erro inesperado ao atender a requisição")
+        span = trace.get_current_span()
+        span.record_exception(erro)
+        span.set_status(Status(StatusCode.ERROR, type(erro).__name__))
         return jsonify({"erro": "erro interno do servidor"}), 500

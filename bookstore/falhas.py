@@ -11,6 +11,9 @@ import time
 from decimal import Decimal
 
 from flask import Blueprint, current_app, jsonify, request
+from opentelemetry import trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from opentelemetry.trace import Status, StatusCode
 
 from . import db, validacao
 from .erros import ErroAPI, EntradaInvalida
@@ -28,7 +31,8 @@ class FalhaInjetada(ErroAPI):
 
 
 def configuracao_atual() -> dict:
-    with db.transacao() as cursor:
+    # A consulta é maquinaria do laboratório, não do negócio: fica fora dos traces.
+    with suppress_instrumentation(), db.transacao() as cursor:
         linha = cursor.execute("SELECT latencia_ms, taxa_erro FROM falhas WHERE id = 1").fetchone()
     if linha is None:
         return {
@@ -43,12 +47,18 @@ def aplicar_antes_da_requisicao():
     if request.endpoint is None or (request.blueprint or "").startswith(BLUEPRINTS_ISENTOS):
         return
     falha = configuracao_atual()
+    span = trace.get_current_span()  # o span de servidor criado pela instrumentação do Flask
     if falha["latencia_ms"]:
+        span.add_event("bookstore.falha.latencia", {"bookstore.falha.latencia_ms": falha["latencia_ms"]})
         time.sleep(falha["latencia_ms"] / 1000)
     if falha["taxa_erro"] and random.random() < float(falha["taxa_erro"]):
         # float só para sortear; a taxa guardada continua exata.
         logger.warning("falha injetada em %s %s", request.method, request.path)
-        raise FalhaInjetada()
+        erro = FalhaInjetada()
+        span.set_attribute("bookstore.falha.injetada", True)
+        span.record_exception(erro)
+        span.set_status(Status(StatusCode.ERROR, "falha injetada"))
+        raise erro
 
 
 @bp.get("/falhas")

@@ -28,3 +28,14 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 def endereco(porta_padrao: int) -> list[str]:
     """HOST/PORT do ambiente: 127.0.0.1 no modo local, 0.0.0.0 no contêiner."""
     return [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', porta_padrao)}"]
+
+
+def post_fork(server, worker):
+    """Telemetria nasce em cada worker, depois do fork (ver bookstore/telemetria.py)."""
+    from bookstore import telemetria
+    telemetria.configurar(server.cfg.proc_name)  # proc_name = nome do serviço
+
+
+def worker_exit(server, worker):
+    from bookstore import telemetria
+    telemetria.encerrar()

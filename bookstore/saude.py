@@ -6,6 +6,7 @@ só poluiriam o Jaeger (ver `bookstore/telemetria.py`, URLs excluídas).
 import logging
 
 from flask import Blueprint, jsonify
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from . import db
 
@@ -21,7 +22,8 @@ def health():
 @bp.get("/ready")
 def ready():
     try:
-        with db.pool_da_app().connection(timeout=2) as conexao:
+        # Sem span nem do SELECT 1: o Docker chama /ready a cada poucos segundos.
+        with suppress_instrumentation(), db.pool_da_app().connection(timeout=2) as conexao:
             conexao.execute("SELECT 1")
     except Exception as erro:  # qualquer falha aqui significa "não pronto"
         logger.warning("não pronto: banco não responde (%s)", erro)

@@ -1,5 +1,149 @@
-"""Telemetria (OpenTelemetry). Preenchido no issue de telemetria."""
+"""OpenTelemetry dos três serviços: um módulo só, configurado só por OTEL_*.
+
+Duas partes, chamadas em momentos diferentes:
+
+- `configurar(servico)` cria os providers (traces, métricas, logs) com
+  exportadores OTLP. Roda no hook `post_fork` do gunicorn — em cada worker,
+  NUNCA no master. Por quê: os processadores em lote e o leitor periódico de
+  métricas têm threads, e os canais gRPC têm estado de rede; nada disso
+  sobrevive bem a um fork. Criados depois do fork, cada worker tem os seus, e
+  cada um ganha o próprio `service.instance.id` (o SDK sorteia um UUID por
+  processo), então no Jaeger dá para ver qual worker atendeu cada requisição.
+- `instrumentar_app(app)` liga a instrumentação automática (Flask, requests,
+  psycopg) na aplicação. Roda dentro de `create_app`, antes do pool do banco.
+
+Se o Collector cair ou ficar lento, nada aqui atrasa uma requisição: os spans
+vão para filas limitadas (OTEL_BSP_MAX_QUEUE_SIZE) esvaziadas por uma thread
+com timeout de exportação; cheia a fila, o SDK descarta e avisa.
+"""
+import logging
+import os
+import sys
+
+from opentelemetry import metrics, trace
+from opentelemetry._logs import set_logger_provider
+from opentelemetry.instrumentation.flask import FlaskInstrumentor
+from opentelemetry.instrumentation.logging import LoggingInstrumentor
+from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+from opentelemetry.instrumentation.requests import RequestsInstrumentor
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from .config import ConfiguracaoInvalida
+
+VERSAO_DO_SERVICO = "1.0.0"
+# Health checks e readiness são chamados o tempo todo e não explicam nada.
+URLS_SEM_SPAN = "/health$,/ready$"
+FORMATO_DO_LOG = ("%(asctime)s %(levelname)-7s [%(otelServiceName)s] "
+                  "[trace_id=%(otelTraceID)s span_id=%(otelSpanID)s] %(name)s: %(message)s")
+
+_providers: list = []
+
+
+def sdk_desligado() -> bool:
+    return os.environ.get("OTEL_SDK_DISABLED", "false").strip().lower() == "true"
+
+
+def protocolo(sinal: str) -> str:
+    """OTEL_EXPORTER_OTLP_<SINAL>_PROTOCOL ou OTEL_EXPORTER_OTLP_PROTOCOL.
+
+    Os exportadores não leem esta variável sozinhos (só a autoconfiguração do
+    `opentelemetry-instrument` lê); quem monta os providers à mão lê aqui."""
+    valor = (os.environ.get(f"OTEL_EXPORTER_OTLP_{sinal}_PROTOCOL")
+             or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "http/protobuf")
+    if valor not in ("http/protobuf", "grpc"):
+        raise ConfiguracaoInvalida(f"OTEL_EXPORTER_OTLP_PROTOCOL={valor!r}: use http/protobuf ou grpc")
+    return valor
+
+
+def _exportadores():
+    """Os três exportadores OTLP; cada um lê endpoint, headers, timeout e
+    compressão das variáveis OTEL_EXPORTER_OTLP_* por conta própria."""
+    if protocolo("TRACES") == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    else:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    if protocolo("METRICS") == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+    else:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    if protocolo("LOGS") == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    else:
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    return OTLPSpanExporter(), OTLPMetricExporter(), OTLPLogExporter()
+
+
+def recurso(servico: str) -> Resource:
+    """Nossos padrões, com OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES por cima."""
+    padroes = Resource.create({
+        "service.name": servico,
+        "service.namespace": "bookstore",
+        "service.version": VERSAO_DO_SERVICO,
+        "deployment.environment.name": "laboratorio",
+    })
+    return padroes.merge(OTELResourceDetector().detect())
+
+
+def configurar_logs_em_texto() -> None:
+    """Uma linha legível por registro no stdout, com o trace_id (para o
+    `docker compose logs` e para o terminal do `make local`)."""
+    LoggingInstrumentor().instrument(inject_trace_context=True, enable_log_auto_instrumentation=False)
+    saida = logging.StreamHandler(sys.stdout)
+    saida.setFormatter(logging.Formatter(FORMATO_DO_LOG))
+    raiz = logging.getLogger()
+    raiz.addHandler(saida)
+    raiz.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+
+
+def configurar(servico: str) -> None:
+    """Cria os providers deste processo. Chamar uma vez, depois do fork."""
+    if sdk_desligado():
+        configurar_logs_em_texto()
+        return
+    exportador_spans, exportador_metricas, exportador_logs = _exportadores()
+    dono = recurso(servico)
+
+    # Amostragem: OTEL_TRACES_SAMPLER(_ARG), lidos pelo próprio TracerProvider.
+    tracer_provider = TracerProvider(resource=dono)
+    # Lote a cada OTEL_BSP_SCHEDULE_DELAY ms (o laboratório usa 1000: o trace
+    # aparece no Jaeger ~1 s depois da compra), fila limitada a OTEL_BSP_MAX_QUEUE_SIZE.
+    tracer_provider.add_span_processor(BatchSpanProcessor(exportador_spans))
+    trace.set_tracer_provider(tracer_provider)
+
+    # Intervalo: OTEL_METRIC_EXPORT_INTERVAL (ms).
+    meter_provider = MeterProvider(resource=dono,
+                                   metric_readers=[PeriodicExportingMetricReader(exportador_metricas)])
+    metrics.set_meter_provider(meter_provider)
+
+    logger_provider = LoggerProvider(resource=dono)
+    logger_provider.add_log_record_processor(BatchLogRecordProcessor(exportador_logs))
+    set_logger_provider(logger_provider)
+
+    configurar_logs_em_texto()
+    # O handler que transforma registros do `logging` em logs OTLP (com trace_id/span_id).
+    from opentelemetry.instrumentation.logging.handler import LoggingHandler
+    logging.getLogger().addHandler(LoggingHandler(logger_provider=logger_provider))
+    _providers[:] = [tracer_provider, meter_provider, logger_provider]
+
+
+def encerrar() -> None:
+    """Esvazia as filas e para as threads (hook `worker_exit` do gunicorn):
+    o que estava no buffer de um worker que sai não se perde."""
+    for provider in _providers:
+        provider.shutdown()
+    _providers.clear()
 
 
 def instrumentar_app(app) -> None:
-    return None
+    excluidas = ",".join(filter(None, [os.environ.get("OTEL_PYTHON_FLASK_EXCLUDED_URLS"), URLS_SEM_SPAN]))
+    FlaskInstrumentor().instrument_app(app, excluded_urls=excluidas)
+    # Globais e idempotentes: instrumentam a biblioteca uma vez por processo.
+    RequestsInstrumentor().instrument()
+    # Sem capture_parameters: os parâmetros podem ter dados pessoais.
+    PsycopgInstrumentor().instrument()

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from bookstore import aplicacao, config, db
 
-from . import catalogo, reservas
+from . import catalogo, reservas, telemetria
 
 PASTA = Path(__file__).parent
 
@@ -18,4 +18,5 @@ def create_app(test_config: dict | None = None):
         db.executar_sql_de_arquivo(app, PASTA / "catalogo_inicial.sql")
     app.register_blueprint(catalogo.bp)
     app.register_blueprint(reservas.bp)
+    telemetria.registrar_medidor_de_estoque(app)
     return app

@@ -18,7 +18,13 @@ estoque que ela liberou.
 """
 import uuid
 
+from opentelemetry import trace
+
 from bookstore.erros import ErroAPI, NaoEncontrado
+
+from .telemetria import reservas as contador_de_reservas
+
+tracer = trace.get_tracer("livros")
 
 SQL_STATUS = """
     CASE WHEN r.status = 'ativa' AND r.expira_em <= clock_timestamp()
@@ -45,9 +51,31 @@ def buscar_reserva(cursor, reserva_id: uuid.UUID) -> dict | None:
 def reservar(cursor, itens: list[dict], ordem_id: int | None, ttl_segundos: int) -> uuid.UUID:
     """Reserva todos os itens ou nenhum. Levanta 404/409 sem gravar nada."""
     ids = sorted(item["livro_id"] for item in itens)
+    # Falta de estoque é um desfecho do negócio, não um erro do sistema: o span
+    # não vira ERROR por causa dela (o resultado vai no atributo).
+    with tracer.start_as_current_span("estoque.reservar", record_exception=False,
+                                      set_status_on_exception=False) as span:
+        span.set_attributes({"bookstore.livro.ids": ids, "bookstore.ordem.id": ordem_id or 0,
+                             "bookstore.reserva.quantidade": sum(i["quantidade"] for i in itens)})
+        try:
+            reserva_id = _reservar(cursor, span, itens, ids, ordem_id, ttl_segundos)
+        except ErroAPI as erro:
+            resultado = "livro_inexistente" if erro.status == 404 else "sem_estoque"
+            span.set_attribute("bookstore.reserva.resultado", resultado)
+            contador_de_reservas.add(1, {"bookstore.reserva.resultado": resultado})
+            raise
+        span.set_attributes({"bookstore.reserva.resultado": "criada", "bookstore.reserva.id": str(reserva_id)})
+        contador_de_reservas.add(1, {"bookstore.reserva.resultado": "criada"})
+        return reserva_id
+
+
+def _reservar(cursor, span, itens, ids, ordem_id, ttl_segundos) -> uuid.UUID:
     livros = cursor.execute(
         "SELECT id, preco FROM livros WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,)
     ).fetchall()
+    # No Jaeger, a duração do SELECT ... FOR UPDATE acima é o tempo de espera
+    # pelo lock: numa corrida pelo último exemplar, é ali que os compradores fazem fila.
+    span.add_event("bookstore.estoque.travado", {"bookstore.livro.ids": ids})
     precos = {livro["id"]: livro["preco"] for livro in livros}
     for item in itens:
         if item["livro_id"] not in precos:
@@ -100,6 +128,7 @@ def confirmar(cursor, reserva_id: uuid.UUID) -> None:
         (reserva_id,),
     ).fetchone()["vencida"]
     if vencida:
+        contador_de_reservas.add(1, {"bookstore.reserva.resultado": "expirada"})
         raise ErroAPI(410, "reserva expirada: o estoque já voltou à venda")
 
     cursor.execute(
@@ -108,6 +137,7 @@ def confirmar(cursor, reserva_id: uuid.UUID) -> None:
         (reserva_id,),
     )
     cursor.execute("UPDATE reservas SET status = 'confirmada' WHERE id = %s", (reserva_id,))
+    contador_de_reservas.add(1, {"bookstore.reserva.resultado": "confirmada"})
 
 
 def cancelar(cursor, reserva_id: uuid.UUID) -> None:
@@ -119,6 +149,7 @@ def cancelar(cursor, reserva_id: uuid.UUID) -> None:
         (reserva_id,),
     ).fetchone()
     if cancelada:
+        contador_de_reservas.add(1, {"bookstore.reserva.resultado": "cancelada"})
         return
     atual = cursor.execute("SELECT status FROM reservas WHERE id = %s", (reserva_id,)).fetchone()
     if atual is None:

@@ -5,6 +5,7 @@ As regras de concorrência estão em `estoque.py`; aqui fica só o HTTP.
 import uuid
 
 from flask import Blueprint, current_app, jsonify, request, url_for
+from opentelemetry import trace
 
 from bookstore import db, validacao
 from bookstore.erros import EntradaInvalida, NaoEncontrado
@@ -15,6 +16,7 @@ bp = Blueprint("reservas", __name__, url_prefix="/reservas")
 
 
 def _reserva_ou_404(cursor, reserva_id: uuid.UUID) -> dict:
+    trace.get_current_span().set_attribute("bookstore.reserva.id", str(reserva_id))
     reserva = estoque.buscar_reserva(cursor, reserva_id)
     if reserva is None:
         raise NaoEncontrado("reserva não encontrada", reserva_id=str(reserva_id))

@@ -11,9 +11,12 @@ roda por vez, em qualquer worker ou réplica. Ela pega:
 import logging
 import threading
 
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
 from bookstore import db
 
 from . import repositorio
+from .telemetria import tracer
 
 logger = logging.getLogger(__name__)
 
@@ -24,24 +27,31 @@ def executar_passada(app) -> int:
     """Uma passada. Devolve quantas ordens foram levadas a um status final."""
     saga = app.extensions["ordens.saga"]
     with app.app_context(), db.pool_da_app(app).connection() as conexao:
-        obtido = conexao.execute("SELECT pg_try_advisory_lock(%s) AS obtido",
-                                 (CHAVE_LOCK_RECUPERACAO,)).fetchone()["obtido"]
-        if not obtido:
-            return 0  # outra passada está rodando
+        # A checagem periódica não gera spans: só quando há o que desfazer.
+        with suppress_instrumentation():
+            obtido = conexao.execute("SELECT pg_try_advisory_lock(%s) AS obtido",
+                                     (CHAVE_LOCK_RECUPERACAO,)).fetchone()["obtido"]
+            if not obtido:
+                return 0  # outra passada está rodando
         try:
+            with suppress_instrumentation():
+                pendentes = repositorio.pendentes(app.config["ORDENS_ABANDONO_SEGUNDOS"])
             resolvidas = 0
-            for ordem_id in repositorio.pendentes(app.config["ORDENS_ABANDONO_SEGUNDOS"]):
-                ordem = repositorio.buscar(ordem_id)
-                if ordem["desfazer_para"] is None:
-                    logger.warning("ordem %s abandonada em %s; desfazendo", ordem_id, ordem["status"])
-                    repositorio.registrar(ordem_id, desfazer_para="falhou", motivo="interrompida",
-                                          codigo_http=ordem["codigo_http"] or 503)
-                saga.terminar_de_desfazer(ordem_id)
-                if repositorio.buscar(ordem_id)["status"] not in repositorio.EM_ANDAMENTO:
-                    resolvidas += 1
+            for ordem_id in pendentes:
+                with tracer.start_as_current_span("recuperacao.desfazer_ordem",
+                                                  attributes={"bookstore.ordem.id": ordem_id}):
+                    ordem = repositorio.buscar(ordem_id)
+                    if ordem["desfazer_para"] is None:
+                        logger.warning("ordem %s abandonada em %s; desfazendo", ordem_id, ordem["status"])
+                        repositorio.registrar(ordem_id, desfazer_para="falhou", motivo="interrompida",
+                                              codigo_http=ordem["codigo_http"] or 503)
+                    saga.terminar_de_desfazer(ordem_id)
+                    if repositorio.buscar(ordem_id)["status"] not in repositorio.EM_ANDAMENTO:
+                        resolvidas += 1
             return resolvidas
         finally:
-            conexao.execute("SELECT pg_advisory_unlock(%s)", (CHAVE_LOCK_RECUPERACAO,))
+            with suppress_instrumentation():
+                conexao.execute("SELECT pg_advisory_unlock(%s)", (CHAVE_LOCK_RECUPERACAO,))
 
 
 def iniciar_em_segundo_plano(app) -> threading.Thread:

@@ -7,10 +7,20 @@ chamada a outro serviço.
 import logging
 
 from flask import current_app
+from opentelemetry import trace
 
 from bookstore import db
 
+from . import telemetria
+
 logger = logging.getLogger(__name__)
+
+
+def _transicao(ordem_id: int, status: str) -> None:
+    """Cada mudança de status: uma linha de log e um evento no span atual."""
+    logger.info("ordem %s → %s", ordem_id, status)
+    trace.get_current_span().add_event(
+        "bookstore.ordem.transicao", {"bookstore.ordem.id": ordem_id, "bookstore.ordem.status": status})
 
 # Status em que a saga ainda não terminou (a recuperação olha para eles).
 EM_ANDAMENTO = ("criada", "estoque_reservado", "pagamento_aprovado")
@@ -31,7 +41,7 @@ def criar(cliente: str | None, itens: list[dict], chave: str | None, corpo_hash:
             [(linha["id"], item["livro_id"], item["quantidade"]) for item in itens],
         )
         cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, 'criada')", (linha["id"],))
-    logger.info("ordem %s → criada", linha["id"])
+    _transicao(linha["id"], "criada")
     return linha["id"]
 
 
@@ -47,7 +57,7 @@ def mudar_status(ordem_id: int, status: str, **campos) -> None:
     with db.transacao() as cursor:
         _atualizar(cursor, ordem_id, {"status": status, **campos})
         cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, %s)", (ordem_id, status))
-    logger.info("ordem %s → %s", ordem_id, status)
+    _transicao(ordem_id, status)
 
 
 def finalizar(ordem_id: int, status: str, **campos) -> bool:
@@ -57,17 +67,21 @@ def finalizar(ordem_id: int, status: str, **campos) -> bool:
     terminando a mesma compensação: só uma das duas grava o desfecho."""
     with db.transacao() as cursor:
         atribuicoes = ", ".join(f"{coluna} = %s" for coluna in campos)
-        mudou = cursor.execute(
+        finalizada = cursor.execute(
             f"UPDATE ordens SET status = %s, {atribuicoes + ',' if campos else ''}"
             "       atualizada_em = clock_timestamp()"
-            " WHERE id = %s AND status IN ('criada', 'estoque_reservado', 'pagamento_aprovado')",
+            " WHERE id = %s AND status IN ('criada', 'estoque_reservado', 'pagamento_aprovado')"
+            " RETURNING total",
             (status, *campos.values(), ordem_id),
-        ).rowcount
-        if mudou:
+        ).fetchone()
+        if finalizada:
             cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, %s)", (ordem_id, status))
-    if mudou:
-        logger.info("ordem %s → %s", ordem_id, status)
-    return bool(mudou)
+    if finalizada:
+        _transicao(ordem_id, status)
+        telemetria.ordens.add(1, {"bookstore.ordem.status": status})
+        if status == "concluida":
+            telemetria.valor.record(float(finalizada["total"]))
+    return finalizada is not None
 
 
 def registrar(ordem_id: int, **campos) -> None:
@@ -89,7 +103,7 @@ def registrar_reserva(ordem_id: int, reserva: dict) -> None:
         cursor.execute("UPDATE ordens SET cobranca_incerta_desde = clock_timestamp() WHERE id = %s", (ordem_id,))
         cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, 'estoque_reservado')",
                        (ordem_id,))
-    logger.info("ordem %s → estoque_reservado (reserva %s)", ordem_id, reserva["id"])
+    _transicao(ordem_id, "estoque_reservado")
 
 
 def buscar(ordem_id: int) -> dict | None:

@@ -3,6 +3,7 @@ import hashlib
 
 import simplejson
 from flask import Blueprint, current_app, jsonify, request, url_for
+from opentelemetry import trace
 
 from bookstore import cartao, validacao
 from bookstore.erros import ErroAPI, EntradaInvalida, NaoEncontrado
@@ -19,6 +20,8 @@ CARTAO_PADRAO = "4111111111111111"
 
 def responder(ordem_id: int, codigo_http: int):
     ordem = repositorio.buscar(ordem_id)
+    trace.get_current_span().set_attributes({"bookstore.ordem.id": ordem_id,
+                                             "bookstore.ordem.status": ordem["status"]})
     corpo = repositorio.como_json(ordem)
     if codigo_http >= 400:
         corpo = {"erro": mensagem_de_erro(ordem["motivo"]), **corpo}

@@ -15,15 +15,39 @@ fica no passo em que estava e a recuperação (`recuperacao.py`) termina depois.
 Cancelar e estornar são idempotentes, então repetir nunca devolve em dobro.
 """
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 
 from bookstore.erros import ErroAPI, EntradaInvalida
 
 from . import repositorio
 from .clientes import (ClienteLivros, ClientePagamentos, EstoqueIndisponivel, FalhaDependencia,
                        ReservaExpirada, ReservaJaConfirmada)
+from .telemetria import tracer
 
 logger = logging.getLogger(__name__)
+
+# Desfechos de negócio: o passo não "falhou" por causa deles, então o span não
+# vira ERROR (a resposta 4xx ao cliente já conta a história).
+DESFECHOS_DE_NEGOCIO = (EstoqueIndisponivel, ReservaExpirada, ReservaJaConfirmada, ErroAPI)
+
+
+@contextmanager
+def passo(nome: str, **atributos):
+    """Um span por passo da saga, filho do span de servidor de POST /ordens."""
+    with tracer.start_as_current_span(f"saga.{nome}", attributes=atributos, record_exception=False,
+                                      set_status_on_exception=False) as span:
+        try:
+            yield span
+        except DESFECHOS_DE_NEGOCIO:
+            raise
+        except Exception as erro:
+            span.record_exception(erro)
+            span.set_status(Status(StatusCode.ERROR, getattr(erro, "motivo", type(erro).__name__)))
+            raise
 
 
 @dataclass(frozen=True)
@@ -57,25 +81,36 @@ class Saga:
     def comprar(self, pedido: Pedido) -> tuple[int, int] | None:
         """Executa a compra. Devolve (ordem_id, status HTTP), ou None se outra
         requisição com a mesma Idempotency-Key gravou a ordem primeiro."""
-        self.validar_no_catalogo(pedido.itens)
+        with passo("validar_catalogo", **{"bookstore.livro.ids": [i["livro_id"] for i in pedido.itens]}):
+            self.validar_no_catalogo(pedido.itens)
         ordem_id = repositorio.criar(pedido.cliente, pedido.itens, pedido.idempotency_key, pedido.corpo_hash)
         if ordem_id is None:
             return None
+        trace.get_current_span().set_attribute("bookstore.ordem.id", ordem_id)
         try:
-            try:
-                reserva = self.livros.reservar(pedido.itens, ordem_id)
-            except EstoqueIndisponivel:
-                repositorio.finalizar(ordem_id, "estoque_indisponivel", motivo="estoque_insuficiente",
-                                      codigo_http=409)
-                return ordem_id, 409
-            repositorio.registrar_reserva(ordem_id, reserva)
+            with passo("reservar_estoque", **{"bookstore.ordem.id": ordem_id}) as span:
+                try:
+                    reserva = self.livros.reservar(pedido.itens, ordem_id)
+                except EstoqueIndisponivel:
+                    span.set_attribute("bookstore.reserva.resultado", "sem_estoque")
+                    repositorio.finalizar(ordem_id, "estoque_indisponivel", motivo="estoque_insuficiente",
+                                          codigo_http=409)
+                    return ordem_id, 409
+                span.set_attributes({"bookstore.reserva.id": reserva["id"],
+                                     "bookstore.ordem.total": float(reserva["total"])})
+                repositorio.registrar_reserva(ordem_id, reserva)
 
-            try:
-                pagamento = self.pagamentos.cobrar(ordem_id, reserva["total"], pedido.cartao)
-            except FalhaDependencia as falha:
-                if not falha.incerta:  # certeza de que nada foi cobrado
-                    repositorio.registrar(ordem_id, cobranca_incerta_desde=None)
-                raise
+            with passo("cobrar", **{"bookstore.ordem.id": ordem_id}) as span:
+                try:
+                    pagamento = self.pagamentos.cobrar(ordem_id, reserva["total"], pedido.cartao)
+                except FalhaDependencia as falha:
+                    span.set_attribute("bookstore.pagamento.incerto", falha.incerta)
+                    if not falha.incerta:  # certeza de que nada foi cobrado
+                        repositorio.registrar(ordem_id, cobranca_incerta_desde=None)
+                    raise
+                span.set_attributes({"bookstore.pagamento.id": pagamento["id"],
+                                     "bookstore.pagamento.status": pagamento["status"],
+                                     "bookstore.pagamento.motivo": pagamento["motivo"] or ""})
             if pagamento["status"] != "aprovado":
                 repositorio.registrar(ordem_id, pagamento_id=pagamento["id"], cobranca_incerta_desde=None)
                 return self.compensar(ordem_id, "pagamento_recusado", pagamento["motivo"], 402)
@@ -83,7 +118,9 @@ class Saga:
                                      cobranca_incerta_desde=None)
 
             try:
-                self.livros.confirmar(reserva["id"])
+                with passo("confirmar_reserva", **{"bookstore.ordem.id": ordem_id,
+                                                   "bookstore.reserva.id": reserva["id"]}):
+                    self.livros.confirmar(reserva["id"])
             except ReservaExpirada:
                 return self.compensar(ordem_id, "falhou", "reserva_expirada", 409)
             repositorio.finalizar(ordem_id, "concluida", codigo_http=201)
@@ -104,6 +141,13 @@ class Saga:
         `cartao` só existe na requisição original (nunca é gravado); a
         recuperação chama sem ele."""
         ordem = repositorio.buscar(ordem_id)
+        with passo("compensar", **{"bookstore.ordem.id": ordem_id,
+                                   "bookstore.ordem.desfecho": ordem["desfazer_para"],
+                                   "bookstore.ordem.motivo": ordem["motivo"] or ""}) as span:
+            return self._terminar_de_desfazer(ordem, cartao, span)
+
+    def _terminar_de_desfazer(self, ordem: dict, cartao: str | None, span) -> int:
+        ordem_id = ordem["id"]
         try:
             self._desfazer(ordem, cartao)
         except ReservaJaConfirmada:
@@ -114,6 +158,9 @@ class Saga:
             return 201
         except (FalhaDependencia, CompensacaoAdiada) as falha:
             logger.warning("ordem %s: compensação pendente (%s); a recuperação termina depois", ordem_id, falha)
+            span.record_exception(falha)
+            span.set_status(Status(StatusCode.ERROR, "compensação pendente"))
+            span.set_attribute("bookstore.compensacao.pendente", True)
             return ordem["codigo_http"]
         repositorio.finalizar(ordem_id, ordem["desfazer_para"], desfazer_para=None)
         logger.info("ordem %s: compensação concluída → %s", ordem_id, ordem["desfazer_para"])

@@ -1,10 +1,13 @@
 """Pagamentos: cobrança idempotente por ordem, consulta e estorno."""
 from flask import Blueprint, current_app, jsonify, request, url_for
+from opentelemetry import trace
 
 from bookstore import cartao, db, validacao
 from bookstore.erros import ErroAPI, NaoEncontrado
 
-from . import aprovacao
+from . import aprovacao, telemetria
+
+tracer = trace.get_tracer("pagamentos")
 
 bp = Blueprint("pagamentos", __name__, url_prefix="/pagamentos")
 
@@ -24,7 +27,12 @@ def cobrar():
     ordem_id = validacao.inteiro(dados, "ordem_id", minimo=1)
     valor = validacao.dinheiro(dados, "valor", positivo=True)
     final = cartao.final(cartao.validar(dados))
-    status, motivo = aprovacao.decidir(final, valor, current_app.config["PAGAMENTO_LIMITE"])
+    with tracer.start_as_current_span("pagamentos.decidir") as span:
+        status, motivo = aprovacao.decidir(final, valor, current_app.config["PAGAMENTO_LIMITE"])
+        # Só os quatro últimos dígitos vão para a telemetria, nunca o número inteiro.
+        span.set_attributes({"bookstore.ordem.id": ordem_id, "bookstore.pagamento.valor": float(valor),
+                             "bookstore.cartao.final": final, "bookstore.pagamento.status": status,
+                             "bookstore.pagamento.motivo": motivo or ""})
 
     with db.transacao() as cursor:
         # ON CONFLICT: dois POSTs simultâneos para a mesma ordem geram um pagamento só.
@@ -38,11 +46,15 @@ def cobrar():
         ).fetchone()
 
     if novo is None:
+        trace.get_current_span().set_attribute("bookstore.pagamento.repetido", True)
         if existente["valor"] != valor:
             raise ErroAPI(409, "já existe um pagamento com outro valor para esta ordem",
                           pagamento_id=existente["id"], valor=existente["valor"])
         return jsonify(existente), 200  # repetição: devolve o que já existe, sem cobrar de novo
 
+    trace.get_current_span().set_attribute("bookstore.pagamento.id", novo["id"])
+    telemetria.pagamentos.add(1, {"bookstore.pagamento.status": status, "bookstore.pagamento.motivo": motivo or ""})
+    telemetria.valor.record(float(valor), {"bookstore.pagamento.status": status})
     resposta = jsonify(novo)
     resposta.headers["Location"] = url_for("pagamentos.detalhe", pagamento_id=novo["id"])
     return resposta, 201
@@ -76,11 +88,15 @@ def detalhe(pagamento_id: int):
 def estornar(pagamento_id: int):
     with db.transacao() as cursor:
         # Condicional: só um aprovado vira estornado; repetir não estorna duas vezes.
-        cursor.execute(
+        estornou = cursor.execute(
             "UPDATE pagamentos SET status = 'estornado' WHERE id = %s AND status = 'aprovado'",
             (pagamento_id,),
-        )
+        ).rowcount
         pagamento = _pagamento_ou_404(cursor, pagamento_id)
     if pagamento["status"] == "recusado":
         raise ErroAPI(409, "pagamento recusado não pode ser estornado", pagamento_id=pagamento_id)
+    trace.get_current_span().set_attributes({"bookstore.pagamento.id": pagamento_id,
+                                             "bookstore.pagamento.status": pagamento["status"]})
+    if estornou:
+        telemetria.pagamentos.add(1, {"bookstore.pagamento.status": "estornado", "bookstore.pagamento.motivo": ""})
     return jsonify(pagamento)
