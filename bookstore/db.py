@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 from flask import current_app
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -29,7 +30,8 @@ def aplicar_esquema(url: str, sql: str, espera_segundos: int) -> None:
     limite = time.monotonic() + espera_segundos
     while True:
         try:
-            with psycopg.connect(url, connect_timeout=2) as conexao:
+            # O esquema roda no arranque, fora de qualquer requisição: sem spans soltos.
+            with suppress_instrumentation(), psycopg.connect(url, connect_timeout=2) as conexao:
                 with conexao.transaction():
                     conexao.execute("SELECT pg_advisory_xact_lock(%s)", (CHAVE_LOCK_ESQUEMA,))
                     conexao.execute(sql)

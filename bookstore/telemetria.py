@@ -143,7 +143,9 @@ def encerrar() -> None:
 def instrumentar_app(app) -> None:
     excluidas = ",".join(filter(None, [os.environ.get("OTEL_PYTHON_FLASK_EXCLUDED_URLS"), URLS_SEM_SPAN]))
     FlaskInstrumentor().instrument_app(app, excluded_urls=excluidas)
-    # Globais e idempotentes: instrumentam a biblioteca uma vez por processo.
-    RequestsInstrumentor().instrument()
-    # Sem capture_parameters: os parâmetros podem ter dados pessoais.
-    PsycopgInstrumentor().instrument()
+    # Globais: instrumentam a biblioteca uma vez por processo.
+    if not RequestsInstrumentor().is_instrumented_by_opentelemetry:
+        RequestsInstrumentor().instrument()
+    if not PsycopgInstrumentor().is_instrumented_by_opentelemetry:
+        # Sem capture_parameters: os parâmetros podem ter dados pessoais.
+        PsycopgInstrumentor().instrument()
