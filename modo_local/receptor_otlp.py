@@ -51,10 +51,16 @@ class ReceptorOTLP:
 
     # --- recepção --------------------------------------------------------
     def _guardar(self, sinal: str, corpo: bytes):
-        pedido = TIPOS[sinal][0].FromString(corpo)
+        # Só guarda os bytes: decodificar é caro e fica para quando alguém
+        # consulta (no benchmark, o receptor divide as 2 CPUs com os serviços).
         with self._trava:
-            self.pedidos[sinal].append(pedido)
+            self.pedidos[sinal].append(corpo)
             self.bytes_crus.extend(corpo)
+
+    def _decodificados(self, sinal: str) -> list:
+        with self._trava:
+            brutos = list(self.pedidos[sinal])
+        return [TIPOS[sinal][0].FromString(corpo) for corpo in brutos]
 
     def iniciar(self) -> "ReceptorOTLP":
         receptor = self
@@ -124,9 +130,7 @@ class ReceptorOTLP:
     def spans(self) -> list[dict]:
         """Todos os spans recebidos, achatados, com o recurso de quem os mandou."""
         saida = []
-        with self._trava:
-            pedidos = list(self.pedidos["traces"])
-        for pedido in pedidos:
+        for pedido in self._decodificados("traces"):
             for rs in pedido.resource_spans:
                 recurso = atributos(rs.resource.attributes)
                 for ss in rs.scope_spans:
@@ -143,9 +147,7 @@ class ReceptorOTLP:
 
     def metricas(self) -> list[dict]:
         saida = []
-        with self._trava:
-            pedidos = list(self.pedidos["metrics"])
-        for pedido in pedidos:
+        for pedido in self._decodificados("metrics"):
             for rm in pedido.resource_metrics:
                 recurso = atributos(rm.resource.attributes)
                 for sm in rm.scope_metrics:
@@ -159,9 +161,7 @@ class ReceptorOTLP:
 
     def logs(self) -> list[dict]:
         saida = []
-        with self._trava:
-            pedidos = list(self.pedidos["logs"])
-        for pedido in pedidos:
+        for pedido in self._decodificados("logs"):
             for rl in pedido.resource_logs:
                 recurso = atributos(rl.resource.attributes)
                 for sl in rl.scope_logs:

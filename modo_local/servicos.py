@@ -18,6 +18,21 @@ PORTAS_PADRAO = {"livros": 8081, "ordens": 8082, "pagamentos": 8083}
 ORDEM_DE_SUBIDA = ("livros", "pagamentos", "ordens")
 
 
+ARQUIVO_OTEL = RAIZ / "otel.env"
+
+
+def ambiente_otel_do_laboratorio() -> dict:
+    """As variáveis de otel.env (as mesmas do compose). O ambiente de quem
+    chama tem precedência, como no `environment:` do compose."""
+    variaveis = {}
+    for linha in ARQUIVO_OTEL.read_text(encoding="utf-8").splitlines():
+        linha = linha.strip()
+        if linha and not linha.startswith("#"):
+            nome, _, valor = linha.partition("=")
+            variaveis[nome.strip()] = valor.strip()
+    return variaveis
+
+
 def comando_gunicorn(nome: str) -> list[str]:
     return [str(Path(sys.executable).parent / "gunicorn"), "--config", f"{nome}/gunicorn.conf.py"]
 
@@ -43,6 +58,7 @@ class Laboratorio:
 
     def ambiente_do_servico(self, nome: str) -> dict:
         return {
+            **ambiente_otel_do_laboratorio(),
             **os.environ,
             "HOST": "127.0.0.1",
             "PORT": str(self.portas[nome]),
