@@ -5,6 +5,7 @@ import time
 
 import pytest
 import requests
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from modo_local.receptor_otlp import ReceptorOTLP
 from modo_local.servicos import Laboratorio
@@ -46,8 +47,11 @@ def esperar(condicao, limite=15.0):
 
 
 def comprar(lab, livro):
-    return requests.post(lab.url("ordens") + "/ordens", timeout=10,
-                         json={"itens": [{"livro_id": livro, "quantidade": 1}], "cartao": CARTAO})
+    # Como um curl: sem traceparent. (Se os testes em memória rodaram antes neste
+    # processo, o requests daqui está instrumentado e viraria o pai do trace.)
+    with suppress_instrumentation():
+        return requests.post(lab.url("ordens") + "/ordens", timeout=10,
+                             json={"itens": [{"livro_id": livro, "quantidade": 1}], "cartao": CARTAO})
 
 
 def test_uma_compra_e_um_trace_que_atravessa_os_tres_servicos(montagem):
