@@ -16,17 +16,22 @@ def texto(nome: str, padrao: str) -> str:
     return os.environ.get(nome, padrao)
 
 
-def inteiro(nome: str, padrao: int, minimo: int = 0) -> int:
+def _numero(nome: str, padrao, converter, descricao: str, minimo):
+    """Lê NOME do ambiente com `converter`; vazio ou ausente dá o padrão."""
     bruto = os.environ.get(nome)
     if bruto is None or bruto == "":
         return padrao
     try:
-        valor = int(bruto)
+        valor = converter(bruto)
     except ValueError:
-        raise ConfiguracaoInvalida(f"{nome}={bruto!r} não é um número inteiro") from None
+        raise ConfiguracaoInvalida(f"{nome}={bruto!r} não é {descricao}") from None
     if valor < minimo:
         raise ConfiguracaoInvalida(f"{nome}={valor} deve ser >= {minimo}")
     return valor
+
+
+def inteiro(nome: str, padrao: int, minimo: int = 0) -> int:
+    return _numero(nome, padrao, int, "um número inteiro", minimo)
 
 
 def decimal(nome: str, padrao: str) -> Decimal:
@@ -46,13 +51,4 @@ def booleano(nome: str, padrao: bool) -> bool:
 
 def segundos(nome: str, padrao: float) -> float:
     """Durações (timeouts, intervalos); aceita frações, como 0.5."""
-    bruto = os.environ.get(nome)
-    if bruto is None or bruto == "":
-        return padrao
-    try:
-        valor = float(bruto)
-    except ValueError:
-        raise ConfiguracaoInvalida(f"{nome}={bruto!r} não é um número de segundos") from None
-    if valor < 0:
-        raise ConfiguracaoInvalida(f"{nome}={valor} não pode ser negativo")
-    return valor
+    return _numero(nome, padrao, float, "um número de segundos", 0)

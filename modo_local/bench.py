@@ -39,7 +39,6 @@ def rodada(postgres, nome: str, ambiente: dict) -> dict:
                      prefixo_bancos=f"bench_{nome}_").iniciar(recriar_bancos=True) as lab:
         livro = requests.post(lab.url("livros") + "/livros", timeout=5,
                               json={"titulo": "Bench", "preco": 10, "estoque": 10**6}).json()["id"]
-        sessao = requests.Session()
         corpo = {"itens": [{"livro_id": livro, "quantidade": 1}]}
 
         def comprar(_):
@@ -53,7 +52,6 @@ def rodada(postgres, nome: str, ambiente: dict) -> dict:
             inicio = time.perf_counter()
             duracoes = list(executor.map(comprar, range(COMPRAS)))
             total = time.perf_counter() - inicio
-        sessao.close()
     ms = [d * 1000 for d in duracoes]
     return {"vazao": COMPRAS / total, "p50": statistics.median(ms), "p95": percentil(ms, 95),
             "p99": percentil(ms, 99)}

@@ -23,6 +23,7 @@ def _transicao(ordem_id: int, status: str) -> None:
         "bookstore.ordem.transicao", {"bookstore.ordem.id": ordem_id, "bookstore.ordem.status": status})
 
 # Status em que a saga ainda não terminou (a recuperação olha para eles).
+# O índice parcial `ordens_em_andamento` em schema.sql repete esta lista.
 EM_ANDAMENTO = ("criada", "estoque_reservado", "pagamento_aprovado")
 
 
@@ -70,9 +71,9 @@ def finalizar(ordem_id: int, status: str, **campos) -> bool:
         finalizada = cursor.execute(
             f"UPDATE ordens SET status = %s, {atribuicoes + ',' if campos else ''}"
             "       atualizada_em = clock_timestamp()"
-            " WHERE id = %s AND status IN ('criada', 'estoque_reservado', 'pagamento_aprovado')"
+            " WHERE id = %s AND status = ANY(%s)"
             " RETURNING total",
-            (status, *campos.values(), ordem_id),
+            (status, *campos.values(), ordem_id, list(EM_ANDAMENTO)),
         ).fetchone()
         if finalizada:
             cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, %s)", (ordem_id, status))
@@ -150,11 +151,11 @@ def pendentes(abandono_segundos: float) -> list[int]:
     with db.transacao() as cursor:
         return [linha["id"] for linha in cursor.execute(
             "SELECT id FROM ordens"
-            " WHERE status IN ('criada', 'estoque_reservado', 'pagamento_aprovado')"
+            " WHERE status = ANY(%s)"
             "   AND (desfazer_para IS NOT NULL"
             "        OR atualizada_em < clock_timestamp() - make_interval(secs => %s))"
             " ORDER BY id",
-            (abandono_segundos,),
+            (list(EM_ANDAMENTO), abandono_segundos),
         )]
 
 
