@@ -9,7 +9,11 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from functools import partial
+
 import psycopg
+import psycopg.types.json
+import simplejson
 from flask import current_app
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from psycopg.rows import dict_row
@@ -23,6 +27,10 @@ EXTENSAO = "bookstore.db"
 # réplicas arrancam juntos; sem ele, dois `CREATE TABLE IF NOT EXISTS`
 # simultâneos podem colidir no catálogo do PostgreSQL (erro de chave duplicada).
 CHAVE_LOCK_ESQUEMA = 4_242_001
+
+# Colunas json que o PostgreSQL monta (itens agregados com json_agg) trazem
+# preços: lidos como Decimal, como as colunas NUMERIC, nunca como float.
+psycopg.types.json.set_json_loads(partial(simplejson.loads, use_decimal=True))
 
 
 def aplicar_esquema(url: str, sql: str, espera_segundos: int) -> None:

@@ -32,24 +32,28 @@ SQL_STATUS = """
 """
 
 
-def buscar_reserva(cursor, reserva_id: uuid.UUID) -> dict | None:
-    reserva = cursor.execute(
-        f"SELECT r.id, {SQL_STATUS} AS status, r.ordem_id, r.expira_em FROM reservas r WHERE r.id = %s",
-        (reserva_id,),
-    ).fetchone()
-    if reserva is None:
-        return None
-    reserva["itens"] = cursor.execute(
-        "SELECT livro_id, quantidade, preco_unitario FROM reserva_itens"
-        " WHERE reserva_id = %s ORDER BY livro_id",
-        (reserva_id,),
-    ).fetchall()
+def _com_total(reserva: dict) -> dict:
     reserva["total"] = sum(i["preco_unitario"] * i["quantidade"] for i in reserva["itens"])
     return reserva
 
 
-def reservar(cursor, itens: list[dict], ordem_id: int | None, ttl_segundos: int) -> uuid.UUID:
-    """Reserva todos os itens ou nenhum. Levanta 404/409 sem gravar nada."""
+def buscar_reserva(cursor, reserva_id: uuid.UUID) -> dict | None:
+    # Os itens vêm agregados em JSON na mesma consulta: uma ida ao banco (um
+    # span de SQL) por leitura. Os preços chegam como Decimal (ver bookstore/db.py).
+    reserva = cursor.execute(
+        f"SELECT r.id, {SQL_STATUS} AS status, r.ordem_id, r.expira_em,"
+        "       (SELECT json_agg(json_build_object('livro_id', ri.livro_id, 'quantidade', ri.quantidade,"
+        "                                          'preco_unitario', ri.preco_unitario) ORDER BY ri.livro_id)"
+        "          FROM reserva_itens ri WHERE ri.reserva_id = r.id) AS itens"
+        "  FROM reservas r WHERE r.id = %s",
+        (reserva_id,),
+    ).fetchone()
+    return _com_total(reserva) if reserva else None
+
+
+def reservar(cursor, itens: list[dict], ordem_id: int | None, ttl_segundos: int) -> dict:
+    """Reserva todos os itens ou nenhum e devolve a reserva criada.
+    Levanta 404/409 sem gravar nada."""
     ids = sorted(item["livro_id"] for item in itens)
     # Falta de estoque é um desfecho do negócio, não um erro do sistema: o span
     # não vira ERROR por causa dela (o resultado vai no atributo).
@@ -58,18 +62,18 @@ def reservar(cursor, itens: list[dict], ordem_id: int | None, ttl_segundos: int)
         span.set_attributes({"bookstore.livro.ids": ids, "bookstore.ordem.id": ordem_id or 0,
                              "bookstore.reserva.quantidade": sum(i["quantidade"] for i in itens)})
         try:
-            reserva_id = _reservar(cursor, span, itens, ids, ordem_id, ttl_segundos)
+            reserva = _reservar(cursor, span, itens, ids, ordem_id, ttl_segundos)
         except ErroAPI as erro:
             resultado = "livro_inexistente" if erro.status == 404 else "sem_estoque"
             span.set_attribute("bookstore.reserva.resultado", resultado)
             contador_de_reservas.add(1, {"bookstore.reserva.resultado": resultado})
             raise
-        span.set_attributes({"bookstore.reserva.resultado": "criada", "bookstore.reserva.id": str(reserva_id)})
+        span.set_attributes({"bookstore.reserva.resultado": "criada", "bookstore.reserva.id": str(reserva["id"])})
         contador_de_reservas.add(1, {"bookstore.reserva.resultado": "criada"})
-        return reserva_id
+        return reserva
 
 
-def _reservar(cursor, span, itens, ids, ordem_id, ttl_segundos) -> uuid.UUID:
+def _reservar(cursor, span, itens, ids, ordem_id, ttl_segundos) -> dict:
     livros = cursor.execute(
         "SELECT id, preco FROM livros WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,)
     ).fetchall()
@@ -92,18 +96,23 @@ def _reservar(cursor, span, itens, ids, ordem_id, ttl_segundos) -> uuid.UUID:
             raise ErroAPI(409, f"estoque insuficiente para o livro {item['livro_id']}",
                           livro_id=item["livro_id"], disponivel=disponivel[item["livro_id"]])
 
-    reserva_id = uuid.uuid4()
-    cursor.execute(
+    # A reserva devolvida é montada com o que já está na mão (sem reler o banco).
+    reserva = cursor.execute(
         "INSERT INTO reservas (id, status, ordem_id, expira_em)"
-        " VALUES (%s, 'ativa', %s, clock_timestamp() + make_interval(secs => %s))",
-        (reserva_id, ordem_id, ttl_segundos),
-    )
+        " VALUES (%s, 'ativa', %s, clock_timestamp() + make_interval(secs => %s))"
+        " RETURNING id, status, ordem_id, expira_em",
+        (uuid.uuid4(), ordem_id, ttl_segundos),
+    ).fetchone()
+    reserva["itens"] = [
+        {"livro_id": i["livro_id"], "quantidade": i["quantidade"], "preco_unitario": precos[i["livro_id"]]}
+        for i in sorted(itens, key=lambda item: item["livro_id"])
+    ]
     cursor.executemany(
         "INSERT INTO reserva_itens (reserva_id, livro_id, quantidade, preco_unitario)"
         " VALUES (%s, %s, %s, %s)",
-        [(reserva_id, i["livro_id"], i["quantidade"], precos[i["livro_id"]]) for i in itens],
+        [(reserva["id"], i["livro_id"], i["quantidade"], i["preco_unitario"]) for i in reserva["itens"]],
     )
-    return reserva_id
+    return _com_total(reserva)
 
 
 def confirmar(cursor, reserva_id: uuid.UUID) -> None:

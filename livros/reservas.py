@@ -29,10 +29,10 @@ def criar():
     itens = validacao.itens_de_compra(dados)
     ordem_id = validacao.inteiro(dados, "ordem_id", minimo=1, obrigatorio=False)
     with db.transacao() as cursor:
-        reserva_id = estoque.reservar(cursor, itens, ordem_id, current_app.config["RESERVA_TTL_SEGUNDOS"])
-        reserva = _reserva_ou_404(cursor, reserva_id)
+        reserva = estoque.reservar(cursor, itens, ordem_id, current_app.config["RESERVA_TTL_SEGUNDOS"])
+    trace.get_current_span().set_attribute("bookstore.reserva.id", str(reserva["id"]))
     resposta = jsonify(reserva)
-    resposta.headers["Location"] = url_for("reservas.detalhe", reserva_id=reserva_id)
+    resposta.headers["Location"] = url_for("reservas.detalhe", reserva_id=reserva["id"])
     return resposta, 201
 
 

@@ -1,9 +1,11 @@
-"""Persistência das ordens: cada mudança de status grava também o histórico.
+"""Persistência das ordens.
 
 Cada função abre e fecha a própria transação: a saga grava um passo, faz a
 chamada HTTP e grava o próximo — nunca segura uma transação aberta durante uma
-chamada a outro serviço.
+chamada a outro serviço. O histórico de status é gravado por um trigger
+(schema.sql), então cada passo é um UPDATE só — um span de SQL só no Jaeger.
 """
+import datetime
 import logging
 
 from flask import current_app
@@ -41,7 +43,6 @@ def criar(cliente: str | None, itens: list[dict], chave: str | None, corpo_hash:
             "INSERT INTO ordem_itens (ordem_id, livro_id, quantidade) VALUES (%s, %s, %s)",
             [(linha["id"], item["livro_id"], item["quantidade"]) for item in itens],
         )
-        cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, 'criada')", (linha["id"],))
     _transicao(linha["id"], "criada")
     return linha["id"]
 
@@ -57,7 +58,6 @@ def _atualizar(cursor, ordem_id: int, campos: dict) -> None:
 def mudar_status(ordem_id: int, status: str, **campos) -> None:
     with db.transacao() as cursor:
         _atualizar(cursor, ordem_id, {"status": status, **campos})
-        cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, %s)", (ordem_id, status))
     _transicao(ordem_id, status)
 
 
@@ -75,8 +75,6 @@ def finalizar(ordem_id: int, status: str, **campos) -> bool:
             " RETURNING total",
             (status, *campos.values(), ordem_id, list(EM_ANDAMENTO)),
         ).fetchone()
-        if finalizada:
-            cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, %s)", (ordem_id, status))
     if finalizada:
         _transicao(ordem_id, status)
         telemetria.ordens.add(1, {"bookstore.ordem.status": status})
@@ -98,51 +96,70 @@ def registrar_reserva(ordem_id: int, reserva: dict) -> None:
             "UPDATE ordem_itens SET preco_unitario = %s WHERE ordem_id = %s AND livro_id = %s",
             [(item["preco_unitario"], ordem_id, item["livro_id"]) for item in reserva["itens"]],
         )
-        _atualizar(cursor, ordem_id, {"status": "estoque_reservado", "reserva_id": reserva["id"],
-                                      "total": reserva["total"]})
         # O próximo passo é cobrar: até a resposta chegar, a cobrança é incerta (ver saga.py).
-        cursor.execute("UPDATE ordens SET cobranca_incerta_desde = clock_timestamp() WHERE id = %s", (ordem_id,))
-        cursor.execute("INSERT INTO ordem_historico (ordem_id, status) VALUES (%s, 'estoque_reservado')",
-                       (ordem_id,))
+        cursor.execute(
+            "UPDATE ordens SET status = 'estoque_reservado', reserva_id = %s, total = %s,"
+            "       cobranca_incerta_desde = clock_timestamp(), atualizada_em = clock_timestamp()"
+            " WHERE id = %s",
+            (reserva["id"], reserva["total"], ordem_id),
+        )
     _transicao(ordem_id, "estoque_reservado")
 
 
+# Uma consulta só traz a ordem com itens e histórico (agregados em JSON pelo
+# PostgreSQL): um span de SQL por leitura, e `GET /ordens` sem uma consulta por ordem.
+# `cobranca_ainda_pode_chegar`: passado o prazo de abandono, nenhuma cobrança
+# atrasada chega mais (o gunicorn de pagamentos mata requisições presas antes disso).
+SQL_ORDEM_COMPLETA = """
+    SELECT o.id, o.status, o.motivo, o.cliente, o.total, o.reserva_id, o.pagamento_id,
+           o.desfazer_para, o.codigo_http, o.corpo_hash,
+           o.cobranca_incerta_desde IS NOT NULL AS cobranca_incerta,
+           o.cobranca_incerta_desde > clock_timestamp() - make_interval(secs => %(abandono)s)
+               AS cobranca_ainda_pode_chegar,
+           (SELECT coalesce(json_agg(json_build_object(
+                       'livro_id', i.livro_id, 'quantidade', i.quantidade,
+                       'preco_unitario', i.preco_unitario) ORDER BY i.livro_id), '[]')
+              FROM ordem_itens i WHERE i.ordem_id = o.id) AS itens,
+           (SELECT coalesce(json_agg(json_build_object('status', h.status, 'em', h.em) ORDER BY h.id), '[]')
+              FROM ordem_historico h WHERE h.ordem_id = o.id) AS historico
+      FROM ordens o
+"""
+
+
+def _ordem_completa(linha: dict) -> dict:
+    # O JSON do PostgreSQL traz a data como texto; volta a ser datetime, como
+    # nas demais colunas (o preço já chega como Decimal, ver bookstore/db.py).
+    for evento in linha["historico"]:
+        evento["em"] = datetime.datetime.fromisoformat(evento["em"])
+    return linha
+
+
 def buscar(ordem_id: int) -> dict | None:
-    abandono = current_app.config["ORDENS_ABANDONO_SEGUNDOS"]
     with db.transacao() as cursor:
-        ordem = cursor.execute(
-            "SELECT id, status, motivo, cliente, total, reserva_id, pagamento_id,"
-            "       desfazer_para, codigo_http, corpo_hash,"
-            "       cobranca_incerta_desde IS NOT NULL AS cobranca_incerta,"
-            # Passado o prazo de abandono, nenhuma cobrança atrasada chega mais
-            # (o gunicorn de pagamentos mata requisições presas antes disso).
-            "       cobranca_incerta_desde > clock_timestamp() - make_interval(secs => %s)"
-            "           AS cobranca_ainda_pode_chegar"
-            "  FROM ordens WHERE id = %s",
-            (abandono, ordem_id),
+        linha = cursor.execute(
+            SQL_ORDEM_COMPLETA + " WHERE o.id = %(id)s",
+            {"abandono": current_app.config["ORDENS_ABANDONO_SEGUNDOS"], "id": ordem_id},
         ).fetchone()
-        if ordem is None:
-            return None
-        ordem["itens"] = cursor.execute(
-            "SELECT livro_id, quantidade, preco_unitario FROM ordem_itens WHERE ordem_id = %s ORDER BY livro_id",
-            (ordem_id,),
-        ).fetchall()
-        ordem["historico"] = cursor.execute(
-            "SELECT status, em FROM ordem_historico WHERE ordem_id = %s ORDER BY id", (ordem_id,)
-        ).fetchall()
-    return ordem
+    return _ordem_completa(linha) if linha else None
 
 
 def buscar_por_chave(chave: str) -> dict | None:
     with db.transacao() as cursor:
-        linha = cursor.execute("SELECT id FROM ordens WHERE idempotency_key = %s", (chave,)).fetchone()
-    return buscar(linha["id"]) if linha else None
+        linha = cursor.execute(
+            SQL_ORDEM_COMPLETA + " WHERE o.idempotency_key = %(chave)s",
+            {"abandono": current_app.config["ORDENS_ABANDONO_SEGUNDOS"], "chave": chave},
+        ).fetchone()
+    return _ordem_completa(linha) if linha else None
 
 
-def listar_ids(limite: int, offset: int) -> list[int]:
+def listar(limite: int, offset: int) -> list[dict]:
+    """As mais novas primeiro."""
     with db.transacao() as cursor:
-        return [linha["id"] for linha in cursor.execute(
-            "SELECT id FROM ordens ORDER BY id DESC LIMIT %s OFFSET %s", (limite, offset))]
+        linhas = cursor.execute(
+            SQL_ORDEM_COMPLETA + " ORDER BY o.id DESC LIMIT %(limite)s OFFSET %(offset)s",
+            {"abandono": current_app.config["ORDENS_ABANDONO_SEGUNDOS"], "limite": limite, "offset": offset},
+        ).fetchall()
+    return [_ordem_completa(linha) for linha in linhas]
 
 
 def pendentes(abandono_segundos: float) -> list[int]:

@@ -73,8 +73,7 @@ def comprar():
 @bp.get("")
 def listar():
     limite, offset = validacao.paginacao()
-    ordens = [repositorio.buscar(ordem_id) for ordem_id in repositorio.listar_ids(limite, offset)]
-    return jsonify([repositorio.como_json(ordem) for ordem in ordens])
+    return jsonify([repositorio.como_json(ordem) for ordem in repositorio.listar(limite, offset)])
 
 
 @bp.get("/<int:ordem_id>")

@@ -46,3 +46,23 @@ CREATE INDEX IF NOT EXISTS ordem_historico_por_ordem ON ordem_historico (ordem_i
 -- O que a recuperação procura: ordens que ainda não chegaram a um status final.
 CREATE INDEX IF NOT EXISTS ordens_em_andamento ON ordens (atualizada_em)
     WHERE status IN ('criada', 'estoque_reservado', 'pagamento_aprovado');
+
+-- O histórico é escrito pelo próprio banco: toda ordem criada e toda mudança de
+-- status ganham uma linha, na mesma transação, sem que o código possa esquecer
+-- (e sem um INSERT a mais, com o seu span, a cada passo da saga).
+CREATE OR REPLACE FUNCTION registrar_no_historico() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO ordem_historico (ordem_id, status) VALUES (NEW.id, NEW.status);
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER historico_ao_criar
+    AFTER INSERT ON ordens
+    FOR EACH ROW EXECUTE FUNCTION registrar_no_historico();
+
+CREATE OR REPLACE TRIGGER historico_ao_mudar_status
+    AFTER UPDATE OF status ON ordens
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION registrar_no_historico();
