@@ -98,6 +98,8 @@ def test_reserva_gera_span_de_servidor_span_de_negocio_e_sql(app_livros, spans):
     assert [e.name for e in negocio.events] == ["bookstore.estoque.travado"]
     sql = [s for s in terminados if s.attributes.get("db.system") == "postgresql"]
     assert any("FOR UPDATE" in s.attributes.get("db.statement", "") for s in sql)
+    # Travar, ler o disponível, gravar reserva e itens; a resposta não relê o banco.
+    assert len(sql) == 4, [s.attributes["db.statement"] for s in sql]
     assert all(s.context.trace_id == servidor.context.trace_id for s in terminados)
     assert all(s.kind == SpanKind.CLIENT for s in sql)
 
@@ -174,10 +176,26 @@ def test_saga_feliz_um_span_por_passo_e_eventos_de_transicao(app_ordens, vizinho
     clientes_http = [s for s in terminados if s.kind == SpanKind.CLIENT and "db.system" not in s.attributes
                      and s.context.trace_id == servidor.context.trace_id]
     assert len(clientes_http) == 4  # GET livro, POST reserva, POST pagamento, POST confirmação
+    # Um comando SQL por passo gravado (o histórico vem do trigger): criar (2: ordem e itens),
+    # reserva (2: preços e status), pagamento aprovado, concluída e a leitura da resposta.
+    sql = [s.attributes["db.statement"] for s in terminados if s.attributes.get("db.system") == "postgresql"]
+    assert len(sql) == 7, sql
+    assert not any("ordem_historico" in comando and "INSERT" in comando for comando in sql)
     _, pontos_ordens = pontos(telemetria_em_memoria[1], "bookstore.ordens")
     assert any(p.attributes["bookstore.ordem.status"] == "concluida" and p.value >= 1 for p in pontos_ordens)
     metrica, _ = pontos(telemetria_em_memoria[1], "bookstore.ordem.valor")
     assert metrica.unit == "{BRL}"
+
+
+def test_lista_de_ordens_e_uma_consulta_so(app_ordens, vizinhos, spans):
+    livro = criar_livro(vizinhos, estoque=5)
+    client = app_ordens.test_client()
+    for _ in range(3):
+        assert client.post("/ordens", json={"itens": [{"livro_id": livro, "quantidade": 1}]}).status_code == 201
+    spans.clear()
+    assert len(client.get("/ordens?limite=3").json) == 3
+    terminados = esperar(spans, tem_servidor("GET /ordens"))
+    assert len([s for s in terminados if s.attributes.get("db.system") == "postgresql"]) == 1
 
 
 def test_saga_recusada_compensa_com_span_proprio(app_ordens, vizinhos, spans):
