@@ -6,7 +6,7 @@ Sobe o laboratório duas vezes, lado a lado, na mesma máquina:
    exportando OTLP para um receptor local (o papel do Collector).
 
 A mesma carga (BENCH_COMPRAS compras, BENCH_CONCORRENCIA clientes) vai para os
-dois, em rodadas alternadas (desligado, instrumentado, desligado, ...): numa
+dois, em 6 rodadas alternadas (desligado, instrumentado, desligado, ...): numa
 máquina virtual a CPU disponível oscila de um minuto para o outro, e alternar
 faz a oscilação cair igualmente sobre os dois lados em vez de virar "custo".
 
@@ -34,7 +34,7 @@ from .servicos import Laboratorio
 
 COMPRAS = int(os.environ.get("BENCH_COMPRAS", "300"))
 CONCORRENCIAS = [int(c) for c in os.environ.get("BENCH_CONCORRENCIA", "1,8").split(",")]
-RODADAS = int(os.environ.get("BENCH_RODADAS", "3"))
+RODADAS = int(os.environ.get("BENCH_RODADAS", "6"))
 WORKERS = os.environ.get("WEB_CONCURRENCY", "2")
 AQUECIMENTO = 40
 # SpanKind no protobuf do OTLP.
