@@ -127,46 +127,37 @@ class ReceptorOTLP:
                 "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{porta}"}
 
     # --- consulta ----------------------------------------------------------
+    def _percorrer(self, sinal: str, recursos: str, escopos: str, itens: str):
+        """(recurso, escopo, item) de cada item recebido: os três sinais do OTLP têm
+        a mesma forma, pedido → recursos → escopos → itens."""
+        for pedido in self._decodificados(sinal):
+            for por_recurso in getattr(pedido, recursos):
+                recurso = atributos(por_recurso.resource.attributes)
+                for por_escopo in getattr(por_recurso, escopos):
+                    for item in getattr(por_escopo, itens):
+                        yield recurso, por_escopo.scope, item
+
     def spans(self) -> list[dict]:
         """Todos os spans recebidos, achatados, com o recurso de quem os mandou."""
-        saida = []
-        for pedido in self._decodificados("traces"):
-            for rs in pedido.resource_spans:
-                recurso = atributos(rs.resource.attributes)
-                for ss in rs.scope_spans:
-                    for span in ss.spans:
-                        saida.append({
-                            "servico": recurso.get("service.name"), "recurso": recurso,
-                            "escopo": ss.scope.name, "nome": span.name, "kind": span.kind,
-                            "trace_id": span.trace_id.hex(), "span_id": span.span_id.hex(),
-                            "parent_id": span.parent_span_id.hex(), "atributos": atributos(span.attributes),
-                            "eventos": [(e.name, atributos(e.attributes)) for e in span.events],
-                            "status": span.status.code,
-                        })
-        return saida
+        return [{
+            "servico": recurso.get("service.name"), "recurso": recurso,
+            "escopo": escopo.name, "nome": span.name, "kind": span.kind,
+            "trace_id": span.trace_id.hex(), "span_id": span.span_id.hex(),
+            "parent_id": span.parent_span_id.hex(), "atributos": atributos(span.attributes),
+            "eventos": [(e.name, atributos(e.attributes)) for e in span.events],
+            "status": span.status.code,
+        } for recurso, escopo, span in self._percorrer("traces", "resource_spans", "scope_spans", "spans")]
 
     def metricas(self) -> list[dict]:
         saida = []
-        for pedido in self._decodificados("metrics"):
-            for rm in pedido.resource_metrics:
-                recurso = atributos(rm.resource.attributes)
-                for sm in rm.scope_metrics:
-                    for metrica in sm.metrics:
-                        tipo = metrica.WhichOneof("data")
-                        pontos = getattr(metrica, tipo).data_points
-                        saida.append({"nome": metrica.name, "unidade": metrica.unit, "tipo": tipo,
-                                      "recurso": recurso,
-                                      "pontos": [atributos(p.attributes) for p in pontos]})
+        for recurso, _, metrica in self._percorrer("metrics", "resource_metrics", "scope_metrics", "metrics"):
+            tipo = metrica.WhichOneof("data")
+            saida.append({"nome": metrica.name, "unidade": metrica.unit, "tipo": tipo, "recurso": recurso,
+                          "pontos": [atributos(p.attributes) for p in getattr(metrica, tipo).data_points]})
         return saida
 
     def logs(self) -> list[dict]:
-        saida = []
-        for pedido in self._decodificados("logs"):
-            for rl in pedido.resource_logs:
-                recurso = atributos(rl.resource.attributes)
-                for sl in rl.scope_logs:
-                    for registro in sl.log_records:
-                        saida.append({"recurso": recurso, "corpo": registro.body.string_value,
-                                      "trace_id": registro.trace_id.hex(), "span_id": registro.span_id.hex(),
-                                      "severidade": registro.severity_text})
-        return saida
+        return [{"recurso": recurso, "corpo": registro.body.string_value,
+                 "trace_id": registro.trace_id.hex(), "span_id": registro.span_id.hex(),
+                 "severidade": registro.severity_text}
+                for recurso, _, registro in self._percorrer("logs", "resource_logs", "scope_logs", "log_records")]

@@ -134,32 +134,25 @@ def _ordem_completa(linha: dict) -> dict:
     return linha
 
 
-def buscar(ordem_id: int) -> dict | None:
+def _consultar(complemento: str, **parametros) -> list[dict]:
+    """SQL_ORDEM_COMPLETA + um WHERE/ORDER BY; devolve as ordens completas."""
+    parametros["abandono"] = current_app.config["ORDENS_ABANDONO_SEGUNDOS"]
     with db.transacao() as cursor:
-        linha = cursor.execute(
-            SQL_ORDEM_COMPLETA + " WHERE o.id = %(id)s",
-            {"abandono": current_app.config["ORDENS_ABANDONO_SEGUNDOS"], "id": ordem_id},
-        ).fetchone()
-    return _ordem_completa(linha) if linha else None
+        linhas = cursor.execute(SQL_ORDEM_COMPLETA + complemento, parametros).fetchall()
+    return [_ordem_completa(linha) for linha in linhas]
+
+
+def buscar(ordem_id: int) -> dict | None:
+    return next(iter(_consultar(" WHERE o.id = %(id)s", id=ordem_id)), None)
 
 
 def buscar_por_chave(chave: str) -> dict | None:
-    with db.transacao() as cursor:
-        linha = cursor.execute(
-            SQL_ORDEM_COMPLETA + " WHERE o.idempotency_key = %(chave)s",
-            {"abandono": current_app.config["ORDENS_ABANDONO_SEGUNDOS"], "chave": chave},
-        ).fetchone()
-    return _ordem_completa(linha) if linha else None
+    return next(iter(_consultar(" WHERE o.idempotency_key = %(chave)s", chave=chave)), None)
 
 
 def listar(limite: int, offset: int) -> list[dict]:
     """As mais novas primeiro."""
-    with db.transacao() as cursor:
-        linhas = cursor.execute(
-            SQL_ORDEM_COMPLETA + " ORDER BY o.id DESC LIMIT %(limite)s OFFSET %(offset)s",
-            {"abandono": current_app.config["ORDENS_ABANDONO_SEGUNDOS"], "limite": limite, "offset": offset},
-        ).fetchall()
-    return [_ordem_completa(linha) for linha in linhas]
+    return _consultar(" ORDER BY o.id DESC LIMIT %(limite)s OFFSET %(offset)s", limite=limite, offset=offset)
 
 
 def pendentes(abandono_segundos: float) -> list[int]:

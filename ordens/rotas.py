@@ -18,8 +18,8 @@ admin = Blueprint("admin_ordens", __name__, url_prefix="/admin")
 CARTAO_PADRAO = "4111111111111111"
 
 
-def responder(ordem_id: int, codigo_http: int):
-    ordem = repositorio.buscar(ordem_id)
+def responder(ordem: dict, codigo_http: int):
+    ordem_id = ordem["id"]
     trace.get_current_span().set_attributes({"bookstore.ordem.id": ordem_id,
                                              "bookstore.ordem.status": ordem["status"]})
     corpo = repositorio.como_json(ordem)
@@ -44,7 +44,7 @@ def repetir(ordem: dict, corpo_hash: str):
         raise ErroAPI(422, "esta Idempotency-Key já foi usada com outro corpo", campo="Idempotency-Key")
     if ordem["codigo_http"] is None:
         raise ErroAPI(409, "a compra com esta Idempotency-Key ainda está em andamento", ordem_id=ordem["id"])
-    return responder(ordem["id"], ordem["codigo_http"])
+    return responder(ordem, ordem["codigo_http"])
 
 
 @bp.post("")
@@ -67,7 +67,8 @@ def comprar():
     resultado = saga.comprar(Pedido(itens, cliente, numero_cartao, chave, corpo_hash))
     if resultado is None:  # outra requisição com a mesma chave chegou primeiro
         return repetir(repositorio.buscar_por_chave(chave), corpo_hash)
-    return responder(*resultado)
+    ordem_id, codigo_http = resultado
+    return responder(repositorio.buscar(ordem_id), codigo_http)
 
 
 @bp.get("")
