@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: test local bench cenarios clean
+.PHONY: test local traces bench cenarios clean
 
 # O virtualenv é refeito quando as listas de dependências mudam.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -17,9 +17,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## make local: os três serviços em 127.0.0.1:8081-8083, sem Docker. Ctrl-C para parar.
+## make local: os três serviços em 127.0.0.1:8081-8083 e um receptor OTLP em 4317/4318, sem Docker.
 local: $(STAMP)
 	$(BIN)/python -m modo_local
+
+## make traces: os últimos N traces que o make local guardou; com TRACE=<id>, a árvore de um.
+N ?= 10
+traces: $(STAMP)
+	@$(BIN)/python -m telemetria_local -n $(N) $(TRACE)
 
 ## make bench: custo da instrumentação (OTEL_SDK_DISABLED=true contra instrumentado).
 bench: $(STAMP)
@@ -30,4 +35,4 @@ cenarios:
 	./scripts/cenarios.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .dados-locais
+	rm -rf $(VENV) .pytest_cache .dados-locais .telemetria

@@ -2,31 +2,87 @@
 
 Sobe um PostgreSQL (embutido, ou o de POSTGRES_URL), cria os três bancos e
 sobe livros, ordens e pagamentos em 127.0.0.1:8081-8083 com o mesmo comando
-do Docker. Ctrl-C (ou SIGTERM) para tudo; os dados são apagados, a menos que
-MANTER_DADOS=true (aí ficam em .dados-locais/ para a próxima vez).
+do Docker. A telemetria vai para:
+
+- o receptor OTLP local (padrão), em 127.0.0.1:4318 (HTTP) e 4317 (gRPC), as
+  portas do Collector no compose. Ele grava tudo em `.telemetria/` (OTLP/JSON,
+  lido por `make traces` e pelos autotestes) e imprime uma linha por trace;
+- ou, no modo híbrido, OTEL_EXPORTER_OTLP_ENDPOINT, se você a definir (por
+  exemplo o Collector do compose): aí nenhum receptor local sobe.
+
+Ctrl-C, SIGTERM ou fechar o terminal (SIGHUP) param tudo em poucos segundos.
+Os dados e a telemetria são apagados a cada início, a menos que
+MANTER_DADOS=true (aí ficam em .dados-locais/ e .telemetria/).
 """
 import os
 import signal
-import socket
 import sys
 import threading
+from contextlib import ExitStack
 
 from bookstore import config
+from telemetria_local.ao_vivo import ResumoAoVivo
+from telemetria_local.armazem import Armazem
+from telemetria_local.receptor import ReceptorOTLP
 
 from .postgres import PostgresEmbutido, PostgresExistente
-from .servicos import PORTAS_PADRAO, RAIZ, Laboratorio
+from .processos import explicar_porta_ocupada, porta_ocupada
+from .servicos import PORTAS_PADRAO, RAIZ, Laboratorio, ambiente_otel_do_laboratorio
+
+PORTAS_OTLP = {"http": 4318, "grpc": 4317}
 
 
-def porta_ocupada(porta: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", porta)) == 0
+def portas_do_ambiente() -> tuple[dict, dict]:
+    """As portas padrão (as do compose), ou PORTA_LIVROS, PORTA_OTLP_HTTP etc. se
+    alguma estiver ocupada na sua máquina (os testes também usam isso)."""
+    servicos = {nome: config.inteiro(f"PORTA_{nome.upper()}", padrao, minimo=1)
+                for nome, padrao in PORTAS_PADRAO.items()}
+    receptor = {protocolo: config.inteiro(f"PORTA_OTLP_{protocolo.upper()}", padrao, minimo=1)
+                for protocolo, padrao in PORTAS_OTLP.items()}
+    return servicos, receptor
+
+
+def subir_receptor(pilha: ExitStack, portas: dict, manter: bool) -> dict:
+    """O receptor local com o armazém e o resumo no terminal; devolve o ambiente
+    OTEL_* que aponta os serviços para ele."""
+    armazem = Armazem()
+    if not manter:
+        armazem.limpar()
+    resumo = pilha.enter_context(_iniciado(ResumoAoVivo()))
+    receptor = ReceptorOTLP(porta_http=portas["http"], porta_grpc=portas["grpc"],
+                            consumidores=[armazem, resumo], em_memoria=False)
+    pilha.enter_context(receptor)
+    protocolo = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or \
+        ambiente_otel_do_laboratorio().get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+    print(f"Receptor OTLP local em 127.0.0.1:{portas['http']} (HTTP) e :{portas['grpc']} (gRPC); "
+          f"telemetria em {armazem.pasta}/")
+    return receptor.ambiente(protocolo)
+
+
+class _iniciado:
+    """`with _iniciado(resumo):` inicia e, na saída, imprime o que faltava e para."""
+
+    def __init__(self, componente):
+        self.componente = componente
+
+    def __enter__(self):
+        return self.componente.iniciar()
+
+    def __exit__(self, *exc):
+        self.componente.parar()
 
 
 def main() -> int:
-    ocupadas = [porta for porta in PORTAS_PADRAO.values() if porta_ocupada(porta)]
+    hibrido = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    portas_servicos, portas_otlp = portas_do_ambiente()
+    necessarias = [*portas_servicos.values(), *([] if hibrido else portas_otlp.values())]
+    ocupadas = [porta for porta in necessarias if porta_ocupada(porta)]
     if ocupadas:
-        print(f"As portas {ocupadas} já estão em uso (o compose está no ar? `docker compose down`).",
-              file=sys.stderr)
+        for porta in ocupadas:
+            print(f"✘ {explicar_porta_ocupada(porta)}", file=sys.stderr)
+        if not hibrido and set(ocupadas) <= set(portas_otlp.values()):
+            print("  Se é o Collector do compose, use o modo híbrido:\n"
+                  "  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 make local", file=sys.stderr)
         return 1
 
     manter = config.booleano("MANTER_DADOS", False)
@@ -35,23 +91,33 @@ def main() -> int:
     else:
         postgres = PostgresEmbutido(pasta=RAIZ / ".dados-locais" if manter else None)
 
-    # O laboratório é para os exercícios: admin ligado, como no compose.
-    ambiente = {"ADMIN_HABILITADO": os.environ.get("ADMIN_HABILITADO", "true")}
     encerrar = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: encerrar.set())
-    signal.signal(signal.SIGINT, lambda *_: encerrar.set())
+    for sinal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sinal, lambda *_: encerrar.set())
 
-    with postgres:
+    with ExitStack() as pilha:
+        pilha.enter_context(postgres)
         print(f"PostgreSQL em {postgres.url()}")
-        with Laboratorio(postgres, ambiente=ambiente):
-            print("\nLaboratório pronto:")
-            for nome, porta in PORTAS_PADRAO.items():
-                print(f"  {nome:<11} http://127.0.0.1:{porta}")
-            print("\nExperimente:  curl -s http://127.0.0.1:8081/livros\n"
-                  "Ctrl-C para parar.\n", flush=True)
-            encerrar.wait()
-            print("\nParando os serviços...", flush=True)
-    print("Tudo parado." + (" Dados mantidos em .dados-locais/." if manter else ""))
+        if hibrido:
+            destino = {}
+            print(f"Modo híbrido: telemetria para {os.environ['OTEL_EXPORTER_OTLP_ENDPOINT']} "
+                  "(nenhum receptor local).")
+        else:
+            destino = subir_receptor(pilha, portas_otlp, manter)
+        # O laboratório é para os exercícios: admin ligado, como no compose.
+        ambiente = {"ADMIN_HABILITADO": os.environ.get("ADMIN_HABILITADO", "true"), **destino}
+        pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente))
+        print("\nLaboratório pronto:")
+        for nome, porta in portas_servicos.items():
+            print(f"  {nome:<11} http://127.0.0.1:{porta}")
+        print("\nExperimente:  curl -s http://127.0.0.1:8081/livros\n"
+              + ("" if hibrido else "Cada trace terminado aparece aqui numa linha; a árvore: make traces TRACE=<id>\n")
+              + "Ctrl-C para parar.\n", flush=True)
+        encerrar.wait()
+        print("\nParando os serviços...", flush=True)
+        # Ao sair do `with`, na ordem inversa: serviços (que esvaziam a telemetria
+        # no receptor), receptor e resumo, PostgreSQL.
+    print("Tudo parado." + (" Dados mantidos em .dados-locais/ e .telemetria/." if manter else ""))
     return 0
 
 

@@ -29,7 +29,7 @@ import requests
 
 from . import bench_unitario
 from .postgres import PostgresEmbutido, porta_livre
-from .receptor_otlp import ReceptorOTLP
+from telemetria_local.receptor import ReceptorOTLP
 from .servicos import Laboratorio
 
 COMPRAS = int(os.environ.get("BENCH_COMPRAS", "300"))

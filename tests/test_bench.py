@@ -1,7 +1,7 @@
 """O `make bench` não é um teste de tempo (os números só são impressos), mas o
 código dele precisa continuar medindo o que diz medir."""
 from modo_local import bench_unitario
-from modo_local.receptor_otlp import ReceptorOTLP
+from telemetria_local.receptor import ReceptorOTLP
 
 
 def test_custo_unitario_mede_com_e_sem_sdk_e_so_o_ligado_exporta(postgres, monkeypatch):

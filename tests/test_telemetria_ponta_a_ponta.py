@@ -7,7 +7,7 @@ import pytest
 import requests
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from modo_local.receptor_otlp import ReceptorOTLP
+from telemetria_local.receptor import ReceptorOTLP
 from modo_local.servicos import Laboratorio
 from tests.apoio import criar_livro
 from tests.conftest import portas_livres

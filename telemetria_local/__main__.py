@@ -1,0 +1,50 @@
+"""`python -m telemetria_local` (ou `make traces`): os traces que o `make local` guardou.
+
+    python -m telemetria_local            os últimos 10 traces, um por linha
+    python -m telemetria_local -n 30      os últimos 30
+    python -m telemetria_local 4bf92f     a árvore do trace cujo id começa com 4bf92f
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from . import armazem, traces
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m telemetria_local",
+                                     description="Mostra os traces guardados pelo make local.")
+    parser.add_argument("trace", nargs="?", help="id do trace (ou o começo dele) para ver em árvore")
+    parser.add_argument("-n", type=int, default=10, help="quantos traces listar (padrão: 10)")
+    parser.add_argument("--pasta", type=Path, default=armazem.pasta_padrao(),
+                        help="onde está o armazém (padrão: .telemetria/ ou TELEMETRIA_LOCAL_PASTA)")
+    args = parser.parse_args(argv)
+
+    spans = armazem.itens("traces", args.pasta)
+    terminados = traces.terminados(spans)
+    if not terminados:
+        print(f"Nenhum trace em {armazem.arquivo(args.pasta, 'traces')}.\n"
+              "O `make local` está no ar? Faça uma compra e tente de novo:\n"
+              "  curl -s -X POST http://127.0.0.1:8082/ordens -H 'Content-Type: application/json' "
+              "-d '{\"itens\": [{\"livro_id\": 1, \"quantidade\": 1}]}'", file=sys.stderr)
+        return 1
+    if args.trace is None:
+        for grupo in terminados[-args.n:]:
+            print(traces.linha(grupo, id_completo=True))
+        print(f"\n{len(terminados)} traces guardados. Para ver um: make traces TRACE=<id>")
+        return 0
+
+    prefixo = args.trace.lower().rstrip("…")
+    # Procura em todos os traces, com raiz ou não: um trace partido também se mostra.
+    todos = traces.agrupar(spans)
+    achados = [grupo for trace_id, grupo in todos.items() if trace_id.startswith(prefixo)]
+    if len(achados) != 1:
+        motivo = "nenhum trace começa" if not achados else f"{len(achados)} traces começam"
+        print(f"{motivo} com {prefixo!r}; use mais caracteres do id.", file=sys.stderr)
+        return 1
+    print(traces.arvore(achados[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Os tipos do OTLP e as duas codificações que o laboratório usa.
+
+- protobuf: o que os serviços exportam (HTTP/protobuf ou gRPC);
+- OTLP/JSON: o mapeamento JSON do protobuf com os ajustes da especificação do
+  OTLP (ids de trace e span em hexadecimal, enums como números, nomes em
+  lowerCamelCase). É o que o exporter `file` do Collector grava e o que a API
+  `/api/v3` do Jaeger responde, então um mesmo leitor serve aos dois.
+
+O `google.protobuf.json_format` segue o mapeamento genérico, em que campos
+`bytes` são base64. Ler um id hexadecimal como base64 não dá erro — dá um id
+errado, calado. Por isso `para_json`/`de_json` convertem os ids nos dois sentidos.
+"""
+import base64
+import json
+
+from google.protobuf import json_format
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+# sinal (como no caminho /v1/<sinal>) → (pedido, resposta)
+TIPOS = {
+    "traces": (trace_service_pb2.ExportTraceServiceRequest, trace_service_pb2.ExportTraceServiceResponse),
+    "metrics": (metrics_service_pb2.ExportMetricsServiceRequest, metrics_service_pb2.ExportMetricsServiceResponse),
+    "logs": (logs_service_pb2.ExportLogsServiceRequest, logs_service_pb2.ExportLogsServiceResponse),
+}
+CAMPOS_DE_ID = {"traceId", "spanId", "parentSpanId"}
+# SpanKind e StatusCode do protobuf, com os nomes que aparecem no Jaeger.
+TIPOS_DE_SPAN = {0: "?", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
+STATUS_OK, STATUS_ERRO = 1, 2
+
+
+def _converter_ids(valor, converter):
+    if isinstance(valor, dict):
+        return {chave: (converter(v) if chave in CAMPOS_DE_ID and v else _converter_ids(v, converter))
+                for chave, v in valor.items()}
+    if isinstance(valor, list):
+        return [_converter_ids(v, converter) for v in valor]
+    return valor
+
+
+def para_json(pedido) -> str:
+    """Um pedido de exportação (protobuf) → uma linha de OTLP/JSON."""
+    dicionario = json_format.MessageToDict(pedido, use_integers_for_enums=True)
+    return json.dumps(_converter_ids(dicionario, lambda b64: base64.b64decode(b64).hex()),
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def de_json(sinal: str, linha: str | dict):
+    """Uma linha de OTLP/JSON (ou o dict já lido) → o pedido de exportação em protobuf."""
+    dicionario = json.loads(linha) if isinstance(linha, str) else linha
+    dicionario = _converter_ids(dicionario, lambda hexa: base64.b64encode(bytes.fromhex(hexa)).decode())
+    return json_format.ParseDict(dicionario, TIPOS[sinal][0](), ignore_unknown_fields=True)
+
+
+def atributos(lista) -> dict:
+    """KeyValue do protobuf → dict Python."""
+    saida = {}
+    for kv in lista:
+        valor = kv.value
+        tipo = valor.WhichOneof("value")
+        if tipo == "array_value":
+            saida[kv.key] = [getattr(v, v.WhichOneof("value")) for v in valor.array_value.values]
+        else:
+            saida[kv.key] = getattr(valor, tipo) if tipo else None
+    return saida
+
+
+def _percorrer(pedido, recursos: str, escopos: str, itens: str):
+    """(recurso, escopo, item) de cada item: os três sinais do OTLP têm a mesma
+    forma, pedido → recursos → escopos → itens."""
+    for por_recurso in getattr(pedido, recursos):
+        recurso = atributos(por_recurso.resource.attributes)
+        for por_escopo in getattr(por_recurso, escopos):
+            for item in getattr(por_escopo, itens):
+                yield recurso, por_escopo.scope, item
+
+
+def spans(pedido) -> list[dict]:
+    """Os spans de um ExportTraceServiceRequest, achatados, com o recurso de quem os mandou."""
+    return [{
+        "servico": recurso.get("service.name"), "recurso": recurso,
+        "escopo": escopo.name, "nome": span.name, "kind": span.kind,
+        "trace_id": span.trace_id.hex(), "span_id": span.span_id.hex(),
+        "parent_id": span.parent_span_id.hex(), "atributos": atributos(span.attributes),
+        "inicio_ns": span.start_time_unix_nano, "fim_ns": span.end_time_unix_nano,
+        "eventos": [(e.name, atributos(e.attributes)) for e in span.events],
+        "status": span.status.code, "status_mensagem": span.status.message,
+    } for recurso, escopo, span in _percorrer(pedido, "resource_spans", "scope_spans", "spans")]
+
+
+def metricas(pedido) -> list[dict]:
+    saida = []
+    for recurso, _, metrica in _percorrer(pedido, "resource_metrics", "scope_metrics", "metrics"):
+        tipo = metrica.WhichOneof("data")
+        saida.append({"nome": metrica.name, "unidade": metrica.unit, "tipo": tipo, "recurso": recurso,
+                      "pontos": [atributos(p.attributes) for p in getattr(metrica, tipo).data_points]})
+    return saida
+
+
+def logs(pedido) -> list[dict]:
+    return [{"recurso": recurso, "corpo": registro.body.string_value,
+             "trace_id": registro.trace_id.hex(), "span_id": registro.span_id.hex(),
+             "severidade": registro.severity_text, "atributos": atributos(registro.attributes)}
+            for recurso, _, registro in _percorrer(pedido, "resource_logs", "scope_logs", "log_records")]
+
+
+ACHATAR = {"traces": spans, "metrics": metricas, "logs": logs}

@@ -1,0 +1,116 @@
+"""Traces a partir de spans achatados (`otlp.spans`): agrupar, resumir, desenhar.
+
+O mesmo código desenha a linha que o `make local` imprime ao vivo, a lista do
+`make traces` e a árvore de um trace, para o aluno ver sempre o mesmo formato.
+"""
+from .otlp import STATUS_ERRO, TIPOS_DE_SPAN
+
+# O que aparece ao lado de cada span na árvore, além dos `bookstore.*`.
+ATRIBUTOS_MOSTRADOS = ("http.response.status_code", "http.status_code", "db.statement", "db.query.text",
+                       "error.type")
+LARGURA_SQL = 90
+
+
+def agrupar(spans: list[dict]) -> dict[str, list[dict]]:
+    """trace_id → spans, na ordem em que os traces apareceram."""
+    traces: dict[str, list[dict]] = {}
+    for span in spans:
+        traces.setdefault(span["trace_id"], []).append(span)
+    return traces
+
+
+def raiz(spans: list[dict]) -> dict | None:
+    """O span sem pai: quem começou o trace (numa compra, o POST /ordens de ordens)."""
+    return next((s for s in spans if not s["parent_id"]), None)
+
+
+def duracao_ms(span: dict) -> float:
+    return (span["fim_ns"] - span["inicio_ns"]) / 1e6
+
+
+def servicos_em_ordem(spans: list[dict]) -> list[str]:
+    """Os serviços na ordem em que entraram no trace."""
+    ordem: list[str] = []
+    for span in sorted(spans, key=lambda s: s["inicio_ns"]):
+        if span["servico"] not in ordem:
+            ordem.append(span["servico"])
+    return ordem
+
+
+def erros(spans: list[dict]) -> list[dict]:
+    """Os spans com erro, na ordem em que terminaram: um erro sobe da origem para
+    os pais, e a origem é quem termina primeiro."""
+    return [s for s in sorted(spans, key=lambda s: s["fim_ns"]) if s["status"] == STATUS_ERRO]
+
+
+def status_http(span: dict):
+    atributos = span["atributos"]
+    return atributos.get("http.response.status_code", atributos.get("http.status_code", ""))
+
+
+def linha(spans: list[dict], id_completo: bool = False) -> str:
+    """`trace 4bf92f… POST /ordens 201 35 ms 34 spans ordens→livros→pagamentos`, com ✘ se houve erro."""
+    inicio = raiz(spans) or min(spans, key=lambda s: s["inicio_ns"])
+    trace_id = spans[0]["trace_id"] if id_completo else spans[0]["trace_id"][:8] + "…"
+    texto = (f"trace {trace_id} {inicio['nome']} {status_http(inicio)} {duracao_ms(inicio):.0f} ms "
+             f"{len(spans)} spans {'→'.join(servicos_em_ordem(spans))}").replace("  ", " ")
+    com_erro = erros(spans)
+    if com_erro:
+        primeiro = com_erro[0]
+        motivo = f" ({primeiro['status_mensagem']})" if primeiro["status_mensagem"] else ""
+        texto = f"✘ {texto} — erro em {primeiro['servico']}: {primeiro['nome']}{motivo}"
+    return texto
+
+
+def _detalhes(span: dict) -> str:
+    partes = []
+    for chave, valor in span["atributos"].items():
+        if chave.startswith("bookstore.") or chave in ATRIBUTOS_MOSTRADOS:
+            if isinstance(valor, str) and chave.startswith("db."):
+                valor = " ".join(valor.split())
+                valor = valor if len(valor) <= LARGURA_SQL else valor[:LARGURA_SQL] + "…"
+                valor = f'"{valor}"'
+            partes.append(f"{chave}={valor}")
+    return "  ".join(partes)
+
+
+def arvore(spans: list[dict]) -> str:
+    """Um trace desenhado como árvore: início relativo, duração, serviço, span, tipo,
+    status, atributos `bookstore.*` (e HTTP/SQL) e eventos. Um span cujo pai não
+    está no trace aparece na raiz, marcado: é assim que se vê um trace partido."""
+    ids = {s["span_id"] for s in spans}
+    filhos: dict[str, list[dict]] = {}
+    topo = []
+    for span in sorted(spans, key=lambda s: s["inicio_ns"]):
+        if span["parent_id"] and span["parent_id"] in ids:
+            filhos.setdefault(span["parent_id"], []).append(span)
+        else:
+            topo.append(span)
+    zero = min(s["inicio_ns"] for s in spans)
+    linhas = [linha(spans, id_completo=True), "", "  início  duração  span"]
+
+    def desenhar(span: dict, profundidade: int) -> None:
+        recuo = "  " * profundidade
+        marcas = [TIPOS_DE_SPAN.get(span["kind"], "?")]
+        if span["status"] == STATUS_ERRO:
+            marcas.append("✘ ERRO" + (f": {span['status_mensagem']}" if span["status_mensagem"] else ""))
+        if span["parent_id"] and span["parent_id"] not in ids:
+            marcas.append(f"pai {span['parent_id'][:8]}… fora deste trace")
+        linhas.append(f"{(span['inicio_ns'] - zero) / 1e6:>8.1f}{duracao_ms(span):>9.1f}  {recuo}"
+                      f"{span['servico']}: {span['nome']}  [{', '.join(marcas)}]  {_detalhes(span)}".rstrip())
+        for nome, atributos in span["eventos"]:
+            extras = "  ".join(f"{k}={v}" for k, v in atributos.items() if not k.startswith("exception.stacktrace"))
+            linhas.append(f"{'':19}{recuo}  • evento {nome}  {extras}".rstrip())
+        for filho in filhos.get(span["span_id"], []):
+            desenhar(filho, profundidade + 1)
+
+    for span in topo:
+        desenhar(span, 0)
+    linhas.append("\n(tempos em ms; início relativo ao primeiro span do trace)")
+    return "\n".join(linhas)
+
+
+def terminados(spans: list[dict]) -> list[list[dict]]:
+    """Os traces que já têm raiz, do mais antigo ao mais novo (pelo fim da raiz)."""
+    com_raiz = [grupo for grupo in agrupar(spans).values() if raiz(grupo)]
+    return sorted(com_raiz, key=lambda grupo: raiz(grupo)["fim_ns"])

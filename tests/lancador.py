@@ -1,0 +1,78 @@
+"""`python -m modo_local` como o aluno o roda, em portas livres, para os testes."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+from modo_local.postgres import porta_livre
+from modo_local.servicos import RAIZ
+
+
+class ModoLocal:
+    def __init__(self, pasta_telemetria: Path, **ambiente):
+        self.portas = {nome: porta_livre() for nome in ("livros", "ordens", "pagamentos")}
+        self.portas_otlp = {"http": porta_livre(), "grpc": porta_livre()}
+        self.pasta_telemetria = Path(pasta_telemetria)
+        self.ambiente = {
+            **os.environ, "PYTHONUNBUFFERED": "1", "TELEMETRIA_LOCAL_PASTA": str(self.pasta_telemetria),
+            **{f"PORTA_{nome.upper()}": str(porta) for nome, porta in self.portas.items()},
+            **{f"PORTA_OTLP_{nome.upper()}": str(porta) for nome, porta in self.portas_otlp.items()},
+            **ambiente,
+        }
+        self.linhas: list[str] = []
+        self.processo: subprocess.Popen | None = None
+
+    def url(self, nome: str) -> str:
+        return f"http://127.0.0.1:{self.portas[nome]}"
+
+    def iniciar(self, limite_segundos: float = 60) -> "ModoLocal":
+        self.processo = subprocess.Popen([sys.executable, "-m", "modo_local"], cwd=RAIZ, env=self.ambiente,
+                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        threading.Thread(target=self._ler, daemon=True).start()
+        if not self.esperar_linha("Ctrl-C para parar", limite_segundos):
+            self.parar(signal.SIGKILL)
+            raise RuntimeError("make local não ficou pronto:\n" + self.saida()[-4000:])
+        return self
+
+    def _ler(self) -> None:
+        for linha in self.processo.stdout:
+            self.linhas.append(linha.rstrip("\n"))
+
+    def saida(self) -> str:
+        return "\n".join(self.linhas)
+
+    def esperar_linha(self, trecho: str, limite_segundos: float = 15) -> str | None:
+        fim = time.monotonic() + limite_segundos
+        while time.monotonic() < fim:
+            achada = next((linha for linha in list(self.linhas) if trecho in linha), None)
+            if achada or self.processo.poll() is not None:
+                return achada
+            time.sleep(0.05)
+        return None
+
+    def parar(self, sinal=signal.SIGINT) -> float:
+        """Manda o sinal e devolve quantos segundos o make local levou para terminar."""
+        inicio = time.monotonic()
+        self.processo.send_signal(sinal)
+        self.processo.wait(timeout=60)
+        return time.monotonic() - inicio
+
+    def comprar(self, livro_id: int = 1, cartao: str = "4111111111111111", **extras) -> requests.Response:
+        # Como um curl: sem traceparent (se os testes em memória instrumentaram o
+        # requests deste processo, ele viraria o pai do trace da compra).
+        with suppress_instrumentation():
+            return requests.post(self.url("ordens") + "/ordens", timeout=10,
+                                 json={"itens": [{"livro_id": livro_id, "quantidade": 1}], "cartao": cartao, **extras})
+
+    def __enter__(self):
+        return self.iniciar()
+
+    def __exit__(self, *exc):
+        if self.processo.poll() is None:
+            self.parar(signal.SIGKILL)

@@ -1,0 +1,211 @@
+"""Issue 8: o `make local` mostra a telemetria sem Docker.
+
+Primeiro o armazém e o formato (rápidos, sem processos); depois o `python -m
+modo_local` de verdade — PostgreSQL, três gunicorns e o receptor OTLP local —
+como o aluno o roda, em portas livres."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from google.protobuf import json_format
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+from modo_local.servicos import RAIZ
+from telemetria_local import armazem, otlp, traces
+from tests.lancador import ModoLocal
+
+LINHAS_DE_ERRO_DO_EXPORTADOR = re.compile(r"Transient error|Failed to export|Exception while exporting|"
+                                          r"opentelemetry\.exporter")
+SERVER = 2
+
+
+def pedido_com_um_span(trace_id: bytes, span_id: bytes, nome: str = "GET /livros") -> ExportTraceServiceRequest:
+    span = Span(trace_id=trace_id, span_id=span_id, name=nome, kind=SERVER,
+                start_time_unix_nano=1_000_000, end_time_unix_nano=3_500_000)
+    return ExportTraceServiceRequest(resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=[span])])])
+
+
+# --- formato e armazém ----------------------------------------------------------
+def test_linha_gravada_e_otlp_json_com_ids_em_hexadecimal_e_volta_igual(tmp_path):
+    trace_id, span_id = bytes(range(16)), bytes(range(8))
+    pedido = pedido_com_um_span(trace_id, span_id)
+    guardar = armazem.Armazem(tmp_path)
+    guardar("traces", pedido.SerializeToString())
+
+    linha = (tmp_path / "traces.jsonl").read_text().splitlines()[0]
+    # Como o exporter `file` do Collector: camelCase, ids em hex, enums como números.
+    assert '"traceId":"000102030405060708090a0b0c0d0e0f"' in linha
+    assert '"spanId":"0001020304050607"' in linha and '"kind":2' in linha
+    assert armazem.ler("traces", tmp_path) == [pedido]
+    # O json_format sozinho também lê a linha — e erra os ids sem dar erro: por isso o de_json.
+    ingenuo = json_format.Parse(linha, ExportTraceServiceRequest())
+    assert ingenuo.resource_spans[0].scope_spans[0].spans[0].trace_id != trace_id
+
+
+def test_armazem_limitado_gira_o_arquivo_e_guarda_o_anterior(tmp_path):
+    guardar = armazem.Armazem(tmp_path, limite_por_arquivo=1000)
+    for i in range(20):
+        guardar("traces", pedido_com_um_span(bytes([i]) * 16, bytes([i]) * 8).SerializeToString())
+    atual, anterior = tmp_path / "traces.jsonl", tmp_path / "traces.1.jsonl"
+    assert atual.stat().st_size <= 1000 and anterior.stat().st_size <= 1000
+    ids = [s["trace_id"] for s in armazem.itens("traces", tmp_path)]
+    assert ids[-1] == "13" * 16 and "00" * 16 not in ids  # o mais novo ficou, o mais velho saiu
+    assert ids == sorted(ids)  # do mais antigo ao mais novo, atravessando os dois arquivos
+
+
+def test_linha_pela_metade_e_ignorada(tmp_path):
+    armazem.Armazem(tmp_path)("traces", pedido_com_um_span(b"\1" * 16, b"\1" * 8).SerializeToString())
+    with open(tmp_path / "traces.jsonl", "a") as arquivo:
+        arquivo.write('{"resourceSpans":[{"scopeSp')  # o receptor gravando neste instante
+    assert len(armazem.ler("traces", tmp_path)) == 1
+
+
+# --- o make local de verdade ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def compras_no_modo_local(tmp_path_factory):
+    """20 compras com a configuração padrão, e a saída do terminal até o Ctrl-C."""
+    pasta = tmp_path_factory.mktemp("telemetria")
+    lab = ModoLocal(pasta).iniciar()
+    try:
+        # Livros 1 a 4 têm 10, 8, 5 e 12 exemplares: 20 compras cabem no estoque.
+        respostas = [lab.comprar(livro_id=1 + i % 4) for i in range(20)]
+        recusada = lab.comprar(cartao="4000000000000002")
+        ultima = respostas[-1].json()["id"]
+        trace_id = esperar_trace_da_ordem(pasta, ultima)
+        assert lab.esperar_linha(f"trace {trace_id[:8]}…"), lab.saida()[-3000:]
+    finally:
+        segundos = lab.parar(signal.SIGINT)
+    return lab, pasta, respostas, recusada, trace_id, segundos
+
+
+def esperar_trace_da_ordem(pasta, ordem_id: int, limite: float = 15) -> str | None:
+    fim = time.monotonic() + limite
+    while time.monotonic() < fim:
+        for grupo in traces.agrupar(armazem.itens("traces", pasta)).values():
+            raiz = traces.raiz(grupo)
+            servidores = [s for s in grupo if s["kind"] == SERVER]
+            if raiz and raiz["atributos"].get("bookstore.ordem.id") == ordem_id and len(servidores) == 5:
+                return raiz["trace_id"]
+        time.sleep(0.2)
+    return None
+
+
+def test_armazem_guarda_o_trace_inteiro_de_uma_compra_em_otlp_json(compras_no_modo_local):
+    lab, pasta, respostas, _, trace_id, _ = compras_no_modo_local
+    assert [r.status_code for r in respostas] == [201] * 20
+    # Cada linha dos três arquivos é um pedido de exportação que o json_format lê de volta.
+    for sinal, nome in (("traces", "traces"), ("metrics", "metricas"), ("logs", "logs")):
+        linhas = (pasta / f"{nome}.jsonl").read_text().splitlines()
+        assert linhas and all(otlp.de_json(sinal, linha).ByteSize() > 0 for linha in linhas)
+    grupo = traces.agrupar(armazem.itens("traces", pasta))[trace_id]
+    ids = {s["span_id"] for s in grupo}
+    assert {s["servico"] for s in grupo} == {"livros", "ordens", "pagamentos"}
+    assert all(s["parent_id"] in ids for s in grupo if s["parent_id"])  # nenhum pedaço solto
+    assert any(s["nome"] == "SELECT" for s in grupo)
+    # Os logs da compra estão lá, com o trace_id dela.
+    assert any(r["trace_id"] == trace_id for r in armazem.itens("logs", pasta))
+
+
+def test_terminal_mostra_uma_linha_por_trace_e_nenhum_erro_do_exportador(compras_no_modo_local):
+    lab, _, _, recusada, trace_id, _ = compras_no_modo_local
+    linha = next(l for l in lab.linhas if l.startswith(f"trace {trace_id[:8]}…"))
+    assert re.fullmatch(r"trace [0-9a-f]{8}… POST /ordens 201 \d+ ms \d+ spans ordens→livros→pagamentos", linha)
+    assert len([l for l in lab.linhas if re.match(r"✘? ?trace [0-9a-f]{8}… POST /ordens", l)]) == 21
+    assert recusada.status_code == 402
+    assert [l for l in lab.linhas if LINHAS_DE_ERRO_DO_EXPORTADOR.search(l)] == []
+
+
+def test_make_traces_lista_e_desenha_a_arvore(compras_no_modo_local):
+    _, pasta, _, _, trace_id, _ = compras_no_modo_local
+    ambiente = {"TELEMETRIA_LOCAL_PASTA": str(pasta), "PATH": "/usr/bin:/bin"}
+    lista = subprocess.run(["make", "--no-print-directory", "traces", "N=3", f"BIN={sys.prefix}/bin"],
+                           cwd=RAIZ, env=ambiente, capture_output=True, text=True, check=True).stdout
+    assert f"trace {trace_id} POST /ordens 201" in lista and lista.count("\ntrace ") == 2
+    arvore = subprocess.run(["make", "--no-print-directory", "traces", f"TRACE={trace_id[:10]}",
+                             f"BIN={sys.prefix}/bin"], cwd=RAIZ, env=ambiente, capture_output=True,
+                            text=True, check=True).stdout
+    assert arvore.startswith(f"trace {trace_id}")
+    # Serviço, span, tipo, atributos bookstore.* e eventos, recuados pela profundidade.
+    assert re.search(r"^\s+0\.0\s+[\d.]+  ordens: POST /ordens  \[SERVER\]  bookstore\.ordem\.id=\d+", arvore, re.M)
+    assert re.search(r"^[\s\d.]+    pagamentos: POST /pagamentos  \[SERVER\]", arvore, re.M)
+    assert "• evento bookstore.ordem.transicao" in arvore
+
+
+def test_ctrl_c_para_tudo_em_ate_3_segundos(compras_no_modo_local):
+    *_, segundos = compras_no_modo_local
+    assert segundos <= 3, f"{segundos:.1f} s"
+
+
+@pytest.mark.parametrize("sinal", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_e_terminal_fechado_param_em_ate_3_segundos(tmp_path, sinal):
+    with ModoLocal(tmp_path) as lab:
+        assert lab.comprar().status_code == 201
+        segundos = lab.parar(sinal)
+    assert lab.processo.returncode == 0 and "Tudo parado." in lab.saida()
+    assert segundos <= 3, f"{sinal.name}: {segundos:.1f} s"
+
+
+def test_com_destino_inalcancavel_para_em_ate_6_segundos(tmp_path):
+    from modo_local.postgres import porta_livre
+    with ModoLocal(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{porta_livre()}") as lab:
+        assert "Modo híbrido" in lab.saida() and "Receptor OTLP local" not in lab.saida()
+        assert lab.comprar().status_code == 201  # a compra não espera a telemetria
+        segundos = lab.parar(signal.SIGTERM)
+    assert segundos <= 6, f"{segundos:.1f} s"
+
+
+def descendentes(raiz: int) -> list[int]:
+    filhos: dict[int, list[int]] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            pai = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        filhos.setdefault(pai, []).append(int(pid))
+    todos, fila = [], [raiz]
+    while fila:
+        novos = filhos.get(fila.pop(), [])
+        todos += novos
+        fila += novos
+    return todos
+
+
+def vivo(pid: int) -> bool:
+    try:
+        estado = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return estado != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="PR_SET_PDEATHSIG e /proc são do Linux")
+def test_sigkill_no_lancador_nao_deixa_processo_do_laboratorio(tmp_path):
+    with ModoLocal(tmp_path) as lab:
+        processos = descendentes(lab.processo.pid)
+        # PostgreSQL (postmaster e auxiliares) + 3 masters + 6 workers do gunicorn.
+        assert len(processos) >= 10
+        lab.processo.kill()
+        fim = time.monotonic() + 5
+        while time.monotonic() < fim and any(map(vivo, processos)):
+            time.sleep(0.05)
+        assert [pid for pid in processos if vivo(pid)] == []
+
+
+def test_porta_ocupada_diz_quem_a_segura(tmp_path):
+    import socket
+    with socket.socket() as ocupante:
+        ocupante.bind(("127.0.0.1", 0))
+        ocupante.listen()
+        porta = ocupante.getsockname()[1]
+        lab = ModoLocal(tmp_path)
+        lab.ambiente["PORTA_LIVROS"] = str(porta)
+        resultado = subprocess.run([sys.executable, "-m", "modo_local"], cwd=RAIZ, env=lab.ambiente,
+                                   capture_output=True, text=True, timeout=30)
+    assert resultado.returncode == 1
+    assert f"a porta {porta} já está em uso por pid {os.getpid()}" in resultado.stderr
