@@ -5,6 +5,7 @@ pré-carregada no master): conexões abertas antes de um fork seriam
 compartilhadas por processos diferentes e corromperiam o protocolo.
 """
 import logging
+import select
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,6 +58,29 @@ def executar_sql_de_arquivo(app, *arquivos_sql: Path) -> None:
     aplicar_esquema(app.config["DATABASE_URL"], sql, app.config["DB_ESPERA_SEGUNDOS"])
 
 
+def conferir_conexao(pool: ConnectionPool, conexao) -> None:
+    """O `check` do pool: roda antes de cada empréstimo de conexão.
+
+    Depois de um restart do PostgreSQL ou de um pg_terminate_backend, o pool
+    guardava conexões mortas e as entregava: a requisição virava 503 à toa.
+    Uma conexão ociosa não tem o que ler; se o socket tem algo, o servidor falou
+    sozinho (o aviso de "terminating connection" ou o fim da conexão). Só então
+    vale a ida e volta da conferência do psycopg-pool — que não custa nada no
+    caminho comum e, sem span, não polui o trace. Se esta morreu, as outras
+    ociosas deste worker quase certamente também: `pool.check()` troca todas de
+    uma vez, em vez de cada requisição esbarrar numa (e o pool esperar ~1 s entre
+    tentativas)."""
+    if not select.select([conexao.fileno()], [], [], 0)[0]:
+        return
+    with suppress_instrumentation():
+        try:
+            ConnectionPool.check_connection(conexao)
+        except psycopg.Error:
+            logger.warning("conexão com o banco caiu; trocando as conexões ociosas do pool")
+            pool.check()
+            raise
+
+
 def init_app(app, *arquivos_sql: Path) -> None:
     config = app.config
     executar_sql_de_arquivo(app, *arquivos_sql)
@@ -67,6 +91,7 @@ def init_app(app, *arquivos_sql: Path) -> None:
         # Quanto um pedido espera por uma conexão livre antes de virar 503.
         timeout=config["DB_POOL_ESPERA_SEGUNDOS"],
         kwargs={"row_factory": dict_row, "connect_timeout": 2},
+        check=lambda conexao: conferir_conexao(pool, conexao),
         name=app.name,
         open=True,
     )

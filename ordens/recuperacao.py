@@ -11,6 +11,7 @@ roda por vez, em qualquer worker ou réplica. Ela pega:
 import logging
 import threading
 
+from opentelemetry import trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from bookstore import db
@@ -40,18 +41,25 @@ def executar_passada(app) -> int:
             for ordem_id in pendentes:
                 with tracer.start_as_current_span("recuperacao.desfazer_ordem",
                                                   attributes={"bookstore.ordem.id": ordem_id}):
-                    ordem = repositorio.buscar(ordem_id)
-                    if ordem["desfazer_para"] is None:
-                        logger.warning("ordem %s abandonada em %s; desfazendo", ordem_id, ordem["status"])
-                        repositorio.registrar(ordem_id, desfazer_para="falhou", motivo="interrompida",
-                                              codigo_http=ordem["codigo_http"] or 503)
-                    saga.terminar_de_desfazer(ordem_id)
-                    if repositorio.buscar(ordem_id)["status"] not in repositorio.EM_ANDAMENTO:
+                    if recuperar(saga, ordem_id, app.config["ORDENS_ABANDONO_SEGUNDOS"]):
                         resolvidas += 1
             return resolvidas
         finally:
             with suppress_instrumentation():
                 conexao.execute("SELECT pg_advisory_unlock(%s)", (CHAVE_LOCK_RECUPERACAO,))
+
+
+def recuperar(saga, ordem_id: int, abandono_segundos: float) -> bool:
+    """Termina o desfazer de uma ordem da lista de pendentes. Entre a lista e agora
+    a saga pode ter andado ou terminado: a decisão é tomada de novo, sob o lock da
+    linha, pelas escritas condicionais do repositório. Devolve se a ordem terminou."""
+    if repositorio.decidir_desfazer_abandonada(ordem_id, abandono_segundos):
+        logger.warning("ordem %s abandonada no meio da saga; desfazendo", ordem_id)
+    codigo = saga.terminar_de_desfazer(ordem_id)
+    ordem = repositorio.buscar(ordem_id)
+    trace.get_current_span().set_attributes({"bookstore.ordem.status": ordem["status"],
+                                             "bookstore.ordem.codigo_http": codigo or 0})
+    return ordem["status"] not in repositorio.EM_ANDAMENTO
 
 
 def iniciar_em_segundo_plano(app) -> threading.Thread:

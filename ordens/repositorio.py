@@ -47,34 +47,41 @@ def criar(cliente: str | None, itens: list[dict], chave: str | None, corpo_hash:
     return linha["id"]
 
 
-def _atualizar(cursor, ordem_id: int, campos: dict) -> None:
-    atribuicoes = ", ".join(f"{coluna} = %s" for coluna in campos)
-    cursor.execute(
-        f"UPDATE ordens SET {atribuicoes}, atualizada_em = clock_timestamp() WHERE id = %s",
-        (*campos.values(), ordem_id),
-    )
+# Toda escrita numa ordem é um compare-and-set: o UPDATE só pega a linha se ela
+# ainda estiver em andamento, e o PostgreSQL reavalia essa condição depois de
+# obter o lock da linha. Uma ordem que terminou (concluida, falhou...) é
+# imutável: nem a saga atrasada nem a recuperação conseguem reescrevê-la.
+def _atualizar_em_andamento(cursor, ordem_id: int, campos: dict, condicao: str = "", *parametros,
+                            carimbar: tuple = ()) -> dict | None:
+    """UPDATE condicional; devolve {id, total} da ordem, ou None se ela não estava em
+    andamento (ou a `condicao` extra não valeu). `carimbar`: colunas que recebem o
+    relógio do banco, como `atualizada_em`."""
+    atribuicoes = ", ".join([*(f"{coluna} = %s" for coluna in campos),
+                             *(f"{coluna} = clock_timestamp()" for coluna in ("atualizada_em", *carimbar))])
+    return cursor.execute(
+        f"UPDATE ordens SET {atribuicoes} WHERE id = %s AND status = ANY(%s){condicao} RETURNING id, total",
+        (*campos.values(), ordem_id, list(EM_ANDAMENTO), *parametros),
+    ).fetchone()
 
 
-def mudar_status(ordem_id: int, status: str, **campos) -> None:
+def mudar_status(ordem_id: int, status: str, **campos) -> bool:
+    """Um passo adiante na saga — só se ninguém decidiu desfazer a ordem."""
     with db.transacao() as cursor:
-        _atualizar(cursor, ordem_id, {"status": status, **campos})
-    _transicao(ordem_id, status)
+        mudou = _atualizar_em_andamento(cursor, ordem_id, {"status": status, **campos},
+                                        " AND desfazer_para IS NULL") is not None
+    if mudou:
+        _transicao(ordem_id, status)
+    return mudou
 
 
 def finalizar(ordem_id: int, status: str, **campos) -> bool:
     """Leva a ordem a um status final — só se ela ainda estiver em andamento.
 
-    A condição no UPDATE resolve a corrida entre a saga e a recuperação
-    terminando a mesma compensação: só uma das duas grava o desfecho."""
+    A condição resolve a corrida entre a saga e a recuperação terminando a
+    mesma compensação: só uma das duas grava o desfecho. Uma ordem final não
+    guarda compensação pendente (`desfazer_para` volta a nulo)."""
     with db.transacao() as cursor:
-        atribuicoes = ", ".join(f"{coluna} = %s" for coluna in campos)
-        finalizada = cursor.execute(
-            f"UPDATE ordens SET status = %s, {atribuicoes + ',' if campos else ''}"
-            "       atualizada_em = clock_timestamp()"
-            " WHERE id = %s AND status = ANY(%s)"
-            " RETURNING total",
-            (status, *campos.values(), ordem_id, list(EM_ANDAMENTO)),
-        ).fetchone()
+        finalizada = _atualizar_em_andamento(cursor, ordem_id, {"status": status, "desfazer_para": None, **campos})
     if finalizada:
         _transicao(ordem_id, status)
         telemetria.ordens.add(1, {"bookstore.ordem.status": status})
@@ -83,13 +90,36 @@ def finalizar(ordem_id: int, status: str, **campos) -> bool:
     return finalizada is not None
 
 
-def registrar(ordem_id: int, **campos) -> None:
-    """Grava campos sem mudar o status (ex.: o id de um pagamento recusado)."""
+def registrar(ordem_id: int, **campos) -> bool:
+    """Grava campos sem mudar o status (ex.: a cobrança deixou de ser incerta)."""
     with db.transacao() as cursor:
-        _atualizar(cursor, ordem_id, campos)
+        return _atualizar_em_andamento(cursor, ordem_id, campos) is not None
 
 
-def registrar_reserva(ordem_id: int, reserva: dict) -> None:
+def decidir_desfazer(ordem_id: int, desfecho: str, motivo: str, codigo_http: int, **campos) -> bool:
+    """Grava a decisão de desfazer (a saga soube o que deu errado).
+
+    Só se a ordem está em andamento e ninguém decidiu antes — com uma exceção:
+    a decisão da recuperação (`interrompida`, "o worker sumiu") cede à da saga,
+    que sabe o que a dependência respondeu. O desfazer é o mesmo nos dois casos."""
+    with db.transacao() as cursor:
+        return _atualizar_em_andamento(
+            cursor, ordem_id,
+            {"desfazer_para": desfecho, "motivo": motivo, "codigo_http": codigo_http, **campos},
+            " AND (desfazer_para IS NULL OR motivo = 'interrompida')") is not None
+
+
+def decidir_desfazer_abandonada(ordem_id: int, abandono_segundos: float) -> bool:
+    """A recuperação marca para desfazer uma ordem parada há tempo demais — se ela
+    continua parada no instante do lock (a saga pode ter andado ou terminado)."""
+    with db.transacao() as cursor:
+        return _atualizar_em_andamento(
+            cursor, ordem_id, {"desfazer_para": "falhou", "motivo": "interrompida", "codigo_http": 503},
+            " AND desfazer_para IS NULL AND atualizada_em < clock_timestamp() - make_interval(secs => %s)",
+            abandono_segundos) is not None
+
+
+def registrar_reserva(ordem_id: int, reserva: dict) -> bool:
     """Passo 4 concluído: guarda a reserva e os preços que livros cobrou."""
     with db.transacao() as cursor:
         cursor.executemany(
@@ -97,13 +127,12 @@ def registrar_reserva(ordem_id: int, reserva: dict) -> None:
             [(item["preco_unitario"], ordem_id, item["livro_id"]) for item in reserva["itens"]],
         )
         # O próximo passo é cobrar: até a resposta chegar, a cobrança é incerta (ver saga.py).
-        cursor.execute(
-            "UPDATE ordens SET status = 'estoque_reservado', reserva_id = %s, total = %s,"
-            "       cobranca_incerta_desde = clock_timestamp(), atualizada_em = clock_timestamp()"
-            " WHERE id = %s",
-            (reserva["id"], reserva["total"], ordem_id),
-        )
-    _transicao(ordem_id, "estoque_reservado")
+        mudou = _atualizar_em_andamento(
+            cursor, ordem_id, {"status": "estoque_reservado", "reserva_id": reserva["id"], "total": reserva["total"]},
+            " AND desfazer_para IS NULL", carimbar=("cobranca_incerta_desde",)) is not None
+    if mudou:
+        _transicao(ordem_id, "estoque_reservado")
+    return mudou
 
 
 # Uma consulta só traz a ordem com itens e histórico (agregados em JSON pelo

@@ -98,7 +98,7 @@ class Saga:
                     return ordem_id, 409
                 span.set_attributes({"bookstore.reserva.id": reserva["id"],
                                      "bookstore.ordem.total": float(reserva["total"])})
-                repositorio.registrar_reserva(ordem_id, reserva)
+                seguir(repositorio.registrar_reserva(ordem_id, reserva))
 
             with passo("cobrar", **{"bookstore.ordem.id": ordem_id}) as span:
                 try:
@@ -112,10 +112,12 @@ class Saga:
                                      "bookstore.pagamento.status": pagamento["status"],
                                      "bookstore.pagamento.motivo": pagamento["motivo"] or ""})
             if pagamento["status"] != "aprovado":
-                repositorio.registrar(ordem_id, pagamento_id=pagamento["id"], cobranca_incerta_desde=None)
-                return self.compensar(ordem_id, "pagamento_recusado", pagamento["motivo"], 402)
-            repositorio.mudar_status(ordem_id, "pagamento_aprovado", pagamento_id=pagamento["id"],
-                                     cobranca_incerta_desde=None)
+                # A recusa e a decisão de desfazer numa escrita só: um worker que morra
+                # aqui não deixa a recuperação sem saber que o cartão foi recusado.
+                return self.compensar(ordem_id, "pagamento_recusado", pagamento["motivo"], 402,
+                                      pagamento_id=pagamento["id"], cobranca_incerta_desde=None)
+            seguir(repositorio.mudar_status(ordem_id, "pagamento_aprovado", pagamento_id=pagamento["id"],
+                                            cobranca_incerta_desde=None))
 
             try:
                 with passo("confirmar_reserva", **{"bookstore.ordem.id": ordem_id,
@@ -123,17 +125,32 @@ class Saga:
                     self.livros.confirmar(reserva["id"])
             except ReservaExpirada:
                 return self.compensar(ordem_id, "falhou", "reserva_expirada", 409)
-            repositorio.finalizar(ordem_id, "concluida", codigo_http=201)
+            if not repositorio.finalizar(ordem_id, "concluida", codigo_http=201):
+                return ordem_id, self.ja_terminada(ordem_id)
             return ordem_id, 201
         except FalhaDependencia as falha:
             logger.warning("ordem %s: %s; desfazendo a compra", ordem_id, falha)
             return self.compensar(ordem_id, "falhou", falha.motivo, falha.http, pedido.cartao)
+        except SagaAssumida:
+            # A recuperação decidiu desfazer esta ordem (achou-a parada tempo demais):
+            # a saga não avança mais; ajuda a terminar o mesmo desfazer (idempotente).
+            logger.warning("ordem %s: a recuperação assumiu a ordem; a compra não segue", ordem_id)
+            return ordem_id, self.terminar_de_desfazer(ordem_id, pedido.cartao)
 
     def compensar(self, ordem_id: int, desfecho: str, motivo: str, codigo_http: int,
-                  cartao: str | None = None) -> tuple[int, int]:
+                  cartao: str | None = None, **campos) -> tuple[int, int]:
         # Grava a intenção antes de agir: é o que a recuperação lê se não terminarmos.
-        repositorio.registrar(ordem_id, desfazer_para=desfecho, motivo=motivo, codigo_http=codigo_http)
+        # Se não gravou, outra decisão veio antes (ou a ordem já terminou): o
+        # desfazer a seguir vale para ela.
+        repositorio.decidir_desfazer(ordem_id, desfecho, motivo, codigo_http, **campos)
         return ordem_id, self.terminar_de_desfazer(ordem_id, cartao)
+
+    def ja_terminada(self, ordem_id: int, ordem: dict | None = None) -> int:
+        """Outra passada levou a ordem a um status final: conta o que ela diz."""
+        ordem = ordem or repositorio.buscar(ordem_id)
+        logger.info("ordem %s já estava terminada como %s (motivo %s); nada mudou",
+                    ordem_id, ordem["status"], ordem["motivo"])
+        return ordem["codigo_http"] or 503
 
     def terminar_de_desfazer(self, ordem_id: int, cartao: str | None = None) -> int:
         """Desfaz o que a ordem fez e a leva ao desfecho gravado. Devolve o status HTTP.
@@ -141,6 +158,11 @@ class Saga:
         `cartao` só existe na requisição original (nunca é gravado); a
         recuperação chama sem ele."""
         ordem = repositorio.buscar(ordem_id)
+        if ordem["status"] not in repositorio.EM_ANDAMENTO:
+            return self.ja_terminada(ordem_id, ordem)
+        if ordem["desfazer_para"] is None:
+            logger.info("ordem %s segue em %s: a saga voltou a andar, nada a desfazer", ordem_id, ordem["status"])
+            return 503
         with passo("compensar", **{"bookstore.ordem.id": ordem_id,
                                    "bookstore.ordem.desfecho": ordem["desfazer_para"],
                                    "bookstore.ordem.motivo": ordem["motivo"] or ""}) as span:
@@ -149,12 +171,13 @@ class Saga:
     def _terminar_de_desfazer(self, ordem: dict, cartao: str | None, span) -> int:
         ordem_id = ordem["id"]
         try:
-            self._desfazer(ordem, cartao)
+            recusado = self._desfazer(ordem, cartao)
         except ReservaJaConfirmada:
             # A confirmação chegou a livros (a resposta é que se perdeu): a venda
             # aconteceu e o pagamento está aprovado, então a ordem se conclui.
+            if not repositorio.finalizar(ordem_id, "concluida", motivo=None, codigo_http=201):
+                return self.ja_terminada(ordem_id)
             logger.warning("ordem %s: reserva já confirmada em livros; ordem concluída", ordem_id)
-            repositorio.finalizar(ordem_id, "concluida", motivo=None, desfazer_para=None, codigo_http=201)
             return 201
         except (FalhaDependencia, CompensacaoAdiada) as falha:
             logger.warning("ordem %s: compensação pendente (%s); a recuperação termina depois", ordem_id, falha)
@@ -162,11 +185,21 @@ class Saga:
             span.set_status(Status(StatusCode.ERROR, "compensação pendente"))
             span.set_attribute("bookstore.compensacao.pendente", True)
             return ordem["codigo_http"]
-        repositorio.finalizar(ordem_id, ordem["desfazer_para"], desfazer_para=None)
-        logger.info("ordem %s: compensação concluída → %s", ordem_id, ordem["desfazer_para"])
-        return ordem["codigo_http"]
+        desfecho = {"status": ordem["desfazer_para"], "codigo_http": ordem["codigo_http"]}
+        if recusado and ordem["desfazer_para"] == "falhou":
+            # A cobrança incerta se resolveu como recusa: foi isso que aconteceu, e é
+            # o que a ordem conta. (Só a requisição original, com o cartão, ainda
+            # pode mudar o código da resposta: o cliente não recebeu nenhuma.)
+            desfecho = {"status": "pagamento_recusado", "motivo": recusado["motivo"],
+                        "pagamento_id": recusado["id"], "codigo_http": 402 if cartao else ordem["codigo_http"]}
+        if not repositorio.finalizar(ordem_id, **desfecho):
+            return self.ja_terminada(ordem_id)
+        logger.info("ordem %s: compensação concluída → %s", ordem_id, desfecho["status"])
+        return desfecho["codigo_http"]
 
-    def _desfazer(self, ordem: dict, cartao: str | None) -> None:
+    def _desfazer(self, ordem: dict, cartao: str | None) -> dict | None:
+        """Cancela a reserva e estorna o que foi cobrado. Devolve o pagamento
+        recusado, se a cobrança incerta se revelou uma recusa."""
         # 1. A reserva primeiro: se livros disser que já foi confirmada, a venda
         #    aconteceu e o pagamento NÃO deve ser estornado.
         if ordem["reserva_id"]:
@@ -181,9 +214,10 @@ class Saga:
         if ordem["status"] == "pagamento_aprovado":
             self.pagamentos.estornar(ordem["pagamento_id"])
         elif ordem["cobranca_incerta"]:
-            self._resolver_cobranca_incerta(ordem, cartao)
+            return self._resolver_cobranca_incerta(ordem, cartao)
+        return None
 
-    def _resolver_cobranca_incerta(self, ordem: dict, cartao: str | None) -> None:
+    def _resolver_cobranca_incerta(self, ordem: dict, cartao: str | None) -> dict | None:
         """O POST /pagamentos não teve resposta: a cobrança pode ter acontecido,
         ou ainda estar a caminho (presa num worker lento de pagamentos)."""
         if cartao:
@@ -201,10 +235,20 @@ class Saga:
         for pagamento in pagamentos:
             if pagamento["status"] == "aprovado":
                 self.pagamentos.estornar(pagamento["id"])
+        return next((p for p in pagamentos if p["status"] == "recusado"), None)
 
 
 class CompensacaoAdiada(Exception):
     pass
+
+
+class SagaAssumida(Exception):
+    """A escrita da saga não pegou a ordem: a recuperação decidiu desfazê-la antes."""
+
+
+def seguir(gravou: bool) -> None:
+    if not gravou:
+        raise SagaAssumida()
 
 
 # A mensagem (pt-BR) do campo "erro" nas respostas de ordens que não deram certo.

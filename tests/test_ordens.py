@@ -252,3 +252,49 @@ def test_recuperacao_desfaz_ordem_abandonada(client, app, vizinhos):
 
 def test_admin_recuperacao_roda_uma_passada(client):
     assert client.post("/admin/recuperacao").json == {"ordens_resolvidas": 0}
+
+
+def test_ordem_terminada_e_imutavel_mesmo_que_a_recuperacao_a_tenha_listado(client, app, vizinhos):
+    """A corrida do issue 12: a passada lista a ordem enquanto a saga compensa, a
+    saga termina, e a passada chega depois. Ela não pode reescrever a história."""
+    livro = criar_livro(vizinhos, estoque=2)
+    resposta = comprar(client, [{"livro_id": livro, "quantidade": 1}], cartao=CARTAO_RECUSADO)
+    assert resposta.status_code == 402
+    antes = client.get(f"/ordens/{resposta.json['id']}").json
+    saga = app.extensions["ordens.saga"]
+    with app.app_context():
+        # O que a passada faria com a ordem da lista, com abandono zero (a pior hipótese).
+        assert recuperacao.recuperar(saga, antes["id"], abandono_segundos=0) is True
+        # E uma compensação atrasada da própria saga, decidindo outro desfecho.
+        assert saga.compensar(antes["id"], "falhou", "livros_timeout", 504) == (antes["id"], 402)
+    depois = client.get(f"/ordens/{antes['id']}").json
+    assert depois == antes
+    assert (depois["status"], depois["motivo"]) == ("pagamento_recusado", "cartao_recusado")
+    with psycopg_conectar(app) as conexao:
+        assert conexao.execute("SELECT desfazer_para FROM ordens WHERE id = %s",
+                               (antes["id"],)).fetchone()[0] is None
+
+
+def test_cobranca_incerta_que_era_recusa_termina_como_pagamento_recusado(client, vizinhos):
+    """Timeout ao cobrar um cartão que pagamentos recusa: a compensação repete a
+    cobrança, descobre a recusa, e a ordem conta isso (402), não um timeout."""
+    livro = criar_livro(vizinhos, estoque=2)
+    injetar_falha(vizinhos, "pagamentos", latencia_ms=1500)
+    resposta = comprar(client, [{"livro_id": livro, "quantidade": 1}], cartao=CARTAO_RECUSADO)
+    injetar_falha(vizinhos, "pagamentos")
+    ordem = resposta.json
+    if ordem["status"] == "pagamento_recusado":
+        assert resposta.status_code == 402 and ordem["motivo"] == "cartao_recusado"
+    else:  # a repetição da cobrança também esbarrou na latência: a recuperação decide
+        assert ordem["status"] == "estoque_reservado"
+        time.sleep(1.0)
+        assert recuperacao.executar_passada(client.application) == 1
+        ordem = client.get(f"/ordens/{ordem['id']}").json
+        assert (ordem["status"], ordem["motivo"]) == ("pagamento_recusado", "cartao_recusado")
+    assert [p["status"] for p in pagamentos_da_ordem(vizinhos, ordem["id"])] == ["recusado"]
+    assert estoque(vizinhos, livro) == 2
+
+
+def psycopg_conectar(app):
+    import psycopg
+    return psycopg.connect(app.config["DATABASE_URL"])
