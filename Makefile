@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: test local traces bench cenarios clean
+.PHONY: test local traces bench caos cenarios clean
 
 # O virtualenv é refeito quando as listas de dependências mudam.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -29,6 +29,10 @@ traces: $(STAMP)
 ## make bench: custo da instrumentação (OTEL_SDK_DISABLED=true contra instrumentado).
 bench: $(STAMP)
 	$(BIN)/python -m modo_local.bench
+
+## make caos: compras sob falhas (workers mortos, conexões derrubadas, latência, erros) e a conta no fim.
+caos: $(STAMP)
+	$(BIN)/python -m modo_local.caos
 
 ## make cenarios: roda os cenários de curl do README contra um laboratório já no ar.
 cenarios:
