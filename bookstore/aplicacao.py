@@ -8,7 +8,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config, db, erros, falhas, saude, telemetria
+from . import config, db, erros, falhas, saude, telemetria, validacao
+from .erros import NaoEncontrado
 from .json_decimal import ProvedorJSONDecimal
 
 ESQUEMA_FALHAS = Path(__file__).with_name("falhas.sql")
@@ -30,6 +31,8 @@ def configuracao_comum(nome: str) -> dict:
 def criar_app(nome: str, esquema: Path, configuracao: dict, test_config: dict | None) -> Flask:
     app = Flask(nome)
     app.json = ProvedorJSONDecimal(app)
+    # Nenhum corpo do contrato chega perto disso; acima, 413 em JSON (bookstore/erros.py).
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.config.from_mapping(configuracao_comum(nome))
     app.config.from_mapping(configuracao)
     if test_config:
@@ -42,4 +45,13 @@ def criar_app(nome: str, esquema: Path, configuracao: dict, test_config: dict | 
     db.init_app(app, esquema, ESQUEMA_FALHAS)
     app.register_blueprint(saude.bp)
     falhas.init_app(app)
+    app.url_value_preprocessor(ids_cabem_no_banco)
     return app
+
+
+def ids_cabem_no_banco(endpoint, valores) -> None:
+    """`/livros/99999999999` é um livro que não existe (404), não um erro do
+    PostgreSQL (INTEGER vai até 2**31 - 1) virando 500."""
+    for nome, valor in (valores or {}).items():
+        if isinstance(valor, int) and valor > validacao.MAIOR_INTEIRO:
+            raise NaoEncontrado("recurso não encontrado", **{nome: valor})

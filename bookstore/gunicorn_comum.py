@@ -9,7 +9,9 @@ import os
 # Vários workers (processos): é o que torna a concorrência real — e o que faz
 # um threading.Lock não servir para proteger o estoque.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "sync"
+# O `sync` do gunicorn, com os erros que ele mesmo responde (cabeçalho grande
+# demais etc.) em JSON, como todo erro do contrato (bookstore/gunicorn_worker.py).
+worker_class = "bookstore.gunicorn_worker.WorkerComErrosJSON"
 # Sem --preload: a aplicação (pool de conexões, threads) nasce em cada worker,
 # depois do fork. Nada que tenha threads ou sockets atravessa um fork.
 preload_app = False

@@ -9,7 +9,7 @@ de quem lê o serviço.
 """
 from decimal import Decimal
 
-from flask import request
+from flask import current_app, request
 
 from .erros import ErroAPI, EntradaInvalida
 
@@ -17,13 +17,45 @@ from .erros import ErroAPI, EntradaInvalida
 MAIOR_INTEIRO = 2**31 - 1
 MAIOR_VALOR = Decimal("9999999999.99")
 CENTAVO = Decimal("0.01")
+# Nenhum corpo do contrato passa de 3 níveis ({"itens": [{...}]}). O parser é
+# recursivo: um `[[[[…]]]]` de 100 000 níveis estouraria a pilha (era um 500).
+PROFUNDIDADE_MAXIMA = 20
+# O tamanho máximo do corpo (413 acima disso) é MAX_CONTENT_LENGTH, em aplicacao.py.
+
+
+def _profundidade_passa_do_limite(bruto: bytes) -> bool:
+    """Conta o aninhamento de [ e { fora de strings, sem fazer o parse."""
+    if bruto.count(b"[") + bruto.count(b"{") <= PROFUNDIDADE_MAXIMA:
+        return False  # o caminho comum: poucos colchetes, nem precisa olhar
+    nivel, em_texto, escapado = 0, False, False
+    for byte in bruto:
+        if em_texto:
+            if escapado:
+                escapado = False
+            elif byte == 0x5C:  # \
+                escapado = True
+            elif byte == 0x22:  # "
+                em_texto = False
+        elif byte == 0x22:
+            em_texto = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            nivel += 1
+            if nivel > PROFUNDIDADE_MAXIMA:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            nivel -= 1
+    return False
 
 
 def corpo_json() -> dict:
     """O corpo como objeto JSON. Aceita qualquer Content-Type: é o que o aluno espera do curl."""
-    dados = request.get_json(force=True, silent=True)
-    if dados is None:
-        raise ErroAPI(400, "requisição inválida: o corpo não é um JSON válido")
+    bruto = request.get_data(cache=True)  # acima de MAX_CONTENT_LENGTH, o Flask já respondeu 413
+    if _profundidade_passa_do_limite(bruto):
+        raise ErroAPI(400, f"requisição inválida: JSON aninhado em mais de {PROFUNDIDADE_MAXIMA} níveis")
+    try:
+        dados = current_app.json.loads(bruto)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ErroAPI(400, "requisição inválida: o corpo não é um JSON válido") from None
     if not isinstance(dados, dict):
         raise ErroAPI(422, "o corpo deve ser um objeto JSON", campo="corpo")
     return dados
@@ -34,6 +66,17 @@ def _eh_inteiro(valor) -> bool:
     return isinstance(valor, int) and not isinstance(valor, bool)
 
 
+def _como_inteiro(valor):
+    """JSON tem um tipo de número só: 2, 2.0 e 2e0 são o inteiro 2 (como no JSON
+    Schema do OpenAPI). 2.5 não é. Devolve None se não for inteiro."""
+    if _eh_inteiro(valor):
+        return valor
+    if isinstance(valor, Decimal) and valor.is_finite() and abs(valor) <= MAIOR_INTEIRO * 10 \
+            and valor == valor.to_integral_value():
+        return int(valor)
+    return None
+
+
 def inteiro(dados: dict, campo: str, *, minimo: int = 0, obrigatorio: bool = True,
             nome: str | None = None) -> int | None:
     nome = nome or campo
@@ -42,7 +85,8 @@ def inteiro(dados: dict, campo: str, *, minimo: int = 0, obrigatorio: bool = Tru
         if obrigatorio:
             raise EntradaInvalida(nome, "é obrigatório")
         return None
-    if not _eh_inteiro(valor):
+    valor = _como_inteiro(valor)
+    if valor is None:
         raise EntradaInvalida(nome, "deve ser um número inteiro")
     if valor < minimo:
         raise EntradaInvalida(nome, f"deve ser maior ou igual a {minimo}")
@@ -81,6 +125,9 @@ def texto(dados: dict, campo: str, *, obrigatorio: bool = True, maximo: int = 20
     if not isinstance(valor, str):
         raise EntradaInvalida(campo, "deve ser um texto")
     valor = valor.strip()
+    if "\x00" in valor or any("\ud800" <= caractere <= "\udfff" for caractere in valor):
+        # O PostgreSQL não guarda NUL em TEXT, e um surrogate solto não vira UTF-8 (eram 500).
+        raise EntradaInvalida(campo, "contém um caractere que não pode ser gravado (NUL ou surrogate)")
     if obrigatorio and not valor:
         raise EntradaInvalida(campo, "não pode ser vazio")
     if len(valor) > maximo:

@@ -62,18 +62,19 @@ def cobrar():
 
 @bp.get("")
 def listar():
+    limite, offset = validacao.paginacao()
     ordem_id = request.args.get("ordem_id")
+    if ordem_id is not None and (not ordem_id.isdigit() or int(ordem_id) > validacao.MAIOR_INTEIRO):
+        raise ErroAPI(422, "campo 'ordem_id': deve ser um inteiro positivo", campo="ordem_id")
     with db.transacao() as cursor:
         if ordem_id is None:
-            limite, offset = validacao.paginacao()
             pagamentos = cursor.execute(
                 f"SELECT {COLUNAS} FROM pagamentos ORDER BY id DESC LIMIT %s OFFSET %s", (limite, offset)
             ).fetchall()
         else:
-            if not ordem_id.isdigit() or int(ordem_id) > validacao.MAIOR_INTEIRO:
-                raise ErroAPI(422, "campo 'ordem_id': deve ser um inteiro positivo", campo="ordem_id")
             pagamentos = cursor.execute(
-                f"SELECT {COLUNAS} FROM pagamentos WHERE ordem_id = %s ORDER BY id", (int(ordem_id),)
+                f"SELECT {COLUNAS} FROM pagamentos WHERE ordem_id = %s ORDER BY id LIMIT %s OFFSET %s",
+                (int(ordem_id), limite, offset),
             ).fetchall()
     return jsonify(pagamentos)
 
