@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # Endpoints que nunca sofrem falha injetada: saúde e a própria administração.
-BLUEPRINTS_ISENTOS = ("saude", "admin")  # "admin", "admin_ordens"
+BLUEPRINTS_ISENTOS = ("saude", "admin", "openapi", "swagger_ui")  # "admin", "admin_ordens"
 
 
 class FalhaInjetada(ErroAPI):

@@ -39,8 +39,9 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from .config import ConfiguracaoInvalida
 
 VERSAO_DO_SERVICO = "1.0.0"
-# Health checks e readiness são chamados o tempo todo e não explicam nada.
-URLS_SEM_SPAN = "/health$,/ready$"
+# Health checks e readiness são chamados o tempo todo e não explicam nada;
+# a documentação da API (/openapi.json, /docs) não é negócio.
+URLS_SEM_SPAN = "/health$,/ready$,/openapi.json$,/docs"
 FORMATO_DO_LOG = ("%(asctime)s %(levelname)-7s [%(otelServiceName)s] "
                   "[trace_id=%(otelTraceID)s span_id=%(otelSpanID)s] %(name)s: %(message)s")
 

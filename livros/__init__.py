@@ -1,9 +1,9 @@
 """Serviço livros: catálogo, estoque e reservas de estoque (porta 8081)."""
 from pathlib import Path
 
-from bookstore import aplicacao, config, db
+from bookstore import aplicacao, config, openapi as documentacao, db
 
-from . import catalogo, reservas, telemetria
+from . import catalogo, openapi, reservas, telemetria
 
 PASTA = Path(__file__).parent
 
@@ -19,4 +19,5 @@ def create_app(test_config: dict | None = None):
     app.register_blueprint(catalogo.bp)
     app.register_blueprint(reservas.bp)
     telemetria.registrar_medidor_de_estoque(app)
+    documentacao.registrar(app, openapi.gerar)
     return app

@@ -168,15 +168,18 @@ class Caos:
             self._falhas_admin(servico)
 
     def esperar_recuperacao(self, limite_segundos: float = ABANDONO_SEGUNDOS + 20) -> int:
-        """Espera não haver ordem em andamento; devolve quantas sobraram."""
-        fim = time.monotonic() + limite_segundos
-        while True:
-            restantes = consultar(self.lab.bancos["ordens"],
-                                  "SELECT count(*) FROM ordens WHERE status = ANY(%s)",
-                                  list(STATUS_EM_ANDAMENTO))[0][0]
-            if restantes == 0 or time.monotonic() > fim:
-                return restantes
-            time.sleep(0.5)
+        return esperar_ordens_terminarem(self.lab, limite_segundos)
+
+
+def esperar_ordens_terminarem(lab: Laboratorio, limite_segundos: float = ABANDONO_SEGUNDOS + 20) -> int:
+    """Espera não haver ordem em andamento; devolve quantas sobraram."""
+    fim = time.monotonic() + limite_segundos
+    while True:
+        restantes = consultar(lab.bancos["ordens"], "SELECT count(*) FROM ordens WHERE status = ANY(%s)",
+                              list(STATUS_EM_ANDAMENTO))[0][0]
+        if restantes == 0 or time.monotonic() > fim:
+            return restantes
+        time.sleep(0.5)
 
 
 # --- processos e bancos -----------------------------------------------------------------

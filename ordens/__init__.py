@@ -1,9 +1,9 @@
 """Serviço ordens: as ordens de compra e a saga que orquestra a compra (porta 8082)."""
 from pathlib import Path
 
-from bookstore import aplicacao, config
+from bookstore import aplicacao, config, openapi as documentacao
 
-from . import recuperacao, rotas
+from . import openapi, recuperacao, rotas
 from .clientes import ClienteLivros, ClientePagamentos
 from .saga import Saga
 
@@ -29,4 +29,5 @@ def create_app(test_config: dict | None = None):
         app.register_blueprint(rotas.admin)
     if app.config["ORDENS_RECUPERACAO_AUTOMATICA"]:
         recuperacao.iniciar_em_segundo_plano(app)
+    documentacao.registrar(app, openapi.gerar)
     return app

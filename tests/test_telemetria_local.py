@@ -121,15 +121,20 @@ def test_terminal_mostra_uma_linha_por_trace_e_nenhum_erro_do_exportador(compras
     assert [l for l in lab.linhas if LINHAS_DE_ERRO_DO_EXPORTADOR.search(l)] == []
 
 
+def make_traces(pasta, *argumentos) -> str:
+    """`make traces` como o aluno o roda. `-o`: o venv desta suíte é dado como
+    pronto (sem -o, uma lista de dependências recém-editada faria o make refazer
+    o .venv no meio dos testes)."""
+    return subprocess.run(["make", "--no-print-directory", "-o", ".venv/.instalado", "traces", *argumentos,
+                           f"BIN={sys.prefix}/bin"], cwd=RAIZ, env={**os.environ, "TELEMETRIA_LOCAL_PASTA": str(pasta)},
+                          capture_output=True, text=True, check=True).stdout
+
+
 def test_make_traces_lista_e_desenha_a_arvore(compras_no_modo_local):
     _, pasta, _, _, trace_id, _ = compras_no_modo_local
-    ambiente = {"TELEMETRIA_LOCAL_PASTA": str(pasta), "PATH": "/usr/bin:/bin"}
-    lista = subprocess.run(["make", "--no-print-directory", "traces", "N=3", f"BIN={sys.prefix}/bin"],
-                           cwd=RAIZ, env=ambiente, capture_output=True, text=True, check=True).stdout
+    lista = make_traces(pasta, "N=3")
     assert f"trace {trace_id} POST /ordens 201" in lista and lista.count("\ntrace ") == 2
-    arvore = subprocess.run(["make", "--no-print-directory", "traces", f"TRACE={trace_id[:10]}",
-                             f"BIN={sys.prefix}/bin"], cwd=RAIZ, env=ambiente, capture_output=True,
-                            text=True, check=True).stdout
+    arvore = make_traces(pasta, f"TRACE={trace_id[:10]}")
     assert arvore.startswith(f"trace {trace_id}")
     # Serviço, span, tipo, atributos bookstore.* e eventos, recuados pela profundidade.
     assert re.search(r"^\s+0\.0\s+[\d.]+  ordens: POST /ordens  \[SERVER\]  bookstore\.ordem\.id=\d+", arvore, re.M)
