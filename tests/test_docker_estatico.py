@@ -93,7 +93,7 @@ def test_healthchecks_usam_comandos_que_existem_na_imagem(compose):
 
 def test_portas_no_host(compose):
     portas = {p.split(":")[0] for s in compose["services"].values() for p in s.get("ports", [])}
-    assert portas == {"8081", "8082", "8083", "16686", "9090", "4317", "4318"}
+    assert portas == {"8081", "8082", "8083", "16686", "9090", "4317", "4318", "13133"}
 
 
 def test_servicos_com_admin_banco_proprio_e_limite_de_memoria(compose):
@@ -107,7 +107,7 @@ def test_servicos_com_admin_banco_proprio_e_limite_de_memoria(compose):
         assert ambiente["ADMIN_HABILITADO"] == "true"
         assert f"@{nome}-db:5432/{nome}" in ambiente["DATABASE_URL"]
         assert compose["services"][f"{nome}-db"]["volumes"]
-    assert set(compose["volumes"]) == {f"{nome}-dados" for nome in SERVICOS}
+    assert set(compose["volumes"]) == {f"{nome}-dados" for nome in SERVICOS} | {"prometheus-dados"}
 
 
 def test_compose_e_modo_local_rodam_o_mesmo_gunicorn(compose):
@@ -193,3 +193,99 @@ def test_jaeger_config(jaeger, compose):
     assert "13133/status" in " ".join(compose["services"]["jaeger"]["healthcheck"]["test"])
     assert jaeger["exporters"]["jaeger_storage_exporter"]["trace_storage"] == consulta["storage"]["traces"]
     assert consulta["http"]["endpoint"] == "0.0.0.0:16686"
+
+
+# --- orçamentos de memória e o que quebraria numa aula (issue 10) ------------------------------
+# As contas ficam nos comentários ao lado de cada limite; aqui elas são refeitas, para que
+# mexer num número sem mexer no outro quebre o teste, não a aula.
+
+def mib(texto: str) -> float:
+    """'128m', '102MiB', '16MB' → MiB."""
+    numero, unidade = re.fullmatch(r"(\d+)\s*([a-zA-Z]*)", str(texto)).groups()
+    return int(numero) * {"": 1, "m": 1, "mb": 1, "mib": 1, "g": 1024, "gb": 1024, "gib": 1024}[unidade.lower()]
+
+
+# O README do memory_limiter (collector v0.144.0, processor/memorylimiterprocessor): o
+# processo roda ~50 MiB acima de limit_mib; GOMEMLIMIT em ~80% do limite do contêiner.
+SOBRA_DO_MEMORY_LIMITER_MIB = 50
+
+
+def test_memory_limiter_e_gomemlimit_cabem_no_limite_do_collector(compose, collector):
+    servico = compose["services"]["otel-collector"]
+    limite = mib(servico["mem_limit"])
+    limitador = collector["processors"]["memory_limiter"]
+    assert limitador["limit_mib"] + SOBRA_DO_MEMORY_LIMITER_MIB <= limite
+    assert 0 < limitador["spike_limit_mib"] < limitador["limit_mib"]
+    gomemlimit = mib(servico["environment"]["GOMEMLIMIT"])
+    assert limitador["limit_mib"] < gomemlimit and 0.75 * limite <= gomemlimit <= 0.85 * limite
+
+
+def test_jaeger_tem_gomemlimit_abaixo_do_limite(compose):
+    servico = compose["services"]["jaeger"]
+    assert mib(servico["environment"]["GOMEMLIMIT"]) <= 0.85 * mib(servico["mem_limit"])
+
+
+def test_postgresql_cabe_no_contener_e_atende_os_pools(compose):
+    base = compose["x-postgres"]
+    opcoes = dict(item.split("=") for item in base["command"][2::2])
+    assert base["command"][:1] == ["postgres"] and base["command"][1::2] == ["-c"] * len(opcoes)
+    # shared_buffers + conexões x ~2,5 MiB (backend com work_mem) + ~8 MiB de auxiliares.
+    conta = mib(opcoes["shared_buffers"]) + int(opcoes["max_connections"]) * 2.5 + 8
+    assert conta <= mib(base["mem_limit"]), f"{conta} MiB"
+    # Cada serviço abre até WEB_CONCURRENCY x DB_POOL_MAXIMO conexões (2 x 5), mais uma folga.
+    assert int(opcoes["max_connections"]) >= 2 * 5 + 2
+
+
+def test_postgresql_18_guarda_os_dados_no_volume(compose):
+    for nome in SERVICOS:
+        volume = compose["services"][f"{nome}-db"]["volumes"][0]
+        # PGDATA da 18 é /var/lib/postgresql/18/docker; o VOLUME da imagem é /var/lib/postgresql.
+        assert volume == f"{nome}-dados:/var/lib/postgresql"
+
+
+def test_prometheus_honra_os_rotulos_do_collector(compose):
+    raspagem = carregar("prometheus/prometheus.yml")["scrape_configs"][0]
+    assert raspagem["honor_labels"] is True
+    prometheus = compose["services"]["prometheus"]
+    assert "prometheus-dados:/prometheus" in prometheus["volumes"]
+    assert {"--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"} <= set(
+        prometheus["command"])
+    assert any(flag.startswith("--storage.tsdb.retention.time=") for flag in prometheus["command"])
+
+
+def test_spanmetrics_gera_os_nomes_que_o_monitor_do_jaeger_consulta(collector, jaeger):
+    conector = collector["connectors"]["spanmetrics"]
+    # Jaeger (normalize_calls/normalize_duration) consulta nomes fixos:
+    # traces_span_metrics_calls_total e traces_span_metrics_duration_milliseconds_bucket.
+    prefixo = conector["namespace"].replace(".", "_")
+    unidade = {"ms": "milliseconds", "s": "seconds"}[conector["histogram"]["unit"]]
+    assert f"{prefixo}_calls_total" == "traces_span_metrics_calls_total"
+    assert f"{prefixo}_duration_{unidade}_bucket" == "traces_span_metrics_duration_milliseconds_bucket"
+    metricas = jaeger["extensions"]["jaeger_storage"]["metric_backends"]["prometheus"]["prometheus"]
+    assert metricas["normalize_calls"] and metricas["normalize_duration"]
+
+
+def test_toda_porta_que_a_documentacao_manda_abrir_esta_publicada(compose):
+    publicadas = {p.split(":")[0] for s in compose["services"].values() for p in s.get("ports", [])}
+    textos = [RAIZ / "README.md", RAIZ / "otel-collector" / "config.yaml", RAIZ / "jaeger" / "config.yaml",
+              RAIZ / "docker-compose.yml", *sorted((RAIZ / "docs").glob("*.md"))]
+    citadas = {porta for caminho in textos
+               for porta in re.findall(r"localhost:(\d{4,5})", caminho.read_text(encoding="utf-8"))}
+    assert citadas and citadas <= publicadas, citadas - publicadas
+
+
+# Tag fixada → de onde veio (a versão mais nova da linha, no arquivo da biblioteca oficial).
+EVIDENCIA_DAS_TAGS = {
+    "postgres:18.6-alpine": "docker-library/official-images, library/postgres no commit 37079fb3 "
+                            "(2026-08-21): Tags: 18.6-alpine3.24, ..., 18.6-alpine",
+    "python:3.12.14-slim-bookworm": "docker-library/official-images, library/python no commit 37079fb3 "
+                                    "(2026-08-21): Tags: 3.12.14-slim-bookworm, 3.12-slim-bookworm",
+}
+
+
+def test_tags_das_imagens_oficiais_sao_as_registradas_com_evidencia(compose):
+    assert compose["x-postgres"]["image"] in EVIDENCIA_DAS_TAGS
+    for nome in SERVICOS:
+        imagem = re.search(r"^FROM (\S+)", dockerfile(nome), re.M).group(1)
+        assert imagem in EVIDENCIA_DAS_TAGS
+        assert "commit 37079fb3" in dockerfile(nome)
