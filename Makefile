@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: test local traces bench caos cenarios clean
+.PHONY: test local traces diagnostico bench caos cenarios clean
 
 # O virtualenv é refeito quando as listas de dependências mudam.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -25,6 +25,10 @@ local: $(STAMP)
 N ?= 10
 traces: $(STAMP)
 	@$(BIN)/python -m telemetria_local -n $(N) $(TRACE)
+
+## make diagnostico: "não aparece trace": portas, /ready, Collector, uma compra achada no Jaeger (ou no receptor local).
+diagnostico: $(STAMP)
+	@$(BIN)/python -m modo_local.diagnostico
 
 ## make bench: custo da instrumentação (OTEL_SDK_DISABLED=true contra instrumentado).
 bench: $(STAMP)

@@ -1,0 +1,196 @@
+"""`make diagnostico`: "não aparece trace nenhum" — o que está faltando, linha a linha.
+
+Para o instrutor antes da aula e para o aluno quando algo não aparece. Descobre
+sozinho o modo: se o health_check do Collector responde (porta 13133), é o
+compose; senão, o `make local` com o receptor OTLP local. Cada linha é ✔ ou ✘, e
+cada ✘ diz o que fazer.
+
+A compra de teste usa o cartão recusado (…0002): atravessa os três serviços
+(reserva, cobrança, cancelamento) e devolve o estoque — o diagnóstico não gasta
+livro nenhum. Ela leva um `traceparent` criado aqui, então sabemos o trace_id
+antes de procurá-lo no Jaeger (ou no armazém local).
+"""
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from telemetria_local import armazem, otlp
+
+from .processos import porta_ocupada, quem_usa_a_porta
+from .servicos import PORTAS_PADRAO
+
+PRAZO_DO_TRACE_SEGUNDOS = 10
+CARTAO_RECUSADO = "4000000000000002"
+SERIES_DO_MONITOR = "traces_span_metrics_calls_total"
+
+
+class Relatorio:
+    def __init__(self, saida=None):
+        self.saida = saida or sys.stdout
+        self.falhas = 0
+
+    def linha(self, ok: bool, texto: str, conserto: str = "") -> bool:
+        print(f"{'✔' if ok else '✘'} {texto}", file=self.saida, flush=True)
+        if not ok:
+            self.falhas += 1
+            if conserto:
+                print(f"    → {conserto}", file=self.saida, flush=True)
+        return ok
+
+
+# --- o que as respostas do Jaeger e do Prometheus dizem (testado com amostras) ------------
+def spans_da_resposta_do_jaeger(corpo: dict) -> list[dict]:
+    """GET /api/v3/traces/{id} do Jaeger v2: OTLP/JSON (TracesData), com ids em hex.
+    Formato: cmd/query/app/apiv3/http_gateway.go e snapshots/GetTrace.json em
+    jaegertracing/jaeger. Versões que passam pelo grpc-gateway embrulham em {"result": …}."""
+    dados = corpo.get("result", corpo)
+    return otlp.spans(otlp.de_json("traces", {"resourceSpans": dados.get("resourceSpans", [])}))
+
+
+def valor_da_consulta_do_prometheus(corpo: dict) -> float | None:
+    """GET /api/v1/query: {"status": "success", "data": {"resultType": "vector",
+    "result": [{"metric": {…}, "value": [<unix>, "<número>"]}]}} — docs/querying/api.md
+    do prometheus/prometheus. Devolve o número da primeira amostra, ou None."""
+    if corpo.get("status") != "success":
+        return None
+    resultado = corpo.get("data", {}).get("result", [])
+    return float(resultado[0]["value"][1]) if resultado else None
+
+
+# --- as verificações -----------------------------------------------------------------------
+def portas(relatorio: Relatorio, esperadas: dict[str, int]) -> None:
+    for nome, porta in esperadas.items():
+        dono = quem_usa_a_porta(porta)
+        escuta = dono is not None or porta_ocupada(porta)
+        relatorio.linha(escuta, f"porta {porta} ({nome}): {dono or ('em uso' if escuta else 'ninguém escuta')}",
+                        "suba o laboratório: `docker compose up -d` ou `make local`")
+
+
+def servicos_prontos(relatorio: Relatorio, urls: dict[str, str]) -> bool:
+    todos = True
+    for nome, url in urls.items():
+        try:
+            resposta = requests.get(url + "/ready", timeout=3)
+            ok, detalhe = resposta.status_code == 200, f"{resposta.status_code} {resposta.text.strip()[:80]}"
+        except requests.RequestException as erro:
+            ok, detalhe = False, type(erro).__name__
+        todos &= relatorio.linha(ok, f"{nome} /ready: {detalhe}",
+                                 f"veja o log: `docker compose logs {nome}` (ou o terminal do make local); "
+                                 "503 é o banco do serviço fora do ar")
+    return todos
+
+
+def comprar_com_trace_conhecido(relatorio: Relatorio, url_ordens: str) -> str | None:
+    trace_id = secrets.token_hex(16)
+    traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
+    try:
+        resposta = requests.post(url_ordens + "/ordens", timeout=20, headers={"traceparent": traceparent},
+                                 json={"itens": [{"livro_id": 1, "quantidade": 1}], "cartao": CARTAO_RECUSADO,
+                                       "cliente": "make diagnostico"})
+        ok = resposta.status_code in (402, 409)  # recusado (ou o livro 1 esgotou): a saga rodou
+        detalhe = f"{resposta.status_code} {resposta.json().get('status')}"
+    except (requests.RequestException, ValueError) as erro:
+        ok, detalhe = False, type(erro).__name__
+    relatorio.linha(ok, f"compra de teste (cartão recusado, estoque devolvido): {detalhe}; trace {trace_id}",
+                    "a compra não atravessou os serviços: veja as linhas de /ready acima")
+    return trace_id if ok else None
+
+
+def trace_no_jaeger(relatorio: Relatorio, url_jaeger: str, trace_id: str) -> None:
+    fim, spans, detalhe = time.monotonic() + PRAZO_DO_TRACE_SEGUNDOS, [], ""
+    while time.monotonic() < fim and not {"ordens", "livros", "pagamentos"} <= {s["servico"] for s in spans}:
+        try:
+            resposta = requests.get(f"{url_jaeger}/api/v3/traces/{trace_id}", timeout=3)
+            spans = spans_da_resposta_do_jaeger(resposta.json()) if resposta.status_code == 200 else []
+            detalhe = f"HTTP {resposta.status_code}"
+        except (requests.RequestException, ValueError) as erro:
+            detalhe = type(erro).__name__
+        time.sleep(0.5)
+    _trace_encontrado(relatorio, spans, f"no Jaeger ({detalhe})",
+                      "o trace não chegou ao Jaeger: `docker compose logs otel-collector` (memory_limiter "
+                      "recusando? exportador sem conexão com jaeger:4317?) e `docker compose ps jaeger`")
+
+
+def trace_no_armazem_local(relatorio: Relatorio, pasta: Path, trace_id: str) -> None:
+    fim, spans = time.monotonic() + PRAZO_DO_TRACE_SEGUNDOS, []
+    while time.monotonic() < fim and not {"ordens", "livros", "pagamentos"} <= {s["servico"] for s in spans}:
+        spans = [s for s in armazem.itens("traces", pasta) if s["trace_id"] == trace_id]
+        time.sleep(0.5)
+    _trace_encontrado(relatorio, spans, f"no receptor local ({armazem.arquivo(pasta, 'traces')})",
+                      "o make local foi iniciado com OTEL_EXPORTER_OTLP_ENDPOINT (modo híbrido)? Então o trace "
+                      "está lá, não aqui. Senão, reinicie o make local e veja se ele diz 'Receptor OTLP local'")
+
+
+def _trace_encontrado(relatorio: Relatorio, spans: list[dict], onde: str, conserto: str) -> None:
+    servicos = sorted({s["servico"] for s in spans})
+    relatorio.linha({"ordens", "livros", "pagamentos"} <= set(servicos),
+                    f"trace da compra {onde} em até {PRAZO_DO_TRACE_SEGUNDOS} s: {len(spans)} spans, "
+                    f"serviços {', '.join(servicos) or 'nenhum'}", conserto)
+
+
+def series_no_prometheus(relatorio: Relatorio, url_prometheus: str) -> None:
+    consultas = {
+        'count({__name__=~"bookstore_.+"})': ("séries bookstore_* (métricas de negócio)",
+                                              "as métricas saem a cada 10 s e o Prometheus lê a cada 10 s: "
+                                              "espere ~20 s; senão `docker compose logs otel-collector`"),
+        f"count({SERIES_DO_MONITOR})": (f"{SERIES_DO_MONITOR} (aba Monitor do Jaeger)",
+                                        "o spanmetrics publica a cada 15 s: espere ~30 s depois da primeira "
+                                        "compra; se continuar vazio, confira namespace/unit do spanmetrics"),
+    }
+    for consulta, (nome, conserto) in consultas.items():
+        try:
+            corpo = requests.get(url_prometheus + "/api/v1/query", params={"query": consulta}, timeout=5).json()
+            valor = valor_da_consulta_do_prometheus(corpo)
+        except (requests.RequestException, ValueError):
+            valor = None
+        relatorio.linha(bool(valor), f"Prometheus: {nome}: {int(valor or 0)}", conserto)
+
+
+def metricas_no_armazem_local(relatorio: Relatorio, pasta: Path) -> None:
+    nomes = {m["nome"] for m in armazem.itens("metrics", pasta)}
+    negocio = sorted(n for n in nomes if n.startswith("bookstore."))
+    relatorio.linha(bool(negocio), f"métricas bookstore.* no receptor local: {', '.join(negocio) or 'nenhuma'}",
+                    "as métricas saem a cada 10 s (OTEL_METRIC_EXPORT_INTERVAL): espere e rode de novo")
+
+
+def main() -> int:
+    relatorio = Relatorio()
+    portas_servicos = {nome: int(os.environ.get(f"PORTA_{nome.upper()}", padrao))
+                       for nome, padrao in PORTAS_PADRAO.items()}
+    urls = {nome: f"http://127.0.0.1:{porta}" for nome, porta in portas_servicos.items()}
+    saude_collector = os.environ.get("COLLECTOR_SAUDE_URL", "http://127.0.0.1:13133/")
+    try:
+        docker = requests.get(saude_collector, timeout=2).status_code == 200
+    except requests.RequestException:
+        docker = False
+    modo = (f"Docker (o Collector respondeu em {saude_collector})" if docker
+            else f"local (nenhum Collector em {saude_collector}; olhando o receptor do make local)")
+    print(f"make diagnostico — modo {modo}\n")
+
+    otlp_portas = {"OTLP gRPC": int(os.environ.get("PORTA_OTLP_GRPC", 4317)),
+                   "OTLP HTTP": int(os.environ.get("PORTA_OTLP_HTTP", 4318))}
+    extras = {"Jaeger": 16686, "Prometheus": 9090} if docker else {}
+    portas(relatorio, {**portas_servicos, **otlp_portas, **extras})
+    if docker:
+        relatorio.linha(True, f"Collector health_check: {saude_collector} respondeu 200")
+    servicos_prontos(relatorio, urls)
+    trace_id = comprar_com_trace_conhecido(relatorio, urls["ordens"])
+    if docker:
+        if trace_id:
+            trace_no_jaeger(relatorio, os.environ.get("JAEGER_URL", "http://127.0.0.1:16686"), trace_id)
+        series_no_prometheus(relatorio, os.environ.get("PROMETHEUS_URL", "http://127.0.0.1:9090"))
+    else:
+        pasta = armazem.pasta_padrao()
+        if trace_id:
+            trace_no_armazem_local(relatorio, pasta, trace_id)
+        metricas_no_armazem_local(relatorio, pasta)
+    print(f"\n{'Tudo certo.' if not relatorio.falhas else f'{relatorio.falhas} problema(s) acima.'}")
+    return 0 if not relatorio.falhas else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Issue 10: `make diagnostico` de verdade contra o modo local, e a leitura das
+respostas do Jaeger e do Prometheus em amostras no formato exato de cada um."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from modo_local import diagnostico
+from modo_local.postgres import porta_livre
+from modo_local.servicos import RAIZ
+from tests.lancador import ModoLocal
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+# Jaeger v2, GET /api/v3/traces/{id}: TracesData em OTLP/JSON, ids em hexadecimal, enums
+# como números (jaegertracing/jaeger: cmd/query/app/apiv3/http_gateway.go, que serializa
+# com jsonpb, e cmd/query/app/apiv3/snapshots/GetTrace.json).
+RESPOSTA_DO_JAEGER = {"resourceSpans": [
+    {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "ordens"}}]},
+     "scopeSpans": [{"scope": {}, "spans": [
+         {"traceId": TRACE_ID, "spanId": "00f067aa0ba902b7", "parentSpanId": "", "name": "POST /ordens",
+          "kind": 2, "startTimeUnixNano": "1764000000000000000", "endTimeUnixNano": "1764000000035000000",
+          "status": {"code": 2}}]}]},
+    {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "livros"}}]},
+     "scopeSpans": [{"scope": {}, "spans": [
+         {"traceId": TRACE_ID, "spanId": "00f067aa0ba902b8", "parentSpanId": "00f067aa0ba902b7",
+          "name": "POST /reservas", "kind": 2, "startTimeUnixNano": "1764000000001000000",
+          "endTimeUnixNano": "1764000000004000000", "status": {}}]}]},
+]}
+# Prometheus, GET /api/v1/query (prometheus/prometheus: docs/querying/api.md, "Instant
+# queries" e "Expression query result formats": o valor é [<unix em segundos>, "<texto>"]).
+RESPOSTA_DO_PROMETHEUS = {"status": "success", "data": {"resultType": "vector", "result": [
+    {"metric": {}, "value": [1764000000.781, "42"]}]}}
+PROMETHEUS_VAZIO = {"status": "success", "data": {"resultType": "vector", "result": []}}
+PROMETHEUS_ERRO = {"status": "error", "errorType": "bad_data", "error": "parse error"}
+
+
+def test_le_a_resposta_do_jaeger_com_ids_em_hex():
+    spans = diagnostico.spans_da_resposta_do_jaeger(RESPOSTA_DO_JAEGER)
+    assert [(s["servico"], s["nome"], s["trace_id"]) for s in spans] == [
+        ("ordens", "POST /ordens", TRACE_ID), ("livros", "POST /reservas", TRACE_ID)]
+    assert spans[1]["parent_id"] == spans[0]["span_id"] == "00f067aa0ba902b7"
+    # Versões em que o grpc-gateway embrulha a resposta em {"result": …}.
+    assert diagnostico.spans_da_resposta_do_jaeger({"result": RESPOSTA_DO_JAEGER}) == spans
+
+
+def test_le_a_consulta_do_prometheus():
+    assert diagnostico.valor_da_consulta_do_prometheus(RESPOSTA_DO_PROMETHEUS) == 42
+    assert diagnostico.valor_da_consulta_do_prometheus(PROMETHEUS_VAZIO) is None
+    assert diagnostico.valor_da_consulta_do_prometheus(PROMETHEUS_ERRO) is None
+
+
+def rodar_diagnostico(lab: ModoLocal, **extras) -> subprocess.CompletedProcess:
+    ambiente = {**lab.ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/", **extras}
+    return subprocess.run([sys.executable, "-m", "modo_local.diagnostico"], cwd=RAIZ, env=ambiente,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    # Métricas a cada 1 s (o padrão é 10 s) para o teste não esperar.
+    with ModoLocal(tmp_path_factory.mktemp("telemetria"), OTEL_METRIC_EXPORT_INTERVAL="1000") as laboratorio:
+        yield laboratorio
+
+
+def test_diagnostico_no_modo_local_acha_a_compra_no_receptor(lab):
+    resultado = rodar_diagnostico(lab)
+    assert resultado.returncode == 0, resultado.stdout
+    saida = resultado.stdout
+    assert "modo local" in saida and "Tudo certo." in saida and "✘" not in saida
+    assert f"✔ porta {lab.portas['livros']} (livros): pid " in saida and "gunicorn" in saida
+    assert "✔ compra de teste (cartão recusado, estoque devolvido): 402 pagamento_recusado" in saida
+    assert "serviços livros, ordens, pagamentos" in saida
+    assert "✔ métricas bookstore.* no receptor local: bookstore." in saida
+
+
+def test_diagnostico_diz_o_que_falta_e_falha(lab):
+    parado = porta_livre()
+    resultado = rodar_diagnostico(lab, PORTA_PAGAMENTOS=str(parado))
+    assert resultado.returncode == 1
+    assert f"✘ porta {parado} (pagamentos): ninguém escuta" in resultado.stdout
+    assert "✘ pagamentos /ready: ConnectionError" in resultado.stdout
+    assert "    → suba o laboratório" in resultado.stdout
+
+
+# A conta de jaeger/config.yaml, com spans por compra e bytes por span medidos agora, num
+# trace real: o mesmo SDK e os mesmos atributos que o compose manda ao Jaeger.
+FATOR_EM_MEMORIA_NO_GO = 4  # estimativa: structs, strings e mapas do pdata ~4x o protobuf
+JAEGER_EM_REPOUSO_MIB = 40  # estimativa do processo sem traces
+
+
+def test_max_traces_do_jaeger_cabe_no_gomemlimit_com_um_trace_medido(lab):
+    import time
+    import yaml
+    from telemetria_local import armazem
+    assert lab.comprar(livro_id=2).status_code == 201
+    spans = []
+    fim = time.monotonic() + 15
+    while time.monotonic() < fim:
+        pedidos = armazem.ler("traces", lab.pasta_telemetria)
+        todos = [s for p in pedidos for rs in p.resource_spans for ss in rs.scope_spans for s in ss.spans]
+        compras = [s for s in todos if s.name == "POST /ordens" and not s.parent_span_id]
+        if compras:
+            spans = [s for s in todos if s.trace_id == compras[-1].trace_id]
+            if sum(1 for s in spans if s.kind == 2) == 5:  # os 5 spans de servidor de uma compra
+                break
+        time.sleep(0.3)
+    assert len(spans) >= 20
+    bytes_por_span = sum(s.ByteSize() for s in spans) / len(spans)
+    config = yaml.safe_load((RAIZ / "jaeger" / "config.yaml").read_text())
+    max_traces = config["extensions"]["jaeger_storage"]["backends"]["memoria"]["memory"]["max_traces"]
+    compose = yaml.safe_load((RAIZ / "docker-compose.yml").read_text())
+    gomemlimit = int(compose["services"]["jaeger"]["environment"]["GOMEMLIMIT"].removesuffix("MiB"))
+    conta = max_traces * len(spans) * bytes_por_span * FATOR_EM_MEMORIA_NO_GO / 2**20 + JAEGER_EM_REPOUSO_MIB
+    print(f"\n{len(spans)} spans por compra, {bytes_por_span:.0f} bytes/span: {max_traces} traces = {conta:.0f} MiB")
+    assert conta <= gomemlimit
