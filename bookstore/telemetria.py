@@ -32,6 +32,7 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import DropAggregation, View
 from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -45,6 +46,13 @@ URLS_SEM_SPAN = "/health$,/ready$,/openapi.json$,/docs"
 FORMATO_DO_LOG = ("%(asctime)s %(levelname)-7s [%(otelServiceName)s] "
                   "[trace_id=%(otelTraceID)s span_id=%(otelSpanID)s] %(name)s: %(message)s")
 
+# Views: configuração pública do SDK para o que as métricas agregam. A instrumentação
+# do Flask mede `http.server.active_requests` (+1 e -1 em toda requisição, com seus
+# atributos); com workers síncronos ele vale sempre 0 ou 1 por worker e nada no
+# laboratório o usa — a aba Monitor e os exercícios leem a duração. Descartá-lo tira
+# esse trabalho de cada requisição (issue 13; medido em docs/custo-da-telemetria.md).
+VIEWS = [View(instrument_name="http.server.active_requests", aggregation=DropAggregation())]
+
 # Ao sair, cada worker tem até isto para mandar o que está nas filas (ver encerrar()).
 PRAZO_PARA_ESVAZIAR_SEGUNDOS = 2.0
 
@@ -52,8 +60,21 @@ _providers: list = []
 _exportadores: list = []
 
 
+FORMATO_DO_LOG_SEM_TRACE = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
 def sdk_desligado() -> bool:
     return os.environ.get("OTEL_SDK_DISABLED", "false").strip().lower() == "true"
+
+
+def instrumentacao_desligada(nome: str) -> bool:
+    """OTEL_PYTHON_DISABLED_INSTRUMENTATIONS, com o sentido que tem no
+    `opentelemetry-instrument`: lista de nomes (flask, requests, psycopg,
+    logging) ou `*` para todas. Uma instrumentação desligada nunca é instalada:
+    nem o SDK desligado custa tão pouco (OTEL_SDK_DISABLED ainda deixa os
+    wrappers de cada biblioteca no caminho). É o "zero de verdade" do make bench."""
+    desligadas = {item.strip() for item in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
+    return "*" in desligadas or nome in desligadas
 
 
 def protocolo(sinal: str) -> str:
@@ -100,9 +121,12 @@ def recurso(servico: str) -> Resource:
 def configurar_logs_em_texto() -> None:
     """Uma linha legível por registro no stdout, com o trace_id (para o
     `docker compose logs` e para o terminal do `make local`)."""
-    LoggingInstrumentor().instrument(inject_trace_context=True, enable_log_auto_instrumentation=False)
     saida = logging.StreamHandler(sys.stdout)
-    saida.setFormatter(logging.Formatter(FORMATO_DO_LOG))
+    if instrumentacao_desligada("logging"):
+        saida.setFormatter(logging.Formatter(FORMATO_DO_LOG_SEM_TRACE))
+    else:
+        LoggingInstrumentor().instrument(inject_trace_context=True, enable_log_auto_instrumentation=False)
+        saida.setFormatter(logging.Formatter(FORMATO_DO_LOG))
     raiz = logging.getLogger()
     raiz.addHandler(saida)
     raiz.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
@@ -124,7 +148,7 @@ def configurar(servico: str) -> None:
     trace.set_tracer_provider(tracer_provider)
 
     # Intervalo: OTEL_METRIC_EXPORT_INTERVAL (ms).
-    meter_provider = MeterProvider(resource=dono,
+    meter_provider = MeterProvider(resource=dono, views=VIEWS,
                                    metric_readers=[PeriodicExportingMetricReader(exportador_metricas)])
     metrics.set_meter_provider(meter_provider)
 
@@ -133,9 +157,10 @@ def configurar(servico: str) -> None:
     set_logger_provider(logger_provider)
 
     configurar_logs_em_texto()
-    # O handler que transforma registros do `logging` em logs OTLP (com trace_id/span_id).
-    from opentelemetry.instrumentation.logging.handler import LoggingHandler
-    logging.getLogger().addHandler(LoggingHandler(logger_provider=logger_provider))
+    if not instrumentacao_desligada("logging"):
+        # O handler que transforma registros do `logging` em logs OTLP (com trace_id/span_id).
+        from opentelemetry.instrumentation.logging.handler import LoggingHandler
+        logging.getLogger().addHandler(LoggingHandler(logger_provider=logger_provider))
     _providers[:] = [tracer_provider, meter_provider, logger_provider]
     _exportadores[:] = [exportador_spans, exportador_metricas, exportador_logs]
 
@@ -171,11 +196,12 @@ def encerrar(prazo_segundos: float = PRAZO_PARA_ESVAZIAR_SEGUNDOS) -> None:
 
 
 def instrumentar_app(app) -> None:
-    excluidas = ",".join(filter(None, [os.environ.get("OTEL_PYTHON_FLASK_EXCLUDED_URLS"), URLS_SEM_SPAN]))
-    FlaskInstrumentor().instrument_app(app, excluded_urls=excluidas)
+    if not instrumentacao_desligada("flask"):
+        excluidas = ",".join(filter(None, [os.environ.get("OTEL_PYTHON_FLASK_EXCLUDED_URLS"), URLS_SEM_SPAN]))
+        FlaskInstrumentor().instrument_app(app, excluded_urls=excluidas)
     # Globais: instrumentam a biblioteca uma vez por processo.
-    if not RequestsInstrumentor().is_instrumented_by_opentelemetry:
+    if not instrumentacao_desligada("requests") and not RequestsInstrumentor().is_instrumented_by_opentelemetry:
         RequestsInstrumentor().instrument()
-    if not PsycopgInstrumentor().is_instrumented_by_opentelemetry:
+    if not instrumentacao_desligada("psycopg") and not PsycopgInstrumentor().is_instrumented_by_opentelemetry:
         # Sem capture_parameters: os parâmetros podem ter dados pessoais.
         PsycopgInstrumentor().instrument()

@@ -17,3 +17,34 @@ def test_custo_unitario_mede_com_e_sem_sdk_e_so_o_ligado_exporta(postgres, monke
     # Cada operação medida deixou a sua telemetria: span manual, SQL, servidor, cliente e log.
     assert {"saga.passo", "SELECT", "GET /livros/<int:livro_id>", "GET"} <= nomes
     assert any(registro["corpo"] == "ordem 1 → criada" for registro in registros)
+
+
+def test_instrumentacao_desligada_por_nome_nao_e_instalada(postgres, tmp_path):
+    """OTEL_PYTHON_DISABLED_INSTRUMENTATIONS (o "zero" do make bench, e uma alavanca para o
+    aluno): com psycopg desligado, a compra ainda gera o trace, mas sem um span de SQL."""
+    import time
+
+    from modo_local.servicos import Laboratorio
+    from tests.apoio import criar_livro
+    from tests.conftest import portas_livres
+    from tests.lancador import suppress_instrumentation
+    import requests
+
+    with ReceptorOTLP() as receptor:
+        lab = Laboratorio(postgres, portas=portas_livres(), prefixo_bancos="sem_psycopg_", pasta_logs=tmp_path,
+                          ambiente={"CATALOGO_INICIAL": "false", "OTEL_BSP_SCHEDULE_DELAY": "200",
+                                    "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "psycopg, logging",
+                                    **receptor.ambiente()})
+        with lab.iniciar(recriar_bancos=True):
+            livro = criar_livro(lab)
+            with suppress_instrumentation():
+                assert requests.post(lab.url("ordens") + "/ordens", timeout=10,
+                                     json={"itens": [{"livro_id": livro, "quantidade": 1}]}).status_code == 201
+            fim = time.monotonic() + 10
+            while time.monotonic() < fim and not any(s["nome"] == "POST /ordens" for s in receptor.spans()):
+                time.sleep(0.2)
+        spans = receptor.spans()
+        assert any(s["nome"] == "POST /ordens" for s in spans) and any(s["nome"] == "saga.cobrar" for s in spans)
+        assert not any("db.system" in s["atributos"] for s in spans)
+        assert receptor.logs() == []  # logging desligado: nada de logs OTLP
+        assert "trace_id=" not in lab.log("ordens")  # nem o trace_id injetado nas linhas do stdout
