@@ -30,19 +30,23 @@ EM_ANDAMENTO = ("criada", "estoque_reservado", "pagamento_aprovado")
 
 
 def criar(cliente: str | None, itens: list[dict], chave: str | None, corpo_hash: str | None) -> int | None:
-    """Grava a ordem como `criada`. Devolve None se a Idempotency-Key já existe."""
+    """Grava a ordem como `criada`, com os itens, num comando só (a ordem e os itens
+    no mesmo INSERT com CTE: um span de SQL a menos por compra). Devolve None se a
+    Idempotency-Key já existe — aí nenhum item é gravado."""
     with db.transacao() as cursor:
         linha = cursor.execute(
-            "INSERT INTO ordens (status, cliente, idempotency_key, corpo_hash)"
-            " VALUES ('criada', %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-            (cliente, chave, corpo_hash),
+            "WITH ordem AS ("
+            "   INSERT INTO ordens (status, cliente, idempotency_key, corpo_hash)"
+            "   VALUES ('criada', %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id),"
+            " itens AS ("
+            "   INSERT INTO ordem_itens (ordem_id, livro_id, quantidade)"
+            "   SELECT ordem.id, item.livro_id, item.quantidade"
+            "     FROM ordem, unnest(%s::integer[], %s::integer[]) AS item (livro_id, quantidade))"
+            " SELECT id FROM ordem",
+            (cliente, chave, corpo_hash, [item["livro_id"] for item in itens], [item["quantidade"] for item in itens]),
         ).fetchone()
-        if linha is None:
-            return None
-        cursor.executemany(
-            "INSERT INTO ordem_itens (ordem_id, livro_id, quantidade) VALUES (%s, %s, %s)",
-            [(linha["id"], item["livro_id"], item["quantidade"]) for item in itens],
-        )
+    if linha is None:
+        return None
     _transicao(linha["id"], "criada")
     return linha["id"]
 
@@ -120,16 +124,24 @@ def decidir_desfazer_abandonada(ordem_id: int, abandono_segundos: float) -> bool
 
 
 def registrar_reserva(ordem_id: int, reserva: dict) -> bool:
-    """Passo 4 concluído: guarda a reserva e os preços que livros cobrou."""
+    """Passo 4 concluído: guarda a reserva e os preços que livros cobrou, num comando
+    só — e só se a ordem segue em andamento e ninguém decidiu desfazê-la (os preços
+    dos itens só mudam se a ordem mudou)."""
     with db.transacao() as cursor:
-        cursor.executemany(
-            "UPDATE ordem_itens SET preco_unitario = %s WHERE ordem_id = %s AND livro_id = %s",
-            [(item["preco_unitario"], ordem_id, item["livro_id"]) for item in reserva["itens"]],
-        )
         # O próximo passo é cobrar: até a resposta chegar, a cobrança é incerta (ver saga.py).
-        mudou = _atualizar_em_andamento(
-            cursor, ordem_id, {"status": "estoque_reservado", "reserva_id": reserva["id"], "total": reserva["total"]},
-            " AND desfazer_para IS NULL", carimbar=("cobranca_incerta_desde",)) is not None
+        mudou = cursor.execute(
+            "WITH ordem AS ("
+            "   UPDATE ordens SET status = 'estoque_reservado', reserva_id = %s, total = %s,"
+            "          cobranca_incerta_desde = clock_timestamp(), atualizada_em = clock_timestamp()"
+            "    WHERE id = %s AND status = ANY(%s) AND desfazer_para IS NULL RETURNING id),"
+            " precos AS ("
+            "   UPDATE ordem_itens i SET preco_unitario = p.preco"
+            "     FROM ordem, unnest(%s::integer[], %s::numeric[]) AS p (livro_id, preco)"
+            "    WHERE i.ordem_id = ordem.id AND i.livro_id = p.livro_id)"
+            " SELECT id FROM ordem",
+            (reserva["id"], reserva["total"], ordem_id, list(EM_ANDAMENTO),
+             [item["livro_id"] for item in reserva["itens"]], [item["preco_unitario"] for item in reserva["itens"]]),
+        ).fetchone() is not None
     if mudou:
         _transicao(ordem_id, "estoque_reservado")
     return mudou

@@ -104,6 +104,20 @@ def test_reserva_gera_span_de_servidor_span_de_negocio_e_sql(app_livros, spans):
     assert all(s.kind == SpanKind.CLIENT for s in sql)
 
 
+def test_confirmacao_baixa_o_estoque_e_confirma_num_comando_so(app_livros, spans):
+    client = app_livros.test_client()
+    livro = client.post("/livros", json={"titulo": "A", "preco": 10, "estoque": 3}).json["id"]
+    reserva = client.post("/reservas", json={"itens": [{"livro_id": livro, "quantidade": 2}]}).json["id"]
+    spans.clear()
+    assert client.post(f"/reservas/{reserva}/confirmacao").json["status"] == "confirmada"
+    terminados = esperar(spans, tem_servidor("POST /reservas/<uuid:reserva_id>/confirmacao"))
+    sql = [s.attributes["db.statement"] for s in terminados if s.attributes.get("db.system") == "postgresql"]
+    # Travar a reserva, travar os livros, ler o relógio, baixa + confirmação (um comando com
+    # CTE) e a leitura da resposta. Eram 6 antes do issue 13.
+    assert len(sql) == 5, sql
+    assert client.get(f"/livros/{livro}").json["estoque"] == 1
+
+
 def test_sem_estoque_nao_e_erro_de_sistema(app_livros, spans):
     client = app_livros.test_client()
     livro = client.post("/livros", json={"titulo": "A", "preco": 10, "estoque": 1}).json["id"]
@@ -176,10 +190,11 @@ def test_saga_feliz_um_span_por_passo_e_eventos_de_transicao(app_ordens, vizinho
     clientes_http = [s for s in terminados if s.kind == SpanKind.CLIENT and "db.system" not in s.attributes
                      and s.context.trace_id == servidor.context.trace_id]
     assert len(clientes_http) == 4  # GET livro, POST reserva, POST pagamento, POST confirmação
-    # Um comando SQL por passo gravado (o histórico vem do trigger): criar (2: ordem e itens),
-    # reserva (2: preços e status), pagamento aprovado, concluída e a leitura da resposta.
+    # Um comando SQL por passo gravado (o histórico vem do trigger; ordem e itens, preços e
+    # status vão juntos, com CTE): criar, reserva, pagamento aprovado, concluída e a leitura
+    # da resposta. Eram 7 antes do issue 13.
     sql = [s.attributes["db.statement"] for s in terminados if s.attributes.get("db.system") == "postgresql"]
-    assert len(sql) == 7, sql
+    assert len(sql) == 5, sql
     assert not any("ordem_historico" in comando and "INSERT" in comando for comando in sql)
     _, pontos_ordens = pontos(telemetria_em_memoria[1], "bookstore.ordens")
     assert any(p.attributes["bookstore.ordem.status"] == "concluida" and p.value >= 1 for p in pontos_ordens)
