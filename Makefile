@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: test local traces diagnostico bench caos cenarios clean
+.PHONY: test local traces diagnostico bench perfil caos cenarios clean
 
 # O virtualenv é refeito quando as listas de dependências mudam.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -30,9 +30,13 @@ traces: $(STAMP)
 diagnostico: $(STAMP)
 	@$(BIN)/python -m modo_local.diagnostico
 
-## make bench: custo da instrumentação (OTEL_SDK_DISABLED=true contra instrumentado).
+## make bench: custo da instrumentação: sem instrumentação × SDK desligado × instrumentado (~5 min).
 bench: $(STAMP)
 	$(BIN)/python -m modo_local.bench
+
+## make perfil: onde vai a CPU da telemetria numa compra, por componente (py-spy nos workers, ~1 min).
+perfil: $(STAMP)
+	$(BIN)/python -m modo_local.perfil
 
 ## make caos: compras sob falhas (workers mortos, conexões derrubadas, latência, erros) e a conta no fim.
 caos: $(STAMP)
