@@ -1,9 +1,16 @@
 """Injeção de falhas: latência e erros artificiais nos endpoints de negócio.
 
-`PUT /admin/falhas {"latencia_ms", "taxa_erro"}` grava a configuração no banco
-do serviço; cada requisição de negócio a relê (uma linha, por chave primária),
-então vale já na próxima requisição, em qualquer worker ou réplica. As rotas de
-admin só existem com ADMIN_HABILITADO=true.
+Duas fontes, as duas só com ADMIN_HABILITADO=true (o laboratório liga):
+
+- global: `PUT /admin/falhas {"latencia_ms", "taxa_erro"}` grava a configuração no
+  banco do serviço; cada requisição de negócio a relê (uma linha, por chave
+  primária), então vale já na próxima requisição, em qualquer worker ou réplica;
+- por requisição, no baggage W3C: `baggage: bookstore.falha=pagamentos:latencia_ms=300`
+  faz ESTA compra — e só ela — esperar 300 ms em pagamentos. O baggage viaja com o
+  contexto (a instrumentação do requests o injeta nas chamadas de ordens), então
+  cada serviço no caminho lê a parte que é dele. Formato: `<serviço>:latencia_ms=<n>`
+  ou `<serviço>:erro`, vários separados por `|` (`livros:latencia_ms=200|pagamentos:erro`).
+  Reproduz uma compra lenta ou com erro sem estragar as dos colegas de turma.
 """
 import logging
 import random
@@ -11,7 +18,7 @@ import time
 from decimal import Decimal
 
 from flask import Blueprint, current_app, jsonify, request
-from opentelemetry import trace
+from opentelemetry import baggage, trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import Status, StatusCode
 
@@ -42,16 +49,43 @@ def configuracao_atual() -> dict:
     return {"latencia_ms": linha["latencia_ms"], "taxa_erro": linha["taxa_erro"]}
 
 
+CHAVE_DO_BAGGAGE = "bookstore.falha"
+MAIOR_LATENCIA_MS = 60_000
+
+
+def falha_no_baggage(servico: str) -> dict:
+    """A falha que a requisição carrega no baggage para `servico`: {"latencia_ms", "erro"}.
+    O que não se entende é ignorado (o baggage vem de fora; não pode derrubar nada)."""
+    falha = {"latencia_ms": 0, "erro": False}
+    for pedaco in str(baggage.get_baggage(CHAVE_DO_BAGGAGE) or "").split("|"):
+        alvo, _, acao = (parte.strip() for parte in pedaco.partition(":"))
+        if alvo != servico:
+            continue
+        nome, _, valor = acao.partition("=")
+        if acao == "erro":
+            falha["erro"] = True
+        elif nome == "latencia_ms" and valor.isdigit():
+            falha["latencia_ms"] = min(int(valor), MAIOR_LATENCIA_MS)
+    return falha
+
+
 def aplicar_antes_da_requisicao():
-    """`before_request`: atrasa e/ou falha conforme a configuração em vigor."""
+    """`before_request`: atrasa e/ou falha conforme a configuração em vigor e o baggage."""
     if request.endpoint is None or (request.blueprint or "").startswith(BLUEPRINTS_ISENTOS):
         return
     falha = configuracao_atual()
+    if current_app.config["ADMIN_HABILITADO"]:
+        da_requisicao = falha_no_baggage(current_app.name)
+    else:
+        da_requisicao = {"latencia_ms": 0, "erro": False}
     span = trace.get_current_span()  # o span de servidor criado pela instrumentação do Flask
-    if falha["latencia_ms"]:
-        span.add_event("bookstore.falha.latencia", {"bookstore.falha.latencia_ms": falha["latencia_ms"]})
-        time.sleep(falha["latencia_ms"] / 1000)
-    if falha["taxa_erro"] and random.random() < float(falha["taxa_erro"]):
+    if da_requisicao["latencia_ms"] or da_requisicao["erro"]:
+        span.set_attribute("bookstore.falha.origem", "baggage")
+    latencia_ms = falha["latencia_ms"] + da_requisicao["latencia_ms"]
+    if latencia_ms:
+        span.add_event("bookstore.falha.latencia", {"bookstore.falha.latencia_ms": latencia_ms})
+        time.sleep(latencia_ms / 1000)
+    if da_requisicao["erro"] or (falha["taxa_erro"] and random.random() < float(falha["taxa_erro"])):
         # float só para sortear; a taxa guardada continua exata.
         logger.warning("falha injetada em %s %s", request.method, request.path)
         erro = FalhaInjetada()

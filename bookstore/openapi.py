@@ -112,7 +112,9 @@ def _admin() -> dict:
     descricao = ("Injeção de falhas para os exercícios: vale para as rotas de negócio deste serviço "
                  "(não para saúde nem admin), em todos os workers, na próxima requisição. "
                  "Uma falha injetada é um 500 `{\"erro\": \"falha injetada\"}` com span de erro. "
-                 "Só existe com ADMIN_HABILITADO=true (o laboratório liga).")
+                 "Só existe com ADMIN_HABILITADO=true (o laboratório liga). Para uma falha só numa "
+                 "requisição, use o baggage W3C: `baggage: bookstore.falha=pagamentos:latencia_ms=300` "
+                 "(ou `<serviço>:erro`), que viaja de ordens até o serviço nomeado.")
     return {"/admin/falhas": {
         "get": {"tags": ["admin"], "summary": "A falha injetada agora", "description": descricao,
                 "responses": {"200": resposta("a configuração", ref("Falhas"), {"latencia_ms": 0, "taxa_erro": 0}),

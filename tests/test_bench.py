@@ -24,11 +24,12 @@ def test_instrumentacao_desligada_por_nome_nao_e_instalada(postgres, tmp_path):
     aluno): com psycopg desligado, a compra ainda gera o trace, mas sem um span de SQL."""
     import time
 
+    import requests
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
     from modo_local.servicos import Laboratorio
     from tests.apoio import criar_livro
     from tests.conftest import portas_livres
-    from tests.lancador import suppress_instrumentation
-    import requests
 
     with ReceptorOTLP() as receptor:
         lab = Laboratorio(postgres, portas=portas_livres(), prefixo_bancos="sem_psycopg_", pasta_logs=tmp_path,

@@ -186,3 +186,41 @@ def test_ready_503_e_negocio_503_quando_o_banco_some(postgres):
         assert resposta.status_code == 503 and resposta.json == {"erro": "banco de dados indisponível"}
     finally:
         db.fechar(app)
+
+
+# --- falha por requisição, no baggage W3C (bookstore/falhas.py) -------------------------------
+def com_baggage(valor: str) -> dict:
+    return {"baggage": f"bookstore.falha={valor}"}
+
+
+@pytest.mark.parametrize("baggage, codigo", [
+    ("pagamentos:erro", 500),
+    ("livros:erro", 201),  # a falha é de outro serviço: passa adiante, não se aplica aqui
+    ("livros:latencia_ms=10|pagamentos:erro", 500),
+    ("pagamentos:qualquer-coisa", 201),  # o que não se entende é ignorado
+])
+def test_falha_no_baggage_vale_so_para_o_servico_nomeado(client, app, baggage, codigo):
+    resposta = client.post("/pagamentos", json={"ordem_id": 1, "valor": 10, "cartao": APROVADO},
+                           headers=com_baggage(baggage))
+    assert resposta.status_code == codigo
+    if codigo == 500:
+        assert resposta.json == {"erro": "falha injetada"} and linhas(app) == 0
+    # A próxima requisição, sem baggage, não sofre nada: a falha era só daquela.
+    assert pagar(client, ordem_id=2).status_code == 201
+
+
+def test_latencia_no_baggage_atrasa_so_aquela_requisicao(client):
+    import time
+    inicio = time.monotonic()
+    assert client.get("/pagamentos", headers=com_baggage("pagamentos:latencia_ms=300")).status_code == 200
+    assert time.monotonic() - inicio >= 0.3
+
+
+def test_sem_admin_o_baggage_nao_injeta_nada(postgres):
+    app = criar_app_de_teste(postgres, create_app, "teste_pagamentos", ADMIN_HABILITADO=False)
+    try:
+        resposta = app.test_client().post("/pagamentos", json={"ordem_id": 1, "valor": 10, "cartao": APROVADO},
+                                          headers=com_baggage("pagamentos:erro"))
+        assert resposta.status_code == 201
+    finally:
+        db.fechar(app)

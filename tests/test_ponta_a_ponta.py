@@ -245,3 +245,18 @@ def test_worker_morto_no_meio_da_saga_e_desfeito_pela_recuperacao(lab):
         lab.parar_servico("ordens")
         lab.iniciar_servico("ordens")
         lab.esperar_pronto("ordens")
+
+
+def test_falha_no_baggage_viaja_de_ordens_ate_o_servico_nomeado_so_naquela_compra(lab):
+    """`baggage: bookstore.falha=…` no POST /ordens: ordens não a usa, mas a repassa (a
+    instrumentação do requests injeta o baggage) e pagamentos a aplica — só nessa compra."""
+    livro = criar_livro(lab, estoque=5)
+    itens = [{"livro_id": livro, "quantidade": 1}]
+    status, ordem = comprar(lab, itens, headers={"baggage": "bookstore.falha=pagamentos:erro"})
+    assert (status, ordem["status"], ordem["motivo"]) == (503, "falhou", "pagamentos_indisponivel")
+    assert estoque(lab, livro) == 5  # a compensação devolveu a reserva
+    inicio = time.monotonic()
+    status, _ = comprar(lab, itens, headers={"baggage": "bookstore.falha=livros:latencia_ms=150"})
+    # livros atende três chamadas na compra (catálogo, reserva, confirmação): 3 x 150 ms.
+    assert status == 201 and time.monotonic() - inicio >= 0.45
+    assert comprar(lab, itens)[0] == 201  # sem baggage, nada
