@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: test local traces diagnostico bench perfil caos cenarios clean
+.PHONY: test local traces diagnostico carga bench perfil caos cenarios clean
 
 # O virtualenv é refeito quando as listas de dependências mudam.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -29,6 +29,13 @@ traces: $(STAMP)
 ## make diagnostico: "não aparece trace": portas, /ready, Collector, uma compra achada no Jaeger (ou no receptor local).
 diagnostico: $(STAMP)
 	@$(BIN)/python -m modo_local.diagnostico
+
+## make carga: Locust sem interface contra o laboratório no ar (USUARIOS, TAXA por segundo, DURACAO).
+USUARIOS ?= 10
+TAXA ?= 2
+DURACAO ?= 60s
+carga: $(STAMP)
+	$(BIN)/locust -f carga/locustfile.py --headless --only-summary -u $(USUARIOS) -r $(TAXA) -t $(DURACAO)
 
 ## make bench: custo da instrumentação: sem instrumentação × SDK desligado × instrumentado (~5 min).
 bench: $(STAMP)
