@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: test local traces diagnostico carga bench perfil caos cenarios clean
+.PHONY: test local traces confere diagnostico carga bench perfil caos cenarios clean
 
 # O virtualenv é refeito quando as listas de dependências mudam.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -25,6 +25,10 @@ local: $(STAMP)
 N ?= 10
 traces: $(STAMP)
 	@$(BIN)/python -m telemetria_local -n $(N) $(TRACE)
+
+## make confere EX=04 [RESPOSTA=...]: o autoteste de um exercício (✔/✘ por critério, com dicas).
+confere: $(STAMP)
+	@$(BIN)/python -m autoteste $(EX) $(if $(RESPOSTA),--resposta '$(RESPOSTA)')
 
 ## make diagnostico: "não aparece trace": portas, /ready, Collector, uma compra achada no Jaeger (ou no receptor local).
 diagnostico: $(STAMP)

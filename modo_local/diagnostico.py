@@ -18,7 +18,8 @@ from pathlib import Path
 
 import requests
 
-from telemetria_local import armazem, otlp
+from autoteste.fontes import spans_da_resposta_do_jaeger
+from telemetria_local import armazem
 
 from .processos import porta_ocupada, quem_usa_a_porta
 from .servicos import PORTAS_PADRAO
@@ -42,15 +43,7 @@ class Relatorio:
         return ok
 
 
-# --- o que as respostas do Jaeger e do Prometheus dizem (testado com amostras) ------------
-def spans_da_resposta_do_jaeger(corpo: dict) -> list[dict]:
-    """GET /api/v3/traces/{id} do Jaeger v2: OTLP/JSON (TracesData), com ids em hex.
-    Formato: cmd/query/app/apiv3/http_gateway.go e snapshots/GetTrace.json em
-    jaegertracing/jaeger. Versões que passam pelo grpc-gateway embrulham em {"result": …}."""
-    dados = corpo.get("result", corpo)
-    return otlp.spans(otlp.de_json("traces", {"resourceSpans": dados.get("resourceSpans", [])}))
-
-
+# --- o que as respostas do Jaeger (autoteste/fontes.py) e do Prometheus dizem ---------------
 def valor_da_consulta_do_prometheus(corpo: dict) -> float | None:
     """GET /api/v1/query: {"status": "success", "data": {"resultType": "vector",
     "result": [{"metric": {…}, "value": [<unix>, "<número>"]}]}} — docs/querying/api.md

@@ -15,7 +15,8 @@ from modo_local.servicos import RAIZ
 
 
 class ModoLocal:
-    def __init__(self, pasta_telemetria: Path, **ambiente):
+    def __init__(self, pasta_telemetria: Path, raiz: Path = RAIZ, **ambiente):
+        self.raiz = Path(raiz)  # outra cópia do projeto (ex.: com a solução de um exercício aplicada)
         self.portas = {nome: porta_livre() for nome in ("livros", "ordens", "pagamentos")}
         self.portas_otlp = {"http": porta_livre(), "grpc": porta_livre()}
         self.pasta_telemetria = Path(pasta_telemetria)
@@ -32,7 +33,7 @@ class ModoLocal:
         return f"http://127.0.0.1:{self.portas[nome]}"
 
     def iniciar(self, limite_segundos: float = 60) -> "ModoLocal":
-        self.processo = subprocess.Popen([sys.executable, "-m", "modo_local"], cwd=RAIZ, env=self.ambiente,
+        self.processo = subprocess.Popen([sys.executable, "-m", "modo_local"], cwd=self.raiz, env=self.ambiente,
                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         threading.Thread(target=self._ler, daemon=True).start()
         if not self.esperar_linha("Ctrl-C para parar", limite_segundos):

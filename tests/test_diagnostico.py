@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from autoteste import fontes
 from modo_local import diagnostico
 from modo_local.postgres import porta_livre
 from modo_local.servicos import RAIZ
@@ -37,12 +38,12 @@ PROMETHEUS_ERRO = {"status": "error", "errorType": "bad_data", "error": "parse e
 
 
 def test_le_a_resposta_do_jaeger_com_ids_em_hex():
-    spans = diagnostico.spans_da_resposta_do_jaeger(RESPOSTA_DO_JAEGER)
+    spans = fontes.spans_da_resposta_do_jaeger(RESPOSTA_DO_JAEGER)
     assert [(s["servico"], s["nome"], s["trace_id"]) for s in spans] == [
         ("ordens", "POST /ordens", TRACE_ID), ("livros", "POST /reservas", TRACE_ID)]
     assert spans[1]["parent_id"] == spans[0]["span_id"] == "00f067aa0ba902b7"
     # Versões em que o grpc-gateway embrulha a resposta em {"result": …}.
-    assert diagnostico.spans_da_resposta_do_jaeger({"result": RESPOSTA_DO_JAEGER}) == spans
+    assert fontes.spans_da_resposta_do_jaeger({"result": RESPOSTA_DO_JAEGER}) == spans
 
 
 def test_le_a_consulta_do_prometheus():

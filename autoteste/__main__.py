@@ -1,0 +1,34 @@
+"""`make confere EX=04` · `python -m autoteste 04 [--resposta VALOR]`.
+
+Imprime ✔/✘ por critério, com uma dica em cada ✘; sai com 0 só se todos passarem."""
+import argparse
+import sys
+
+from .exercicios import carregar, com_autoteste, pasta_do_exercicio
+from .fontes import fonte_do_ambiente
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autoteste", description="Confere um exercício.")
+    parser.add_argument("exercicio", help="o número do exercício, como 01 ou 4")
+    parser.add_argument("--resposta", default="", help="o que o exercício pede para você achar (ex.: um trace id)")
+    args = parser.parse_args(argv)
+    pasta = pasta_do_exercicio(args.exercicio)
+    if pasta is None:
+        disponiveis = ", ".join(outra.name[:2] for outra in com_autoteste())
+        print(f"✘ não há autoteste para o exercício {args.exercicio!r}; os que têm: {disponiveis}")
+        return 2
+    fonte = fonte_do_ambiente()
+    print(f"Exercício {pasta.name} — lendo do {fonte.nome}\n")
+    criterios = carregar(pasta).conferir(fonte, args.resposta.strip())
+    for ok, texto, dica in criterios:
+        print(f"{'✔' if ok else '✘'} {texto}")
+        if not ok:
+            print(f"    dica: {dica}")
+    faltam = sum(1 for ok, *_ in criterios if not ok)
+    print("\nTudo certo! Pode seguir para o próximo." if not faltam else f"\n{faltam} critério(s) por cumprir.")
+    return 0 if not faltam else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

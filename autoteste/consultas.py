@@ -1,0 +1,26 @@
+"""Perguntas que vários autotestes fazem à telemetria."""
+from telemetria_local import traces
+
+SERVIDOR = 2
+
+
+def compras(spans: list[dict]) -> dict[str, list[dict]]:
+    """trace_id → spans, só dos traces de compra (a raiz é o POST /ordens de ordens)."""
+    return {trace_id: grupo for trace_id, grupo in traces.agrupar(spans).items()
+            if any(s["servico"] == "ordens" and s["nome"] == "POST /ordens" and s["kind"] == SERVIDOR
+                   for s in grupo)}
+
+
+def completa(grupo: list[dict]) -> bool:
+    """A compra atravessou os três serviços e tem SQL (o trace não está pela metade)."""
+    return ({s["servico"] for s in grupo} >= {"ordens", "livros", "pagamentos"}
+            and any("db.system" in s["atributos"] for s in grupo))
+
+
+def trace_informado(resposta: str, grupos: dict[str, list[dict]]) -> list[dict] | None:
+    """O trace cujo id o aluno informou (aceita o id inteiro ou o começo, com 8+ caracteres)."""
+    resposta = resposta.lower().strip().rstrip("…")
+    if len(resposta) < 8:
+        return None
+    achados = [grupo for trace_id, grupo in grupos.items() if trace_id.startswith(resposta)]
+    return achados[0] if len(achados) == 1 else None

@@ -1,0 +1,103 @@
+"""Issue 9: o autoteste de cada exercício FALHA antes de o aluno fazer o exercício e PASSA
+depois, contra o laboratório de verdade (`python -m modo_local`), no modo local.
+
+Um laboratório intocado serve a todos os exercícios de observação; os de código ganham um
+segundo laboratório, numa cópia do projeto com todas as soluções (`solucao.patch`)
+aplicadas — um reinício só, não um por exercício. As ações de cada exercício (o que o
+README manda fazer) estão no `solucao.py` dele."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autoteste.exercicios import carregar, com_autoteste
+from modo_local.postgres import porta_livre
+from modo_local.servicos import RAIZ
+from tests.lancador import ModoLocal
+
+pytestmark = pytest.mark.e2e
+EXERCICIOS = com_autoteste()
+DE_CODIGO = [pasta for pasta in EXERCICIOS if (pasta / "solucao.patch").exists()]
+DE_OBSERVACAO = [pasta for pasta in EXERCICIOS if pasta not in DE_CODIGO]
+
+
+def confere(lab: ModoLocal, pasta: Path, resposta: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "autoteste", pasta.name[:2], "--resposta", resposta], cwd=lab.raiz,
+        env={**lab.ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/"},
+        capture_output=True, text=True, timeout=60)
+
+
+def urls(lab: ModoLocal) -> dict:
+    return {nome: lab.url(nome) for nome in lab.portas}
+
+
+class FonteDoLab:
+    """A fonte que o autoteste usaria, apontada para o armazém deste laboratório."""
+
+    def __init__(self, lab: ModoLocal):
+        from autoteste.fontes import FonteLocal
+        self.fonte = FonteLocal(lab.pasta_telemetria)
+
+    def spans(self):
+        return self.fonte.spans()
+
+
+@pytest.fixture(scope="module")
+def intocado(tmp_path_factory):
+    with ModoLocal(tmp_path_factory.mktemp("telemetria-intocado")) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def com_solucoes(tmp_path_factory):
+    copia = tmp_path_factory.mktemp("projeto") / "p"
+    shutil.copytree(RAIZ, copia, ignore=shutil.ignore_patterns(
+        ".venv", ".git", ".telemetria", ".dados-locais", "__pycache__", ".pytest_cache"))
+    for pasta in DE_CODIGO:
+        subprocess.run(["git", "apply", str(pasta / "solucao.patch")], cwd=copia, check=True)
+    with ModoLocal(tmp_path_factory.mktemp("telemetria-solucoes"), raiz=copia) as lab:
+        yield lab
+
+
+def test_ha_exercicios_de_observacao_e_de_codigo():
+    assert DE_OBSERVACAO and DE_CODIGO
+
+
+@pytest.mark.parametrize("pasta", EXERCICIOS, ids=lambda p: p.name)
+def test_autoteste_falha_antes_do_exercicio(intocado, pasta):
+    resultado = confere(intocado, pasta)
+    assert resultado.returncode == 1, resultado.stdout
+    assert "✘" in resultado.stdout and "dica:" in resultado.stdout
+
+
+@pytest.mark.parametrize("pasta", DE_OBSERVACAO, ids=lambda p: p.name)
+def test_autoteste_passa_depois_do_exercicio_de_observacao(intocado, pasta):
+    resposta = carregar(pasta, "solucao").acoes(urls(intocado), FonteDoLab(intocado))
+    resultado = confere(intocado, pasta, resposta)
+    assert resultado.returncode == 0, resultado.stdout
+    assert "✘" not in resultado.stdout and "Tudo certo!" in resultado.stdout
+
+
+@pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
+def test_exercicio_de_codigo_segue_falhando_sem_o_codigo_mesmo_com_compras(intocado, pasta):
+    carregar(pasta, "solucao").acoes(urls(intocado), FonteDoLab(intocado))
+    assert confere(intocado, pasta).returncode == 1
+
+
+@pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
+def test_autoteste_passa_com_a_solucao_aplicada(com_solucoes, pasta):
+    resposta = carregar(pasta, "solucao").acoes(urls(com_solucoes), FonteDoLab(com_solucoes))
+    resultado = confere(com_solucoes, pasta, resposta)
+    assert resultado.returncode == 0, resultado.stdout
+
+
+def test_make_confere_roda_como_o_readme_mostra(intocado):
+    resultado = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.instalado", "confere", "EX=01",
+                                "RESPOSTA=00000000", f"BIN={sys.prefix}/bin"], cwd=RAIZ,
+                               env={**intocado.ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/"},
+                               capture_output=True, text=True, timeout=60)
+    assert resultado.returncode == 2  # make repassa o código 1 do autoteste como erro
+    assert "✘ o trace informado é de uma compra" in resultado.stdout
