@@ -24,3 +24,9 @@ def trace_informado(resposta: str, grupos: dict[str, list[dict]]) -> list[dict] 
         return None
     achados = [grupo for trace_id, grupo in grupos.items() if trace_id.startswith(resposta)]
     return achados[0] if len(achados) == 1 else None
+
+
+def tem_metrica(nomes: set[str], nome: str) -> bool:
+    """A métrica chegou? `nomes` vem do armazém local (nomes OTel, com ponto) ou do Prometheus
+    (com _ e sufixos como _total e _bucket): aceita os dois."""
+    return nome in nomes or any(n.startswith(nome.replace(".", "_")) for n in nomes)
