@@ -33,8 +33,9 @@ PORTAS_OTLP = {"http": 4318, "grpc": 4317}
 
 
 def portas_do_ambiente() -> tuple[dict, dict]:
-    """As portas padrão (as do compose), ou PORTA_LIVROS, PORTA_OTLP_HTTP etc. se
-    alguma estiver ocupada na sua máquina (os testes também usam isso)."""
+    """As portas padrão (as do compose), ou PORTA_LIVROS, PORTA_ORDENS, PORTA_PAGAMENTOS,
+    PORTA_OTLP_HTTP e PORTA_OTLP_GRPC se alguma estiver ocupada na sua máquina (os
+    testes também usam isso)."""
     servicos = {nome: config.inteiro(f"PORTA_{nome.upper()}", padrao, minimo=1)
                 for nome, padrao in PORTAS_PADRAO.items()}
     receptor = {protocolo: config.inteiro(f"PORTA_OTLP_{protocolo.upper()}", padrao, minimo=1)
