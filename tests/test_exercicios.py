@@ -37,18 +37,10 @@ def urls(lab: ModoLocal) -> dict:
     return {nome: lab.url(nome) for nome in lab.portas}
 
 
-class FonteDoLab:
+def fonte(lab: ModoLocal):
     """A fonte que o autoteste usaria, apontada para o armazém deste laboratório."""
-
-    def __init__(self, lab: ModoLocal):
-        from autoteste.fontes import FonteLocal
-        self.fonte = FonteLocal(lab.pasta_telemetria)
-
-    def spans(self):
-        return self.fonte.spans()
-
-    def nomes_de_metricas(self):
-        return self.fonte.nomes_de_metricas()
+    from autoteste.fontes import FonteLocal
+    return FonteLocal(lab.pasta_telemetria)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +73,7 @@ def test_autoteste_falha_antes_do_exercicio(intocado, pasta):
 
 @pytest.mark.parametrize("pasta", DE_OBSERVACAO, ids=lambda p: p.name)
 def test_autoteste_passa_depois_do_exercicio_de_observacao(intocado, pasta):
-    resposta = carregar(pasta, "solucao").acoes(urls(intocado), FonteDoLab(intocado))
+    resposta = carregar(pasta, "solucao").acoes(urls(intocado), fonte(intocado))
     resultado = confere(intocado, pasta, resposta)
     assert resultado.returncode == 0, resultado.stdout
     assert "✘" not in resultado.stdout and "Tudo certo!" in resultado.stdout
@@ -94,14 +86,14 @@ CHEGADA_SEGUNDOS = 3
 
 @pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
 def test_exercicio_de_codigo_segue_falhando_sem_o_codigo_mesmo_com_compras(intocado, pasta):
-    carregar(pasta, "solucao").acoes(urls(intocado), FonteDoLab(intocado))
+    carregar(pasta, "solucao").acoes(urls(intocado), fonte(intocado))
     time.sleep(CHEGADA_SEGUNDOS)
     assert confere(intocado, pasta).returncode == 1
 
 
 @pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
 def test_autoteste_passa_com_a_solucao_aplicada(com_solucoes, pasta):
-    resposta = carregar(pasta, "solucao").acoes(urls(com_solucoes), FonteDoLab(com_solucoes))
+    resposta = carregar(pasta, "solucao").acoes(urls(com_solucoes), fonte(com_solucoes))
     fim = time.monotonic() + 20  # como o aluno: roda o make confere de novo até a telemetria chegar
     while (resultado := confere(com_solucoes, pasta, resposta)).returncode != 0 and time.monotonic() < fim:
         time.sleep(0.5)
