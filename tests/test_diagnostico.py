@@ -116,3 +116,18 @@ def test_max_traces_do_jaeger_cabe_no_gomemlimit_com_um_trace_medido(lab):
     conta = max_traces * len(spans) * bytes_por_span * FATOR_EM_MEMORIA_NO_GO / 2**20 + JAEGER_EM_REPOUSO_MIB
     print(f"\n{len(spans)} spans por compra, {bytes_por_span:.0f} bytes/span: {max_traces} traces = {conta:.0f} MiB")
     assert conta <= gomemlimit
+
+
+# Prometheus, GET /api/v1/label/__name__/values (prometheus/prometheus: docs/querying/api.md,
+# "Querying label values"): {"status": "success", "data": [<nomes>]}. O autoteste dos
+# exercícios de métricas lê os nomes assim no modo Docker.
+NOMES_DO_PROMETHEUS = {"status": "success", "data": ["bookstore_livros_vendidos_total", "bookstore_ordens_total",
+                                                     "traces_span_metrics_calls_total", "up"]}
+
+
+def test_autoteste_le_os_nomes_de_metricas_do_prometheus():
+    from autoteste.consultas import tem_metrica
+    nomes = fontes.nomes_da_resposta_do_prometheus(NOMES_DO_PROMETHEUS)
+    assert tem_metrica(nomes, "bookstore.livros.vendidos") and tem_metrica(nomes, "bookstore.ordens")
+    assert not tem_metrica(nomes, "bookstore.ordem.exemplares")
+    assert fontes.nomes_da_resposta_do_prometheus({"status": "error", "error": "x"}) == set()
