@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from modo_local.servicos import PORTAS_PADRAO, ambiente_otel_do_laboratorio, comando_gunicorn
+from tests import conferir_collector
 
 RAIZ = Path(__file__).resolve().parent.parent
 SCHEMA = RAIZ.parent / "shared" / "compose-spec.json"
@@ -137,18 +138,15 @@ def test_compose_usa_as_variaveis_otel_do_modo_local(compose):
 
 # --- Collector -------------------------------------------------------------
 
-def componentes_usados(config, tipo):
-    return {c for p in config["service"]["pipelines"].values() for c in p.get(tipo, [])}
+def test_collector_segue_as_regras_de_toda_config_do_laboratorio(collector):
+    assert conferir_collector.problemas(collector) == []
 
 
-def test_collector_pipelines_so_usam_o_que_foi_definido_e_tudo_e_usado(collector):
-    conectores = set(collector.get("connectors", {}))
-    for tipo, secao in (("receivers", "receivers"), ("processors", "processors"), ("exporters", "exporters")):
-        definidos = set(collector[secao]) | conectores if tipo != "processors" else set(collector[secao])
-        usados = componentes_usados(collector, tipo)
-        assert usados <= definidos, f"{tipo} sem definição: {usados - definidos}"
-        assert set(collector[secao]) <= usados, f"{secao} definidos e não usados"
-    assert set(collector["service"]["extensions"]) == set(collector["extensions"])
+def test_as_regras_pegam_uma_config_errada(collector):
+    import copy
+    errada = copy.deepcopy(collector)
+    errada["service"]["pipelines"]["traces"]["processors"] = ["batch", "memory_limiter", "nao_existe"]
+    assert len(conferir_collector.problemas(errada)) == 3
 
 
 def test_spanmetrics_sai_dos_traces_e_entra_nas_metricas(collector):
@@ -174,7 +172,7 @@ def test_exportadores_do_collector_apontam_para_servicos_do_compose(collector, c
     porta_prometheus = collector["exporters"]["prometheus"]["endpoint"].split(":")[1]
     alvos = carregar("prometheus/prometheus.yml")["scrape_configs"][0]["static_configs"][0]["targets"]
     assert alvos == [f"otel-collector:{porta_prometheus}"]
-    assert any("debug" in e for e in componentes_usados(collector, "exporters"))
+    assert any("debug" in e for e in conferir_collector.componentes_usados(collector, "exporters"))
 
 
 # --- Jaeger ----------------------------------------------------------------

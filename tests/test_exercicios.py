@@ -21,7 +21,9 @@ from tests.lancador import ModoLocal
 pytestmark = pytest.mark.e2e
 EXERCICIOS = com_autoteste()
 DE_CODIGO = [pasta for pasta in EXERCICIOS if (pasta / "solucao.patch").exists()]
-DE_OBSERVACAO = [pasta for pasta in EXERCICIOS if pasta not in DE_CODIGO]
+# Os de Collector (13, 14): a solução é uma config; aqui só no papel, e o autoteste em amostras.
+DE_COLLECTOR = [pasta for pasta in EXERCICIOS if (pasta / "solucao.yaml").exists()]
+DE_OBSERVACAO = [pasta for pasta in EXERCICIOS if pasta not in DE_CODIGO + DE_COLLECTOR]
 # O aluno espera os 10 s de otel.env; a suíte não precisa.
 METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
 
@@ -107,3 +109,54 @@ def test_make_confere_roda_como_o_readme_mostra(intocado):
                                capture_output=True, text=True, timeout=60)
     assert resultado.returncode == 2  # make repassa o código 1 do autoteste como erro
     assert "✘ o trace informado é de uma compra" in resultado.stdout
+
+
+# --- exercícios de Collector: a solução no papel, o autoteste em amostras do Jaeger -------------
+@pytest.mark.parametrize("pasta", DE_COLLECTOR, ids=lambda p: p.name)
+def test_solucao_do_collector_segue_as_regras_da_config_do_laboratorio(pasta):
+    import yaml
+
+    from tests import conferir_collector
+    solucao = yaml.safe_load((pasta / "solucao.yaml").read_text(encoding="utf-8"))
+    assert conferir_collector.problemas(solucao) == []
+    laboratorio = yaml.safe_load((RAIZ / "otel-collector" / "config.yaml").read_text(encoding="utf-8"))
+    assert set(solucao["processors"]) > set(laboratorio["processors"])  # a solução acrescenta, não troca
+
+
+def span_no_formato_do_jaeger(servico, nome, inicio_ns, atributos, trace="4bf92f3577b34da6a3ce929d0e0e4736",
+                              span="00f067aa0ba902b7", pai=""):
+    """Um span como o /api/v3 do Jaeger o devolve (OTLP/JSON, ids em hex)."""
+    return {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": servico}}]},
+            "scopeSpans": [{"scope": {}, "spans": [{
+                "traceId": trace, "spanId": span, "parentSpanId": pai, "name": nome, "kind": 2,
+                "startTimeUnixNano": str(inicio_ns), "endTimeUnixNano": str(inicio_ns + 10**6),
+                "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in atributos.items()]}]}]}
+
+
+class FonteDoJaeger:
+    """FonteDocker com a resposta do Jaeger já dada (o que ela leria de /api/v3/traces)."""
+
+    def __init__(self, resposta: dict):
+        from autoteste.fontes import spans_da_resposta_do_jaeger
+        self._spans = spans_da_resposta_do_jaeger(resposta)
+
+    def spans(self):
+        return self._spans
+
+
+def test_autoteste_13_no_docker_le_o_jaeger_e_cobra_os_dois_processadores():
+    agora = time.time_ns()
+    compra = [span_no_formato_do_jaeger("ordens", "POST /ordens", agora - 10**9, {}),
+              span_no_formato_do_jaeger("pagamentos", "pagamentos.decidir", agora - 9 * 10**8,
+                                        {"bookstore.pagamento.status": "aprovado"}, span="00f067aa0ba902b9",
+                                        pai="00f067aa0ba902b7")]
+    admin = span_no_formato_do_jaeger("pagamentos", "PUT /admin/falhas", agora - 5 * 10**8,
+                                      {"http.route": "/admin/falhas"}, trace="5" * 32, span="1" * 16)
+    conferir = carregar(RAIZ / "exercises" / "13-collector-processadores").conferir
+    limpo = conferir(FonteDoJaeger({"resourceSpans": compra}), "")
+    assert all(ok for ok, *_ in limpo)
+    com_cartao = [dict(compra[0]), span_no_formato_do_jaeger(
+        "pagamentos", "pagamentos.decidir", agora - 9 * 10**8, {"bookstore.cartao.final": "1111"},
+        span="00f067aa0ba902b9", pai="00f067aa0ba902b7")]
+    assert [ok for ok, *_ in conferir(FonteDoJaeger({"resourceSpans": com_cartao + [admin]}), "")] == [
+        True, False, False]
