@@ -160,3 +160,29 @@ def test_autoteste_13_no_docker_le_o_jaeger_e_cobra_os_dois_processadores():
         span="00f067aa0ba902b9", pai="00f067aa0ba902b7")]
     assert [ok for ok, *_ in conferir(FonteDoJaeger({"resourceSpans": com_cartao + [admin]}), "")] == [
         True, False, False]
+
+
+def compra_no_formato_do_jaeger(numero: int, status_http: int, erro: bool = False) -> list[dict]:
+    trace, agora = f"{numero:032x}", time.time_ns()
+    raiz = span_no_formato_do_jaeger("ordens", "POST /ordens", agora, {}, trace=trace, span=f"{numero:016x}")
+    raiz["scopeSpans"][0]["spans"][0]["attributes"].append(
+        {"key": "http.response.status_code", "value": {"intValue": str(status_http)}})
+    if erro:
+        raiz["scopeSpans"][0]["spans"][0]["status"] = {"code": 2}
+    return [raiz]
+
+
+def test_autoteste_14_compara_o_jaeger_com_o_ordens_de_verdade(intocado, monkeypatch):
+    import requests
+    livro = requests.post(intocado.url("livros") + "/livros", timeout=10,
+                          json={"titulo": "Livro do teste do 14", "preco": 10, "estoque": 100}).json()["id"]
+    for _ in range(20):  # compras de verdade no ordens: é com elas que o autoteste compara
+        assert requests.post(intocado.url("ordens") + "/ordens", timeout=10,
+                             json={"itens": [{"livro_id": livro, "quantidade": 1}]}).status_code == 201
+    monkeypatch.setenv("PORTA_ORDENS", str(intocado.portas["ordens"]))
+    conferir = carregar(RAIZ / "exercises" / "14-tail-sampling").conferir
+    amostrado = [*compra_no_formato_do_jaeger(1, 422, erro=True), *compra_no_formato_do_jaeger(2, 201),
+                 *compra_no_formato_do_jaeger(3, 201)]
+    assert all(ok for ok, *_ in conferir(FonteDoJaeger({"resourceSpans": amostrado}), ""))
+    tudo = [span for n in range(1, 40) for span in compra_no_formato_do_jaeger(n, 201)]
+    assert [ok for ok, *_ in conferir(FonteDoJaeger({"resourceSpans": tudo}), "")] == [False, True, False]
