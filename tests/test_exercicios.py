@@ -26,6 +26,8 @@ DE_COLLECTOR = [pasta for pasta in EXERCICIOS if (pasta / "solucao.yaml").exists
 DE_OBSERVACAO = [pasta for pasta in EXERCICIOS if pasta not in DE_CODIGO + DE_COLLECTOR]
 # O aluno espera os 10 s de otel.env; a suíte não precisa.
 METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
+# A recuperação (exercício 10) passa a cada 10 s no laboratório; a suíte não espera tanto.
+RECUPERACAO_A_CADA_SEGUNDO = {"ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS": "1"}
 
 
 def confere(lab: ModoLocal, pasta: Path, resposta: str = "") -> subprocess.CompletedProcess:
@@ -47,7 +49,8 @@ def fonte(lab: ModoLocal):
 
 @pytest.fixture(scope="module")
 def intocado(tmp_path_factory):
-    with ModoLocal(tmp_path_factory.mktemp("telemetria-intocado"), **METRICAS_A_CADA_SEGUNDO) as lab:
+    with ModoLocal(tmp_path_factory.mktemp("telemetria-intocado"), **METRICAS_A_CADA_SEGUNDO,
+                   **RECUPERACAO_A_CADA_SEGUNDO) as lab:
         yield lab
 
 
@@ -73,10 +76,18 @@ def test_autoteste_falha_antes_do_exercicio(intocado, pasta):
     assert "✘" in resultado.stdout and "dica:" in resultado.stdout
 
 
+def conferir_ate_passar(lab: ModoLocal, pasta: Path, resposta: str, limite_segundos: float = 20):
+    """Como o aluno: roda o make confere de novo até a telemetria (ou a recuperação) chegar."""
+    fim = time.monotonic() + limite_segundos
+    while (resultado := confere(lab, pasta, resposta)).returncode != 0 and time.monotonic() < fim:
+        time.sleep(0.5)
+    return resultado
+
+
 @pytest.mark.parametrize("pasta", DE_OBSERVACAO, ids=lambda p: p.name)
 def test_autoteste_passa_depois_do_exercicio_de_observacao(intocado, pasta):
     resposta = carregar(pasta, "solucao").acoes(urls(intocado), fonte(intocado))
-    resultado = confere(intocado, pasta, resposta)
+    resultado = conferir_ate_passar(intocado, pasta, resposta)
     assert resultado.returncode == 0, resultado.stdout
     assert "✘" not in resultado.stdout and "Tudo certo!" in resultado.stdout
 
@@ -96,9 +107,7 @@ def test_exercicio_de_codigo_segue_falhando_sem_o_codigo_mesmo_com_compras(intoc
 @pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
 def test_autoteste_passa_com_a_solucao_aplicada(com_solucoes, pasta):
     resposta = carregar(pasta, "solucao").acoes(urls(com_solucoes), fonte(com_solucoes))
-    fim = time.monotonic() + 20  # como o aluno: roda o make confere de novo até a telemetria chegar
-    while (resultado := confere(com_solucoes, pasta, resposta)).returncode != 0 and time.monotonic() < fim:
-        time.sleep(0.5)
+    resultado = conferir_ate_passar(com_solucoes, pasta, resposta)
     assert resultado.returncode == 0, resultado.stdout
 
 
