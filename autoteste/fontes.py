@@ -43,6 +43,24 @@ class FonteLocal:
     def nomes_de_metricas(self) -> set[str]:
         return {metrica["nome"] for metrica in armazem.itens("metrics", self.pasta)}
 
+    def total_do_contador(self, nome: str, atributos: dict) -> float:
+        """A soma de um contador (cumulativo) sobre todos os workers: o último valor de cada
+        série (worker + atributos) que tem `atributos`, somados."""
+        ultimos = {}
+        for pedido in armazem.ler("metrics", self.pasta):
+            for por_recurso in pedido.resource_metrics:
+                instancia = otlp.atributos(por_recurso.resource.attributes).get("service.instance.id")
+                for por_escopo in por_recurso.scope_metrics:
+                    for metrica in por_escopo.metrics:
+                        if metrica.name != nome or metrica.WhichOneof("data") != "sum":
+                            continue
+                        for ponto in metrica.sum.data_points:
+                            proprios = otlp.atributos(ponto.attributes)
+                            if all(proprios.get(k) == v for k, v in atributos.items()):
+                                chave = (instancia, tuple(sorted(proprios.items())))
+                                ultimos[chave] = ponto.as_int or ponto.as_double
+        return float(sum(ultimos.values()))
+
 
 def spans_da_resposta_do_jaeger(corpo: dict) -> list[dict]:
     """/api/v3 do Jaeger v2: OTLP/JSON (TracesData), ids em hex (cmd/query/app/apiv3/
@@ -55,6 +73,23 @@ def nomes_da_resposta_do_prometheus(corpo: dict) -> set[str]:
     """/api/v1/label/__name__/values: {"status": "success", "data": ["nome", …]}
     (docs/querying/api.md, "Querying label values", em prometheus/prometheus)."""
     return set(corpo.get("data", [])) if corpo.get("status") == "success" else set()
+
+
+def valor_da_consulta_do_prometheus(corpo: dict) -> float | None:
+    """GET /api/v1/query: {"status": "success", "data": {"resultType": "vector",
+    "result": [{"metric": {…}, "value": [<unix>, "<número>"]}]}} — docs/querying/api.md
+    do prometheus/prometheus. Devolve o número da primeira amostra, ou None."""
+    if corpo.get("status") != "success":
+        return None
+    resultado = corpo.get("data", {}).get("result", [])
+    return float(resultado[0]["value"][1]) if resultado else None
+
+
+def consulta_do_total(nome: str, atributos: dict) -> str:
+    """O PromQL que soma um contador OTel em todas as séries: no Prometheus os pontos do nome e
+    dos atributos viram `_` e o contador ganha `_total` (o exporter prometheus do Collector)."""
+    rotulos = ",".join(f'{chave.replace(".", "_")}="{valor}"' for chave, valor in atributos.items())
+    return f"sum({nome.replace('.', '_')}_total{{{rotulos}}})"
 
 
 class FonteDocker:
@@ -83,6 +118,11 @@ class FonteDocker:
     def nomes_de_metricas(self) -> set[str]:
         resposta = requests.get(f"{self.prometheus}/api/v1/label/__name__/values", timeout=10)
         return nomes_da_resposta_do_prometheus(resposta.json())
+
+    def total_do_contador(self, nome: str, atributos: dict) -> float:
+        resposta = requests.get(f"{self.prometheus}/api/v1/query", params={"query": consulta_do_total(nome, atributos)},
+                                timeout=10)
+        return valor_da_consulta_do_prometheus(resposta.json()) or 0.0
 
 
 def fonte_do_ambiente():

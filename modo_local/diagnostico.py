@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-from autoteste.fontes import spans_da_resposta_do_jaeger
+from autoteste.fontes import spans_da_resposta_do_jaeger, valor_da_consulta_do_prometheus
 from telemetria_local import armazem
 
 from .processos import porta_ocupada, quem_usa_a_porta
@@ -41,17 +41,6 @@ class Relatorio:
             if conserto:
                 print(f"    → {conserto}", file=self.saida, flush=True)
         return ok
-
-
-# --- o que as respostas do Jaeger (autoteste/fontes.py) e do Prometheus dizem ---------------
-def valor_da_consulta_do_prometheus(corpo: dict) -> float | None:
-    """GET /api/v1/query: {"status": "success", "data": {"resultType": "vector",
-    "result": [{"metric": {…}, "value": [<unix>, "<número>"]}]}} — docs/querying/api.md
-    do prometheus/prometheus. Devolve o número da primeira amostra, ou None."""
-    if corpo.get("status") != "success":
-        return None
-    resultado = corpo.get("data", {}).get("result", [])
-    return float(resultado[0]["value"][1]) if resultado else None
 
 
 # --- as verificações -----------------------------------------------------------------------

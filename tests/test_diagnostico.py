@@ -47,9 +47,9 @@ def test_le_a_resposta_do_jaeger_com_ids_em_hex():
 
 
 def test_le_a_consulta_do_prometheus():
-    assert diagnostico.valor_da_consulta_do_prometheus(RESPOSTA_DO_PROMETHEUS) == 42
-    assert diagnostico.valor_da_consulta_do_prometheus(PROMETHEUS_VAZIO) is None
-    assert diagnostico.valor_da_consulta_do_prometheus(PROMETHEUS_ERRO) is None
+    assert fontes.valor_da_consulta_do_prometheus(RESPOSTA_DO_PROMETHEUS) == 42
+    assert fontes.valor_da_consulta_do_prometheus(PROMETHEUS_VAZIO) is None
+    assert fontes.valor_da_consulta_do_prometheus(PROMETHEUS_ERRO) is None
 
 
 def rodar_diagnostico(lab: ModoLocal, **extras) -> subprocess.CompletedProcess:
@@ -131,3 +131,10 @@ def test_autoteste_le_os_nomes_de_metricas_do_prometheus():
     assert tem_metrica(nomes, "bookstore.livros.vendidos") and tem_metrica(nomes, "bookstore.ordens")
     assert not tem_metrica(nomes, "bookstore.ordem.exemplares")
     assert fontes.nomes_da_resposta_do_prometheus({"status": "error", "error": "x"}) == set()
+
+
+def test_autoteste_soma_o_contador_com_o_nome_que_o_prometheus_da():
+    # O exercício 12 compara traces com compras: as compras vêm daqui no modo Docker.
+    assert fontes.consulta_do_total("bookstore.ordens", {"bookstore.ordem.status": "concluida"}) == (
+        'sum(bookstore_ordens_total{bookstore_ordem_status="concluida"})')
+    assert "bookstore_ordens_total" in fontes.nomes_da_resposta_do_prometheus(NOMES_DO_PROMETHEUS)

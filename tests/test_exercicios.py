@@ -21,6 +21,9 @@ from tests.lancador import ModoLocal
 pytestmark = pytest.mark.e2e
 EXERCICIOS = com_autoteste()
 DE_CODIGO = [pasta for pasta in EXERCICIOS if (pasta / "solucao.patch").exists()]
+# Soluções que mudam otel.env (a amostragem do 12) valem para o laboratório inteiro: cada uma
+# ganha o seu, para não esconder os spans que os outros exercícios de código procuram.
+MUDA_O_AMBIENTE = [pasta for pasta in DE_CODIGO if "otel.env" in (pasta / "solucao.patch").read_text()]
 # Os de Collector (13, 14): a solução é uma config; aqui só no papel, e o autoteste em amostras.
 DE_COLLECTOR = [pasta for pasta in EXERCICIOS if (pasta / "solucao.yaml").exists()]
 DE_OBSERVACAO = [pasta for pasta in EXERCICIOS if pasta not in DE_CODIGO + DE_COLLECTOR]
@@ -56,11 +59,8 @@ def intocado(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def com_solucoes(tmp_path_factory):
-    copia = tmp_path_factory.mktemp("projeto") / "p"
-    shutil.copytree(RAIZ, copia, ignore=shutil.ignore_patterns(
-        ".venv", ".git", ".telemetria", ".dados-locais", "__pycache__", ".pytest_cache"))
-    for pasta in DE_CODIGO:
-        subprocess.run(["git", "apply", str(pasta / "solucao.patch")], cwd=copia, check=True)
+    copia = copia_com(tmp_path_factory.mktemp("projeto"),
+                      *(pasta / "solucao.patch" for pasta in DE_CODIGO if pasta not in MUDA_O_AMBIENTE))
     with ModoLocal(tmp_path_factory.mktemp("telemetria-solucoes"), raiz=copia, **METRICAS_A_CADA_SEGUNDO) as lab:
         yield lab
 
@@ -104,7 +104,25 @@ def test_exercicio_de_codigo_segue_falhando_sem_o_codigo_mesmo_com_compras(intoc
     assert confere(intocado, pasta).returncode == 1
 
 
-@pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
+def copia_com(tmp_path: Path, *patches: Path) -> Path:
+    copia = tmp_path / "p"
+    shutil.copytree(RAIZ, copia, ignore=shutil.ignore_patterns(
+        ".venv", ".git", ".telemetria", ".dados-locais", "__pycache__", ".pytest_cache"))
+    for patch in patches:
+        subprocess.run(["git", "apply", str(patch)], cwd=copia, check=True)
+    return copia
+
+
+@pytest.mark.parametrize("pasta", MUDA_O_AMBIENTE, ids=lambda p: p.name)
+def test_autoteste_passa_com_a_solucao_que_muda_o_ambiente(tmp_path, pasta):
+    copia = copia_com(tmp_path, pasta / "solucao.patch")
+    with ModoLocal(tmp_path / "telemetria", raiz=copia, **METRICAS_A_CADA_SEGUNDO) as lab:
+        resposta = carregar(pasta, "solucao").acoes(urls(lab), fonte(lab))
+        resultado = conferir_ate_passar(lab, pasta, resposta)
+    assert resultado.returncode == 0, resultado.stdout
+
+
+@pytest.mark.parametrize("pasta", [p for p in DE_CODIGO if p not in MUDA_O_AMBIENTE], ids=lambda p: p.name)
 def test_autoteste_passa_com_a_solucao_aplicada(com_solucoes, pasta):
     resposta = carregar(pasta, "solucao").acoes(urls(com_solucoes), fonte(com_solucoes))
     resultado = conferir_ate_passar(com_solucoes, pasta, resposta)
