@@ -21,23 +21,21 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     spans = armazem.itens("traces", args.pasta)
-    terminados = traces.terminados(spans)
-    if not terminados:
+    guardados = traces.guardados(spans)
+    if not guardados:
         print(f"Nenhum trace em {armazem.arquivo(args.pasta, 'traces')}.\n"
               "O `make local` está no ar? Faça uma compra e tente de novo:\n"
               "  curl -s -X POST http://127.0.0.1:8082/ordens -H 'Content-Type: application/json' "
               "-d '{\"itens\": [{\"livro_id\": 1, \"quantidade\": 1}]}'", file=sys.stderr)
         return 1
     if args.trace is None:
-        for grupo in terminados[-args.n:]:
+        for grupo in guardados[-args.n:]:
             print(traces.linha(grupo, id_completo=True))
-        print(f"\n{len(terminados)} traces guardados. Para ver um: make traces TRACE=<id>")
+        print(f"\n{len(guardados)} traces guardados. Para ver um: make traces TRACE=<id>")
         return 0
 
     prefixo = args.trace.lower().rstrip("…")
-    # Procura em todos os traces, com raiz ou não: um trace partido também se mostra.
-    todos = traces.agrupar(spans)
-    achados = [grupo for trace_id, grupo in todos.items() if trace_id.startswith(prefixo)]
+    achados = [grupo for grupo in guardados if grupo[0]["trace_id"].startswith(prefixo)]
     if len(achados) != 1:
         motivo = "nenhum trace começa" if not achados else f"{len(achados)} traces começam"
         print(f"{motivo} com {prefixo!r}; use mais caracteres do id.", file=sys.stderr)

@@ -24,6 +24,14 @@ def raiz(spans: list[dict]) -> dict | None:
     return next((s for s in spans if not s["parent_id"]), None)
 
 
+def entrada(spans: list[dict]) -> dict:
+    """Por onde o trace entrou no laboratório: a raiz ou, num trace continuado de fora (um cliente
+    que mandou `traceparent`, como no exercício 02), o primeiro span cujo pai não está aqui."""
+    ids = {s["span_id"] for s in spans}
+    return raiz(spans) or min((s for s in spans if s["parent_id"] not in ids) or spans,
+                              key=lambda s: s["inicio_ns"])
+
+
 def duracao_ms(span: dict) -> float:
     return (span["fim_ns"] - span["inicio_ns"]) / 1e6
 
@@ -50,7 +58,7 @@ def status_http(span: dict):
 
 def linha(spans: list[dict], id_completo: bool = False) -> str:
     """`trace 4bf92f… POST /ordens 201 35 ms 34 spans ordens→livros→pagamentos`, com ✘ se houve erro."""
-    inicio = raiz(spans) or min(spans, key=lambda s: s["inicio_ns"])
+    inicio = entrada(spans)
     trace_id = spans[0]["trace_id"] if id_completo else spans[0]["trace_id"][:8] + "…"
     texto = (f"trace {trace_id} {inicio['nome']} {status_http(inicio)} {duracao_ms(inicio):.0f} ms "
              f"{len(spans)} spans {'→'.join(servicos_em_ordem(spans))}").replace("  ", " ")
@@ -110,7 +118,7 @@ def arvore(spans: list[dict]) -> str:
     return "\n".join(linhas)
 
 
-def terminados(spans: list[dict]) -> list[list[dict]]:
-    """Os traces que já têm raiz, do mais antigo ao mais novo (pelo fim da raiz)."""
-    com_raiz = [grupo for grupo in agrupar(spans).values() if raiz(grupo)]
-    return sorted(com_raiz, key=lambda grupo: raiz(grupo)["fim_ns"])
+def guardados(spans: list[dict]) -> list[list[dict]]:
+    """Os traces, do mais antigo ao mais novo (pelo fim do span de entrada). Inclui os sem raiz
+    aqui — continuados de fora ou a metade de um trace partido —, que o aluno também precisa ver."""
+    return sorted(agrupar(spans).values(), key=lambda grupo: entrada(grupo)["fim_ns"])

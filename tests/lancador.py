@@ -64,11 +64,12 @@ class ModoLocal:
         self.processo.wait(timeout=60)
         return time.monotonic() - inicio
 
-    def comprar(self, livro_id: int = 1, cartao: str = "4111111111111111", **extras) -> requests.Response:
+    def comprar(self, livro_id: int = 1, cartao: str = "4111111111111111", cabecalhos: dict | None = None,
+                **extras) -> requests.Response:
         # Como um curl: sem traceparent (se os testes em memória instrumentaram o
         # requests deste processo, ele viraria o pai do trace da compra).
         with suppress_instrumentation():
-            return requests.post(self.url("ordens") + "/ordens", timeout=10,
+            return requests.post(self.url("ordens") + "/ordens", timeout=10, headers=cabecalhos,
                                  json={"itens": [{"livro_id": livro_id, "quantidade": 1}], "cartao": cartao, **extras})
 
     def __enter__(self):

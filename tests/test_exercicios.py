@@ -122,6 +122,23 @@ def test_autoteste_passa_com_a_solucao_que_muda_o_ambiente(tmp_path, pasta):
     assert resultado.returncode == 0, resultado.stdout
 
 
+def test_a_quebra_do_02_parte_o_trace_e_o_autoteste_aponta(tmp_path):
+    """O passo 2 do exercício 02 faz o que o README promete: a compra vira dois traces, e o
+    autoteste diz que o pagamento saiu do trace (não só que falta o inject)."""
+    pasta = RAIZ / "exercises" / "02-propagacao"
+    copia = copia_com(tmp_path, pasta / "quebra.patch")
+    with ModoLocal(tmp_path / "telemetria", raiz=copia) as lab:
+        carregar(pasta, "solucao").acoes(urls(lab), fonte(lab))
+        time.sleep(CHEGADA_SEGUNDOS)
+        resultado = confere(lab, pasta)
+        from telemetria_local import traces
+        grupos = traces.agrupar(fonte(lab).spans())
+    assert resultado.returncode == 1
+    assert "✘ na compra mais recente, o pagamento está no mesmo trace" in resultado.stdout
+    assert sorted(traces.entrada(g)["nome"] for g in grupos.values()) == ["POST /ordens", "POST /pagamentos"]
+    assert {tuple(traces.servicos_em_ordem(g)) for g in grupos.values()} == {("ordens", "livros"), ("pagamentos",)}
+
+
 @pytest.mark.parametrize("pasta", [p for p in DE_CODIGO if p not in MUDA_O_AMBIENTE], ids=lambda p: p.name)
 def test_autoteste_passa_com_a_solucao_aplicada(com_solucoes, pasta):
     resposta = carregar(pasta, "solucao").acoes(urls(com_solucoes), fonte(com_solucoes))

@@ -69,10 +69,12 @@ def test_linha_pela_metade_e_ignorada(tmp_path):
 # --- o make local de verdade ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def compras_no_modo_local(tmp_path_factory):
-    """20 compras com a configuração padrão, e a saída do terminal até o Ctrl-C."""
+    """20 compras com a configuração padrão, e a saída do terminal até o Ctrl-C. Antes delas,
+    uma com o traceparent de um cliente (o passo 1 do exercício 02)."""
     pasta = tmp_path_factory.mktemp("telemetria")
     lab = ModoLocal(pasta).iniciar()
     try:
+        assert lab.comprar(livro_id=4, cabecalhos={"traceparent": f"00-{TRACE_DE_FORA}-{PAI_DE_FORA}-01"}).ok
         # Livros 1 a 4 têm 10, 8, 5 e 12 exemplares: 20 compras cabem no estoque.
         respostas = [lab.comprar(livro_id=1 + i % 4) for i in range(20)]
         recusada = lab.comprar(cartao="4000000000000002")
@@ -82,6 +84,9 @@ def compras_no_modo_local(tmp_path_factory):
     finally:
         segundos = lab.parar(signal.SIGINT)
     return lab, pasta, respostas, recusada, trace_id, segundos
+
+
+TRACE_DE_FORA, PAI_DE_FORA = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 
 
 def esperar_trace_da_ordem(pasta, ordem_id: int, limite: float = 15) -> str | None:
@@ -140,6 +145,16 @@ def test_make_traces_lista_e_desenha_a_arvore(compras_no_modo_local):
     assert re.search(r"^\s+0\.0\s+[\d.]+  ordens: POST /ordens  \[SERVER\]  bookstore\.ordem\.id=\d+", arvore, re.M)
     assert re.search(r"^[\s\d.]+    pagamentos: POST /pagamentos  \[SERVER\]", arvore, re.M)
     assert "• evento bookstore.ordem.transicao" in arvore
+
+
+def test_make_traces_mostra_o_trace_continuado_de_um_cliente(compras_no_modo_local):
+    # Sem raiz aqui (o pai é o span do cliente, que nunca chega): listado e desenhado mesmo assim.
+    _, pasta, *_ = compras_no_modo_local
+    assert f"trace {TRACE_DE_FORA} POST /ordens 201" in make_traces(pasta, "N=30")
+    arvore = make_traces(pasta, f"TRACE={TRACE_DE_FORA}")
+    assert re.search(rf"^\s+0\.0\s+[\d.]+  ordens: POST /ordens  \[SERVER, pai {PAI_DE_FORA[:8]}… fora deste trace\]",
+                     arvore, re.M)
+    assert re.search(r"^[\s\d.]+    pagamentos: POST /pagamentos  \[SERVER\]", arvore, re.M)
 
 
 def test_ctrl_c_para_tudo_em_ate_3_segundos(compras_no_modo_local):
