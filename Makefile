@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: test local traces confere diagnostico carga bench perfil caos cenarios clean
+.PHONY: test local traces metricas confere diagnostico carga bench perfil caos cenarios clean
 
 # O virtualenv é refeito quando as listas de dependências mudam.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -25,6 +25,10 @@ local: $(STAMP)
 N ?= 10
 traces: $(STAMP)
 	@$(BIN)/python -m telemetria_local -n $(N) $(TRACE)
+
+## make metricas: as métricas que o make local recebeu (nome, tipo, unidade, serviços).
+metricas: $(STAMP)
+	@$(BIN)/python -m telemetria_local --metricas
 
 ## make confere EX=04 [RESPOSTA=...]: o autoteste de um exercício (✔/✘ por critério, com dicas).
 confere: $(STAMP)

@@ -125,16 +125,24 @@ def configurar_logs_em_texto() -> None:
     if instrumentacao_desligada("logging"):
         saida.setFormatter(logging.Formatter(FORMATO_DO_LOG_SEM_TRACE))
     else:
-        LoggingInstrumentor().instrument(inject_trace_context=True, enable_log_auto_instrumentation=False)
+        if not LoggingInstrumentor().is_instrumented_by_opentelemetry:
+            LoggingInstrumentor().instrument(inject_trace_context=True, enable_log_auto_instrumentation=False)
         saida.setFormatter(logging.Formatter(FORMATO_DO_LOG))
     raiz = logging.getLogger()
     raiz.addHandler(saida)
     raiz.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
 
 
+def configurado_pelo_zero_code() -> bool:
+    """O `opentelemetry-instrument` (exercício 03) já criou os providers e instrumentou as
+    bibliotecas no master, antes do fork, a partir das variáveis OTEL_*. Configurar de novo
+    duplicaria tudo; o laboratório só põe o trace_id no log de texto, e o resto é dele."""
+    return isinstance(trace.get_tracer_provider(), TracerProvider)
+
+
 def configurar(servico: str) -> None:
     """Cria os providers deste processo. Chamar uma vez, depois do fork."""
-    if sdk_desligado():
+    if sdk_desligado() or configurado_pelo_zero_code():
         configurar_logs_em_texto()
         return
     exportador_spans, exportador_metricas, exportador_logs = _criar_exportadores()
@@ -196,7 +204,7 @@ def encerrar(prazo_segundos: float = PRAZO_PARA_ESVAZIAR_SEGUNDOS) -> None:
 
 
 def instrumentar_app(app) -> None:
-    if not instrumentacao_desligada("flask"):
+    if not instrumentacao_desligada("flask") and not FlaskInstrumentor().is_instrumented_by_opentelemetry:
         excluidas = ",".join(filter(None, [os.environ.get("OTEL_PYTHON_FLASK_EXCLUDED_URLS"), URLS_SEM_SPAN]))
         FlaskInstrumentor().instrument_app(app, excluded_urls=excluidas)
     # Globais: instrumentam a biblioteca uma vez por processo.

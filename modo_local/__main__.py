@@ -43,6 +43,17 @@ def portas_do_ambiente() -> tuple[dict, dict]:
     return servicos, receptor
 
 
+def servicos_zero_code() -> frozenset:
+    """ZERO_CODE=pagamentos (ou uma lista separada por vírgulas): quem roda sob o
+    `opentelemetry-instrument` em vez da configuração do laboratório (exercício 03)."""
+    nomes = frozenset(filter(None, (n.strip() for n in os.environ.get("ZERO_CODE", "").split(","))))
+    desconhecidos = nomes - set(PORTAS_PADRAO)
+    if desconhecidos:
+        raise config.ConfiguracaoInvalida(f"ZERO_CODE={','.join(sorted(desconhecidos))}: "
+                                          f"use {', '.join(PORTAS_PADRAO)}")
+    return nomes
+
+
 def subir_receptor(pilha: ExitStack, portas: dict, manter: bool) -> dict:
     """O receptor local com o armazém e o resumo no terminal; devolve o ambiente
     OTEL_* que aponta os serviços para ele."""
@@ -86,6 +97,7 @@ def main() -> int:
                   "  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 make local", file=sys.stderr)
         return 1
 
+    zero_code = servicos_zero_code()
     manter = config.booleano("MANTER_DADOS", False)
     if os.environ.get("POSTGRES_URL"):
         postgres = PostgresExistente(os.environ["POSTGRES_URL"])
@@ -107,10 +119,11 @@ def main() -> int:
             destino = subir_receptor(pilha, portas_otlp, manter)
         # O laboratório é para os exercícios: admin ligado, como no compose.
         ambiente = {"ADMIN_HABILITADO": os.environ.get("ADMIN_HABILITADO", "true"), **destino}
-        pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente))
+        pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente, zero_code=zero_code))
         print("\nLaboratório pronto:")
         for nome, porta in portas_servicos.items():
-            print(f"  {nome:<11} http://127.0.0.1:{porta}")
+            sob = f"  (zero-code: opentelemetry-instrument gunicorn …, OTEL_SERVICE_NAME={nome})" if nome in zero_code else ""
+            print(f"  {nome:<11} http://127.0.0.1:{porta}{sob}")
         print("\nExperimente:  curl -s http://127.0.0.1:8081/livros\n"
               + ("" if hibrido else "Cada trace terminado aparece aqui numa linha; a árvore: make traces TRACE=<id>\n")
               + "Ctrl-C para parar.\n", flush=True)
@@ -123,4 +136,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except config.ConfiguracaoInvalida as erro:  # variável de ambiente errada: uma linha, sem traceback
+        print(f"✘ {erro}", file=sys.stderr)
+        sys.exit(2)

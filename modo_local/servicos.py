@@ -35,8 +35,15 @@ def ambiente_otel_do_laboratorio() -> dict:
     return variaveis
 
 
-def comando_gunicorn(nome: str) -> list[str]:
-    return [str(Path(sys.executable).parent / "gunicorn"), "--config", f"{nome}/gunicorn.conf.py"]
+def comando_gunicorn(nome: str, zero_code: bool = False) -> list[str]:
+    """Com `zero_code`, o mesmo gunicorn sob o `opentelemetry-instrument` (exercício 03): o
+    OpenTelemetry configurado pelas variáveis OTEL_*, sem o código de bookstore/telemetria.py."""
+    binarios = Path(sys.executable).parent
+    if zero_code:
+        # `-c`, não `--config`: o argparse do opentelemetry-instrument lê `--config` como abreviação
+        # ambígua das opções dele (--config_file, --configurator) e para com "ambiguous option".
+        return [str(binarios / "opentelemetry-instrument"), str(binarios / "gunicorn"), "-c", f"{nome}/gunicorn.conf.py"]
+    return [str(binarios / "gunicorn"), "--config", f"{nome}/gunicorn.conf.py"]
 
 
 # SIGTERM ao master: o gunicorn para os workers com graceful_timeout (4 s) e cada
@@ -48,13 +55,14 @@ PRAZO_PARA_PARAR_SEGUNDOS = 8
 class Laboratorio:
     def __init__(self, postgres, portas: dict | None = None, ambiente: dict | None = None,
                  pasta_logs: Path | None = None, prefixo_bancos: str = "",
-                 ambiente_por_servico: dict | None = None):
+                 ambiente_por_servico: dict | None = None, zero_code: frozenset = frozenset()):
         self.postgres = postgres
         self.portas = portas or dict(PORTAS_PADRAO)
         self.ambiente = ambiente or {}
         self.ambiente_por_servico = ambiente_por_servico or {}
         self.pasta_logs = pasta_logs  # None: a saída vai para o terminal
         self.prefixo_bancos = prefixo_bancos
+        self.zero_code = zero_code  # serviços que rodam sob o opentelemetry-instrument
         self.processos: dict[str, subprocess.Popen] = {}
         self.bancos: dict[str, str] = {}
 
@@ -74,6 +82,8 @@ class Laboratorio:
             "LIVROS_URL": self.url("livros"),
             "PAGAMENTOS_URL": self.url("pagamentos"),
             "PYTHONUNBUFFERED": "1",
+            # Sem o código do laboratório, o nome do serviço só vem daqui (senão: unknown_service).
+            **({"OTEL_SERVICE_NAME": nome} if nome in self.zero_code else {}),
             **self.ambiente,
             **self.ambiente_por_servico.get(nome, {}),
         }
@@ -98,7 +108,7 @@ class Laboratorio:
             saida = open(self.pasta_logs / f"{nome}.log", "ab")
         self.processos[nome] = subprocess.Popen(
             # Se este processo morrer sem limpar (SIGKILL), o master morre junto.
-            [*prefixo_morre_com_o_pai("KILL"), *comando_gunicorn(nome)], cwd=RAIZ, env={**self.ambiente_do_servico(nome), **ambiente_extra},
+            [*prefixo_morre_com_o_pai("KILL"), *comando_gunicorn(nome, nome in self.zero_code)], cwd=RAIZ, env={**self.ambiente_do_servico(nome), **ambiente_extra},
             stdout=saida, stderr=subprocess.STDOUT if saida else None,
             # Grupo de processos próprio: Ctrl-C no terminal não chega direto aos
             # workers, e no fim dá para matar o grupo inteiro se algo travar.

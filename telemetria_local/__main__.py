@@ -3,6 +3,7 @@
     python -m telemetria_local            os últimos 10 traces, um por linha
     python -m telemetria_local -n 30      os últimos 30
     python -m telemetria_local 4bf92f     a árvore do trace cujo id começa com 4bf92f
+    python -m telemetria_local --metricas as métricas que chegaram, e de quais serviços
 """
 import argparse
 import sys
@@ -18,7 +19,10 @@ def main(argv=None) -> int:
     parser.add_argument("-n", type=int, default=10, help="quantos traces listar (padrão: 10)")
     parser.add_argument("--pasta", type=Path, default=armazem.pasta_padrao(),
                         help="onde está o armazém (padrão: .telemetria/ ou TELEMETRIA_LOCAL_PASTA)")
+    parser.add_argument("--metricas", action="store_true", help="lista as métricas em vez dos traces")
     args = parser.parse_args(argv)
+    if args.metricas:
+        return listar_metricas(args.pasta)
 
     spans = armazem.itens("traces", args.pasta)
     guardados = traces.guardados(spans)
@@ -41,6 +45,29 @@ def main(argv=None) -> int:
         print(f"{motivo} com {prefixo!r}; use mais caracteres do id.", file=sys.stderr)
         return 1
     print(traces.arvore(achados[0]))
+    return 0
+
+
+TIPOS_DE_METRICA = {"sum": "contador", "gauge": "medidor", "histogram": "histograma",
+                    "exponential_histogram": "histograma exp.", "summary": "resumo"}
+
+
+def listar_metricas(pasta: Path) -> int:
+    """`make metricas`: nome, tipo, unidade e os serviços que mandam cada métrica."""
+    por_nome: dict[tuple, set] = {}
+    for metrica in armazem.itens("metrics", pasta):
+        tipo = TIPOS_DE_METRICA.get(metrica["tipo"], metrica["tipo"])
+        if metrica["tipo"] == "sum" and not metrica["monotonica"]:
+            tipo = "contador ±"  # UpDownCounter: sobe e desce
+        chave = (metrica["nome"], tipo, metrica["unidade"])
+        por_nome.setdefault(chave, set()).add(metrica["recurso"].get("service.name"))
+    if not por_nome:
+        print(f"Nenhuma métrica em {armazem.arquivo(pasta, 'metrics')} (saem a cada 10 s; espere e tente de novo).",
+              file=sys.stderr)
+        return 1
+    print(f"{'métrica':<36} {'tipo':<16} {'unidade':<12} serviços")
+    for (nome, tipo, unidade), servicos in sorted(por_nome.items()):
+        print(f"{nome:<36} {tipo:<16} {unidade:<12} {', '.join(sorted(map(str, servicos)))}")
     return 0
 
 

@@ -94,6 +94,7 @@ def metricas(pedido) -> list[dict]:
     for recurso, _, metrica in _percorrer(pedido, "resource_metrics", "scope_metrics", "metrics"):
         tipo = metrica.WhichOneof("data")
         saida.append({"nome": metrica.name, "unidade": metrica.unit, "tipo": tipo, "recurso": recurso,
+                      "monotonica": tipo == "sum" and metrica.sum.is_monotonic,
                       "pontos": [atributos(p.attributes) for p in getattr(metrica, tipo).data_points]})
     return saida
 

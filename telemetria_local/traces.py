@@ -115,7 +115,16 @@ def arvore(spans: list[dict]) -> str:
     for span in topo:
         desenhar(span, 0)
     linhas.append("\n(tempos em ms; início relativo ao primeiro span do trace)")
+    linhas += ["", "recursos (quem emitiu; no Jaeger, \"Process\"):", *recursos(spans)]
     return "\n".join(linhas)
+
+
+def recursos(spans: list[dict]) -> list[str]:
+    """Uma linha por processo que mandou spans do trace: o serviço e os atributos do recurso
+    (cada worker tem o seu `service.instance.id`)."""
+    vistos = {tuple(sorted(s["recurso"].items())): s["servico"] for s in spans}
+    return [f"  {servico}: " + "  ".join(f"{chave}={valor}" for chave, valor in recurso if chave != "service.name")
+            for recurso, servico in sorted(vistos.items(), key=lambda item: str(item[1]))]
 
 
 def guardados(spans: list[dict]) -> list[list[dict]]:

@@ -113,6 +113,19 @@ def test_servicos_com_admin_banco_proprio_e_limite_de_memoria(compose):
     assert set(compose["volumes"]) == {f"{nome}-dados" for nome in SERVICOS} | {"prometheus-dados"}
 
 
+def test_override_do_exercicio_03_roda_o_mesmo_zero_code_do_modo_local(compose):
+    """Só no papel: o `docker compose -f … -f exercises/03-zero-code/compose.zero-code.yml` troca
+    o comando de pagamentos pelo que `ZERO_CODE=pagamentos make local` roda de verdade."""
+    override = yaml.safe_load((RAIZ / "exercises/03-zero-code/compose.zero-code.yml").read_text())
+    comando = override["services"]["pagamentos"]["command"]
+    local = comando_gunicorn("pagamentos", zero_code=True)
+    assert comando == [Path(local[0]).name, Path(local[1]).name, *local[2:]]
+    assert "--config" not in comando  # o argparse do opentelemetry-instrument a tomaria por opção dele
+    # Sem a configuração à mão, o nome do serviço só vem do ambiente; e sem a distro, nada é exportado.
+    assert compose["services"]["pagamentos"]["environment"]["OTEL_SERVICE_NAME"] == "pagamentos"
+    assert "opentelemetry-distro==" in (RAIZ / "requirements.txt").read_text()
+
+
 def test_compose_e_modo_local_rodam_o_mesmo_gunicorn(compose):
     for nome in SERVICOS:
         local = comando_gunicorn(nome)[1:]

@@ -26,7 +26,9 @@ DE_CODIGO = [pasta for pasta in EXERCICIOS if (pasta / "solucao.patch").exists()
 MUDA_O_AMBIENTE = [pasta for pasta in DE_CODIGO if "otel.env" in (pasta / "solucao.patch").read_text()]
 # Os de Collector (13, 14): a solução é uma config; aqui só no papel, e o autoteste em amostras.
 DE_COLLECTOR = [pasta for pasta in EXERCICIOS if (pasta / "solucao.yaml").exists()]
-DE_OBSERVACAO = [pasta for pasta in EXERCICIOS if pasta not in DE_CODIGO + DE_COLLECTOR]
+# Os que se fazem subindo o laboratório de outro jeito (o 03: ZERO_CODE=pagamentos make local).
+DE_AMBIENTE = [pasta for pasta in EXERCICIOS if (pasta / "solucao.env").exists()]
+DE_OBSERVACAO = [pasta for pasta in EXERCICIOS if pasta not in DE_CODIGO + DE_COLLECTOR + DE_AMBIENTE]
 # O aluno espera os 10 s de otel.env; a suíte não precisa.
 METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
 # A recuperação (exercício 10) passa a cada 10 s no laboratório; a suíte não espera tanto.
@@ -97,11 +99,18 @@ def test_autoteste_passa_depois_do_exercicio_de_observacao(intocado, pasta):
 CHEGADA_SEGUNDOS = 3
 
 
-@pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
-def test_exercicio_de_codigo_segue_falhando_sem_o_codigo_mesmo_com_compras(intocado, pasta):
-    carregar(pasta, "solucao").acoes(urls(intocado), fonte(intocado))
+@pytest.fixture(scope="module")
+def compras_sem_o_codigo(intocado):
+    """As ações de todos os exercícios de código no laboratório intocado, e uma espera só."""
+    for pasta in DE_CODIGO:
+        carregar(pasta, "solucao").acoes(urls(intocado), fonte(intocado))
     time.sleep(CHEGADA_SEGUNDOS)
-    assert confere(intocado, pasta).returncode == 1
+    return intocado
+
+
+@pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
+def test_exercicio_de_codigo_segue_falhando_sem_o_codigo_mesmo_com_compras(compras_sem_o_codigo, pasta):
+    assert confere(compras_sem_o_codigo, pasta).returncode == 1
 
 
 def copia_com(tmp_path: Path, *patches: Path) -> Path:
@@ -120,6 +129,21 @@ def test_autoteste_passa_com_a_solucao_que_muda_o_ambiente(tmp_path, pasta):
         resposta = carregar(pasta, "solucao").acoes(urls(lab), fonte(lab))
         resultado = conferir_ate_passar(lab, pasta, resposta)
     assert resultado.returncode == 0, resultado.stdout
+
+
+def ambiente_da_solucao(pasta: Path) -> dict:
+    linhas = (pasta / "solucao.env").read_text().splitlines()
+    return dict(linha.split("=", 1) for linha in linhas if linha.strip() and not linha.startswith("#"))
+
+
+@pytest.mark.parametrize("pasta", DE_AMBIENTE, ids=lambda p: p.name)
+def test_autoteste_passa_com_o_laboratorio_no_ambiente_da_solucao(tmp_path, pasta):
+    with ModoLocal(tmp_path / "telemetria", **ambiente_da_solucao(pasta)) as lab:
+        resposta = carregar(pasta, "solucao").acoes(urls(lab), fonte(lab))
+        resultado = conferir_ate_passar(lab, pasta, resposta)
+        errada = confere(lab, pasta, "service.name")  # está nos dois recursos
+    assert resultado.returncode == 0, resultado.stdout
+    assert errada.returncode == 1 and "✘ service.name está no recurso" in errada.stdout
 
 
 def test_a_quebra_do_02_parte_o_trace_e_o_autoteste_aponta(tmp_path):

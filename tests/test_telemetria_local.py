@@ -126,13 +126,17 @@ def test_terminal_mostra_uma_linha_por_trace_e_nenhum_erro_do_exportador(compras
     assert [l for l in lab.linhas if LINHAS_DE_ERRO_DO_EXPORTADOR.search(l)] == []
 
 
-def make_traces(pasta, *argumentos) -> str:
-    """`make traces` como o aluno o roda. `-o`: o venv desta suíte é dado como
-    pronto (sem -o, uma lista de dependências recém-editada faria o make refazer
-    o .venv no meio dos testes)."""
-    return subprocess.run(["make", "--no-print-directory", "-o", ".venv/.instalado", "traces", *argumentos,
+def make(alvo: str, pasta, *argumentos) -> str:
+    """`make traces` / `make metricas` como o aluno os roda. `-o`: o venv desta suíte é dado
+    como pronto (sem -o, uma lista de dependências recém-editada faria o make refazer o .venv
+    no meio dos testes)."""
+    return subprocess.run(["make", "--no-print-directory", "-o", ".venv/.instalado", alvo, *argumentos,
                            f"BIN={sys.prefix}/bin"], cwd=RAIZ, env={**os.environ, "TELEMETRIA_LOCAL_PASTA": str(pasta)},
                           capture_output=True, text=True, check=True).stdout
+
+
+def make_traces(pasta, *argumentos) -> str:
+    return make("traces", pasta, *argumentos)
 
 
 def test_make_traces_lista_e_desenha_a_arvore(compras_no_modo_local):
@@ -145,6 +149,22 @@ def test_make_traces_lista_e_desenha_a_arvore(compras_no_modo_local):
     assert re.search(r"^\s+0\.0\s+[\d.]+  ordens: POST /ordens  \[SERVER\]  bookstore\.ordem\.id=\d+", arvore, re.M)
     assert re.search(r"^[\s\d.]+    pagamentos: POST /pagamentos  \[SERVER\]", arvore, re.M)
     assert "• evento bookstore.ordem.transicao" in arvore
+    # No fim, o recurso de cada processo que emitiu: o de ordens, configurado à mão.
+    recursos = arvore.split('recursos (quem emitiu; no Jaeger, "Process"):\n')[1]
+    assert re.search(r"^  ordens: .*service\.instance\.id=[0-9a-f-]{36}  service\.namespace=bookstore  "
+                     r"service\.version=1\.0\.0", recursos, re.M)
+
+
+def test_make_metricas_diz_tipo_unidade_e_quem_manda(compras_no_modo_local):
+    _, pasta, *_ = compras_no_modo_local
+    linhas = make("metricas", pasta).splitlines()
+    assert re.split(r"\s{2,}", linhas[0]) == ["métrica", "tipo", "unidade", "serviços"]
+    assert re.split(r"\s{2,}", next(l for l in linhas if l.startswith("bookstore.ordens "))) == [
+        "bookstore.ordens", "contador", "{ordem}", "ordens"]
+    duracao = next(l for l in linhas if l.startswith("http.server.request.duration "))
+    assert duracao.endswith("histograma       s            livros, ordens, pagamentos")
+    # A view do laboratório descarta esta (bookstore/telemetria.py); sob o zero-code ela volta (exercício 03).
+    assert not any(l.startswith("http.server.active_requests") for l in linhas)
 
 
 def test_make_traces_mostra_o_trace_continuado_de_um_cliente(compras_no_modo_local):
@@ -215,6 +235,13 @@ def test_sigkill_no_lancador_nao_deixa_processo_do_laboratorio(tmp_path):
         while time.monotonic() < fim and any(map(vivo, processos)):
             time.sleep(0.05)
         assert [pid for pid in processos if vivo(pid)] == []
+
+
+def test_zero_code_com_servico_desconhecido_diz_o_que_vale(tmp_path):
+    resultado = subprocess.run([sys.executable, "-m", "modo_local"], cwd=RAIZ, capture_output=True, text=True,
+                               env={**ModoLocal(tmp_path).ambiente, "ZERO_CODE": "pagamento"}, timeout=30)
+    assert resultado.returncode == 2
+    assert resultado.stderr == "✘ ZERO_CODE=pagamento: use livros, ordens, pagamentos\n"
 
 
 def test_porta_ocupada_diz_quem_a_segura(tmp_path):

@@ -1,0 +1,10 @@
+"""O que o aluno faz no exercício 03, com o laboratório no ambiente de solucao.env: duas compras,
+e a resposta — um atributo de recurso que só a configuração à mão põe."""
+import requests
+
+
+def acoes(urls: dict, fonte) -> str:
+    for cartao in ("4111111111111111", "4000000000000002"):
+        requests.post(urls["ordens"] + "/ordens", timeout=10,
+                      json={"itens": [{"livro_id": 1, "quantidade": 1}], "cartao": cartao})
+    return "service.version"
