@@ -45,7 +45,7 @@ DURACAO ?= 60s
 carga: $(STAMP)
 	$(BIN)/locust -f carga/locustfile.py --headless --only-summary -u $(USUARIOS) -r $(TAXA) -t $(DURACAO)
 
-## make bench: custo da instrumentação: sem instrumentação × SDK desligado × instrumentado (~5 min).
+## make bench: custo da instrumentação: sem instrumentação × SDK desligado × instrumentado (~3 min; BENCH_AMOSTRAGEM=0.1 acrescenta uma coluna com 10% dos traces).
 bench: $(STAMP)
 	$(BIN)/python -m modo_local.bench
 

@@ -19,8 +19,10 @@ def main(argv=None) -> int:
         print(f"✘ não há autoteste para o exercício {args.exercicio!r}; os que têm: {disponiveis}")
         return 2
     fonte = fonte_do_ambiente()
-    print(f"Exercício {pasta.name} — lendo do {fonte.nome}\n")
-    criterios = carregar(pasta).conferir(fonte, args.resposta.strip())
+    exercicio = carregar(pasta)
+    # Um autoteste que não lê a telemetria (o 16 lê o que o make bench guardou) diz de onde lê.
+    print(f"Exercício {pasta.name} — lendo {getattr(exercicio, 'LE_DE', f'do {fonte.nome}')}\n")
+    criterios = exercicio.conferir(fonte, args.resposta.strip())
     for ok, texto, dica in criterios:
         print(f"{'✔' if ok else '✘'} {texto}")
         if not ok:

@@ -5,6 +5,7 @@ Cada `<servico>/gunicorn.conf.py` importa isto e define só o que é dele
 rodam `gunicorn --config <servico>/gunicorn.conf.py` a partir da raiz do projeto.
 """
 import os
+import signal
 
 # Vários workers (processos): é o que torna a concorrência real — e o que faz
 # um threading.Lock não servir para proteger o estoque.
@@ -37,6 +38,11 @@ def endereco(porta_padrao: int) -> list[str]:
 
 def post_fork(server, worker):
     """Telemetria nasce em cada worker, depois do fork (ver bookstore/telemetria.py)."""
+    # Até instalar os próprios sinais (depois deste hook), o worker tem os handlers herdados do
+    # master, que só enfileiram o sinal: um SIGTERM que chegasse agora (parar logo depois de
+    # subir) se perderia, e o master esperaria graceful_timeout para matá-lo. Um worker que ainda
+    # não atendeu nada pode morrer direto.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from bookstore import processo, telemetria
     # Se o master morrer sem avisar (SIGKILL), o worker morre junto em vez de
     # ficar órfão segurando conexões (o gunicorn só notaria em até timeout/2 s).

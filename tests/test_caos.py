@@ -12,7 +12,7 @@ from modo_local.servicos import Laboratorio
 from tests.conftest import portas_livres
 
 pytestmark = pytest.mark.e2e
-DURACAO_SEGUNDOS = 25
+DURACAO_SEGUNDOS = 15
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ Um laboratório intocado serve a todos os exercícios de observação; os de có
 segundo laboratório, numa cópia do projeto com todas as soluções (`solucao.patch`)
 aplicadas — um reinício só, não um por exercício. As ações de cada exercício (o que o
 README manda fazer) estão no `solucao.py` dele."""
+import os
 import shutil
 import subprocess
 import sys
@@ -28,7 +29,9 @@ MUDA_O_AMBIENTE = [pasta for pasta in DE_CODIGO if "otel.env" in (pasta / "soluc
 DE_COLLECTOR = [pasta for pasta in EXERCICIOS if (pasta / "solucao.yaml").exists()]
 # Os que se fazem subindo o laboratório de outro jeito (o 03: ZERO_CODE=pagamentos make local).
 DE_AMBIENTE = [pasta for pasta in EXERCICIOS if (pasta / "solucao.env").exists()]
-DE_OBSERVACAO = [pasta for pasta in EXERCICIOS if pasta not in DE_CODIGO + DE_COLLECTOR + DE_AMBIENTE]
+# Os que leem o que o make bench guardou (o 16), não a telemetria do laboratório.
+DE_MEDICAO = [pasta for pasta in EXERCICIOS if "modo_local.bench" in (pasta / "confere.py").read_text()]
+DE_OBSERVACAO = [pasta for pasta in EXERCICIOS if pasta not in DE_CODIGO + DE_COLLECTOR + DE_AMBIENTE + DE_MEDICAO]
 # O aluno espera os 10 s de otel.env; a suíte não precisa.
 METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
 # A recuperação (exercício 10) passa a cada 10 s no laboratório; a suíte não espera tanto.
@@ -61,9 +64,13 @@ def intocado(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def com_solucoes(tmp_path_factory):
+    """Os patches de código e os ambientes (solucao.env: ZERO_CODE=pagamentos) juntos: nenhum
+    atrapalha o que os outros conferem, e um laboratório a menos custa ~6 s a menos na suíte."""
     copia = copia_com(tmp_path_factory.mktemp("projeto"),
                       *(pasta / "solucao.patch" for pasta in DE_CODIGO if pasta not in MUDA_O_AMBIENTE))
-    with ModoLocal(tmp_path_factory.mktemp("telemetria-solucoes"), raiz=copia, **METRICAS_A_CADA_SEGUNDO) as lab:
+    ambientes = {chave: valor for pasta in DE_AMBIENTE for chave, valor in ambiente_da_solucao(pasta).items()}
+    with ModoLocal(tmp_path_factory.mktemp("telemetria-solucoes"), raiz=copia, **METRICAS_A_CADA_SEGUNDO,
+                   **ambientes) as lab:
         yield lab
 
 
@@ -137,13 +144,32 @@ def ambiente_da_solucao(pasta: Path) -> dict:
 
 
 @pytest.mark.parametrize("pasta", DE_AMBIENTE, ids=lambda p: p.name)
-def test_autoteste_passa_com_o_laboratorio_no_ambiente_da_solucao(tmp_path, pasta):
-    with ModoLocal(tmp_path / "telemetria", **ambiente_da_solucao(pasta)) as lab:
-        resposta = carregar(pasta, "solucao").acoes(urls(lab), fonte(lab))
-        resultado = conferir_ate_passar(lab, pasta, resposta)
-        errada = confere(lab, pasta, "service.name")  # está nos dois recursos
+def test_autoteste_passa_com_o_laboratorio_no_ambiente_da_solucao(com_solucoes, pasta):
+    resposta = carregar(pasta, "solucao").acoes(urls(com_solucoes), fonte(com_solucoes))
+    resultado = conferir_ate_passar(com_solucoes, pasta, resposta)
     assert resultado.returncode == 0, resultado.stdout
+    errada = confere(com_solucoes, pasta, "service.name")  # está nos dois recursos
     assert errada.returncode == 1 and "✘ service.name está no recurso" in errada.stdout
+
+
+# Uma medição de verdade, pequena: 1 worker por serviço, 6 compras, 2 clientes, lote de 0,2 s.
+MEDICAO_PEQUENA = {"WEB_CONCURRENCY": "1", "BENCH_COMPRAS": "6", "BENCH_RODADAS": "1", "BENCH_CONCORRENCIA": "2",
+                   "BENCH_AQUECIMENTO": "2", "OTEL_BSP_SCHEDULE_DELAY": "200", "BENCH_SO_A_CARGA": "true"}
+
+
+@pytest.mark.parametrize("pasta", DE_MEDICAO, ids=lambda p: p.name)
+def test_autoteste_passa_depois_de_medir_com_o_bench(tmp_path, pasta):
+    ambiente = {**os.environ, **MEDICAO_PEQUENA, "BENCH_PASTA": str(tmp_path / "bench")}
+
+    def autoteste(resposta: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "autoteste", pasta.name[:2], "--resposta", resposta],
+                              cwd=RAIZ, env=ambiente, capture_output=True, text=True, timeout=60)
+
+    assert autoteste("0.9").returncode == 1  # nenhuma medição ainda
+    resposta = carregar(pasta, "solucao").acoes(ambiente)
+    resultado = autoteste(resposta)
+    assert resultado.returncode == 0, resultado.stdout
+    assert autoteste(f"{float(resposta) + 0.01:.3f}").returncode == 1  # outro número, outra linha
 
 
 def test_a_quebra_do_02_parte_o_trace_e_o_autoteste_aponta(tmp_path):

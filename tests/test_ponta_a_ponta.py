@@ -144,10 +144,10 @@ def test_corrida_de_50_compradores_por_5_exemplares(lab):
 
 
 def test_reserva_expira_durante_o_pagamento_410_e_estorno(lab):
-    """livros com TTL de 2 s e pagamentos levando 2,5 s: a confirmação recebe
+    """livros com TTL de 1 s e pagamentos levando 1,5 s: a confirmação recebe
     410, ordens estorna e responde 409 com motivo reserva_expirada."""
     lab.parar_servico("livros")
-    lab.iniciar_servico("livros", RESERVA_TTL_SEGUNDOS="2")
+    lab.iniciar_servico("livros", RESERVA_TTL_SEGUNDOS="1")
     try:
         lab.esperar_pronto("livros")
         livro = criar_livro(lab, estoque=1)
@@ -155,11 +155,11 @@ def test_reserva_expira_durante_o_pagamento_410_e_estorno(lab):
         reserva = requests.post(lab.url("livros") + "/reservas", timeout=5,
                                 json={"itens": [{"livro_id": livro, "quantidade": 1}]}).json()
         assert estoque(lab, livro) == 0
-        time.sleep(2.2)
+        time.sleep(1.2)
         assert estoque(lab, livro) == 1
         assert requests.post(f"{lab.url('livros')}/reservas/{reserva['id']}/confirmacao", timeout=5).status_code == 410
 
-        injetar_falha(lab, "pagamentos", latencia_ms=2500)
+        injetar_falha(lab, "pagamentos", latencia_ms=1500)
         status, ordem = comprar(lab, [{"livro_id": livro, "quantidade": 1}])
         assert status == 409
         assert (ordem["status"], ordem["motivo"]) == ("falhou", "reserva_expirada")
