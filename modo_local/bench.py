@@ -137,12 +137,24 @@ class Alvo:
                 **{f"cpu {nome}": self.cpu[concorrencia][nome] * 1000 / compras for nome in SERVICOS}}
 
 
-def subir(pilha: ExitStack, postgres, nome: str, ambiente: dict) -> Laboratorio:
-    portas = {servico: porta_livre() for servico in ("livros", "ordens", "pagamentos")}
+def parar_todos(labs: dict[str, Laboratorio]) -> None:
+    with ThreadPoolExecutor(max(1, len(labs))) as executor:
+        list(executor.map(Laboratorio.parar, labs.values()))
+
+
+def subir_todos(pilha: ExitStack, postgres, ambientes: dict[str, dict]) -> dict[str, Laboratorio]:
+    """Um laboratório por modo, lançados juntos e esperados depois; no fim, param juntos."""
     base = {"CATALOGO_INICIAL": "false", "WEB_CONCURRENCY": WORKERS}
-    lab = Laboratorio(postgres, portas=portas, ambiente={**base, **ambiente},
-                      pasta_logs=Path(tempfile.mkdtemp(prefix=f"bench-{nome}-")), prefixo_bancos=f"bench_{nome}_")
-    return pilha.enter_context(lab.iniciar(recriar_bancos=True))
+    labs = {}
+    pilha.callback(parar_todos, labs)  # registrado antes: o que já subiu para mesmo se outro falhar
+    for nome, ambiente in ambientes.items():
+        portas = {servico: porta_livre() for servico in SERVICOS}
+        labs[nome] = Laboratorio(postgres, portas=portas, ambiente={**base, **ambiente},
+                                 pasta_logs=Path(tempfile.mkdtemp(prefix=f"bench-{nome}-")),
+                                 prefixo_bancos=f"bench_{nome}_").iniciar(recriar_bancos=True, esperar=False)
+    for lab in labs.values():
+        lab.esperar_prontos()
+    return labs
 
 
 def razao(valor: float, base: float) -> float | None:
@@ -231,8 +243,8 @@ def main() -> int:
                       if modo in MODOS}
         # Os modos sem SDK não exportam nada; apontam para o receptor do instrumentado mesmo assim.
         destino = {modo: receptores.get(modo, receptores["instrumentado"]).ambiente() for modo in MODOS}
-        alvos = {modo: Alvo(subir(pilha, postgres, modo, {**ambiente, **destino[modo]}))
-                 for modo, (_, ambiente) in MODOS.items()}
+        labs = subir_todos(pilha, postgres, {modo: {**ambiente, **destino[modo]} for modo, (_, ambiente) in MODOS.items()})
+        alvos = {modo: Alvo(lab) for modo, lab in labs.items()}
         for alvo in alvos.values():  # conexões, caches e JIT do PostgreSQL aquecidos antes de medir
             with ThreadPoolExecutor(8) as executor:
                 list(executor.map(alvo.comprar, range(AQUECIMENTO)))

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from telemetria_local.receptor import ReceptorOTLP
 
-from .bench import Alvo, SERVICOS, cpu_segundos, subir
+from .bench import Alvo, SERVICOS, cpu_segundos, subir_todos
 from .caos import filhos
 from .postgres import PostgresEmbutido
 
@@ -74,7 +74,7 @@ def main() -> int:
     with ExitStack() as pilha:
         postgres = pilha.enter_context(PostgresEmbutido())
         receptor = pilha.enter_context(ReceptorOTLP(em_memoria=False))
-        alvo = Alvo(subir(pilha, postgres, "perfil", {"OTEL_SDK_DISABLED": "false", **receptor.ambiente()}))
+        alvo = Alvo(subir_todos(pilha, postgres, {"perfil": {"OTEL_SDK_DISABLED": "false", **receptor.ambiente()}})["perfil"])
         with ThreadPoolExecutor(CLIENTES) as executor:
             list(executor.map(alvo.comprar, range(40)))  # aquecimento
         workers = {nome: filhos(alvo.lab.processos[nome].pid) for nome in SERVICOS}

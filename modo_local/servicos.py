@@ -88,14 +88,16 @@ class Laboratorio:
             **self.ambiente_por_servico.get(nome, {}),
         }
 
-    def iniciar(self, servicos=ORDEM_DE_SUBIDA, recriar_bancos: bool = False) -> "Laboratorio":
+    def iniciar(self, servicos=ORDEM_DE_SUBIDA, recriar_bancos: bool = False, esperar: bool = True) -> "Laboratorio":
+        """Com `esperar=False`, só lança os processos: quem sobe vários laboratórios (o bench)
+        lança todos e depois chama `esperar_prontos()`, em vez de esperar um por um."""
         for nome in ORDEM_DE_SUBIDA:
             self.bancos[nome] = self.postgres.criar_banco(self.prefixo_bancos + nome, recriar=recriar_bancos)
         try:
             for nome in servicos:
                 self.iniciar_servico(nome)
-            for nome in servicos:
-                self.esperar_pronto(nome)
+            if esperar:
+                self.esperar_prontos()
         except BaseException:
             self.parar()
             raise
@@ -116,6 +118,10 @@ class Laboratorio:
         )
         if saida:
             saida.close()
+
+    def esperar_prontos(self) -> None:
+        for nome in self.processos:
+            self.esperar_pronto(nome)
 
     def esperar_pronto(self, nome: str, limite_segundos: float = 30) -> None:
         fim = time.monotonic() + limite_segundos
