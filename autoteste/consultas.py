@@ -1,4 +1,6 @@
 """Perguntas que vários autotestes fazem à telemetria."""
+import time
+
 from telemetria_local import traces
 
 SERVIDOR = 2
@@ -30,3 +32,15 @@ def tem_metrica(nomes: set[str], nome: str) -> bool:
     """A métrica chegou? `nomes` vem do armazém local (nomes OTel, com ponto) ou do Prometheus
     (com _ e sufixos como _total e _bucket): aceita os dois."""
     return nome in nomes or any(n.startswith(nome.replace(".", "_")) for n in nomes)
+
+
+def esperar_compra(fonte, condicao, limite_segundos: float = 15) -> str:
+    """O id do trace de compra mais recente em que `condicao(spans)` vale, esperando a telemetria
+    chegar — como o aluno, que espera o trace aparecer para copiar o id (os `solucao.py`)."""
+    fim = time.monotonic() + limite_segundos
+    while time.monotonic() < fim:
+        achados = [trace_id for trace_id, grupo in compras(fonte.spans()).items() if condicao(grupo)]
+        if achados:
+            return achados[-1]
+        time.sleep(0.3)
+    raise AssertionError("o trace da compra não chegou")

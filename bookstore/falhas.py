@@ -50,6 +50,7 @@ def configuracao_atual() -> dict:
 
 
 CHAVE_DO_BAGGAGE = "bookstore.falha"
+# O teto da latência injetada, pelo admin ou pelo baggage.
 MAIOR_LATENCIA_MS = 60_000
 
 
@@ -104,8 +105,8 @@ def ler():
 def alterar():
     dados = validacao.corpo_json()
     latencia_ms = validacao.inteiro(dados, "latencia_ms", minimo=0)
-    if latencia_ms > 60_000:
-        raise EntradaInvalida("latencia_ms", "deve ser no máximo 60000")
+    if latencia_ms > MAIOR_LATENCIA_MS:
+        raise EntradaInvalida("latencia_ms", f"deve ser no máximo {MAIOR_LATENCIA_MS}")
     taxa_erro = dados.get("taxa_erro")
     if isinstance(taxa_erro, bool) or not isinstance(taxa_erro, (int, Decimal)):
         raise EntradaInvalida("taxa_erro", "é obrigatório e deve ser um número entre 0 e 1")

@@ -3,8 +3,9 @@ depois, contra o laboratório de verdade (`python -m modo_local`), no modo local
 
 Um laboratório intocado serve a todos os exercícios de observação; os de código ganham um
 segundo laboratório, numa cópia do projeto com todas as soluções (`solucao.patch`)
-aplicadas — um reinício só, não um por exercício. As ações de cada exercício (o que o
-README manda fazer) estão no `solucao.py` dele."""
+aplicadas e os ambientes (`solucao.env`) — um reinício só, não um por exercício. Os que não
+cabem nele têm o seu: a amostragem do 12, a quebra do 02, a medição do 16. As ações de cada
+exercício (o que o README manda fazer) estão no `solucao.py` dele."""
 import os
 import shutil
 import subprocess
@@ -39,11 +40,16 @@ METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
 RECUPERACAO_A_CADA_SEGUNDO = {"ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS": "1"}
 
 
-def confere(lab: ModoLocal, pasta: Path, resposta: str = "") -> subprocess.CompletedProcess:
+def autoteste(pasta: Path, resposta: str, raiz: Path, ambiente: dict) -> subprocess.CompletedProcess:
+    """`make confere` como o aluno o roda, com o Collector dado como fora do ar (modo local)."""
     return subprocess.run(
-        [sys.executable, "-m", "autoteste", pasta.name[:2], "--resposta", resposta], cwd=lab.raiz,
-        env={**lab.ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/"},
+        [sys.executable, "-m", "autoteste", pasta.name[:2], "--resposta", resposta], cwd=raiz,
+        env={**ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/"},
         capture_output=True, text=True, timeout=60)
+
+
+def confere(lab: ModoLocal, pasta: Path, resposta: str = "") -> subprocess.CompletedProcess:
+    return autoteste(pasta, resposta, lab.raiz, lab.ambiente)
 
 
 def urls(lab: ModoLocal) -> dict:
@@ -161,16 +167,11 @@ MEDICAO_PEQUENA = {"WEB_CONCURRENCY": "1", "BENCH_COMPRAS": "6", "BENCH_RODADAS"
 @pytest.mark.parametrize("pasta", DE_MEDICAO, ids=lambda p: p.name)
 def test_autoteste_passa_depois_de_medir_com_o_bench(tmp_path, pasta):
     ambiente = {**os.environ, **MEDICAO_PEQUENA, "BENCH_PASTA": str(tmp_path / "bench")}
-
-    def autoteste(resposta: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "autoteste", pasta.name[:2], "--resposta", resposta],
-                              cwd=RAIZ, env=ambiente, capture_output=True, text=True, timeout=60)
-
-    assert autoteste("0.9").returncode == 1  # nenhuma medição ainda
+    assert autoteste(pasta, "0.9", RAIZ, ambiente).returncode == 1  # nenhuma medição ainda
     resposta = carregar(pasta, "solucao").acoes(ambiente)
-    resultado = autoteste(resposta)
+    resultado = autoteste(pasta, resposta, RAIZ, ambiente)
     assert resultado.returncode == 0, resultado.stdout
-    assert autoteste(f"{float(resposta) + 0.01:.3f}").returncode == 1  # outro número, outra linha
+    assert autoteste(pasta, f"{float(resposta) + 0.01:.3f}", RAIZ, ambiente).returncode == 1  # outro número
 
 
 def test_a_quebra_do_02_parte_o_trace_e_o_autoteste_aponta(tmp_path):

@@ -10,7 +10,7 @@ def conferir(fonte, resposta: str) -> list[tuple[bool, str, str]]:
     spans = fonte.spans()
     zero_code = [s for s in spans if MARCA_DO_ZERO_CODE in s["recurso"]]
     a_mao = [s for s in spans if s["servico"] in ("ordens", "livros") and MARCA_DO_ZERO_CODE not in s["recurso"]]
-    com_zero_code = [grupo for grupo in compras(spans).values() if any(s in zero_code for s in grupo)]
+    com_zero_code = [grupo for grupo in compras(spans).values() if any(MARCA_DO_ZERO_CODE in s["recurso"] for s in grupo)]
     ultima = max(com_zero_code, key=lambda grupo: min(s["inicio_ns"] for s in grupo), default=[])
     so_a_mao = ({chave for s in a_mao for chave in s["recurso"]}
                 - {chave for s in zero_code for chave in s["recurso"]})

@@ -1,10 +1,9 @@
 """O que o aluno faz no exercício 10: uma compra com 6 s de latência em pagamentos, só ela."""
-import time
 from pathlib import Path
 
 import requests
 
-from autoteste.consultas import compras
+from autoteste.consultas import esperar_compra
 from autoteste.exercicios import carregar
 
 cobranca_incerta = carregar(Path(__file__).parent).cobranca_incerta
@@ -15,10 +14,4 @@ def acoes(urls: dict, fonte) -> str:
                              headers={"baggage": "bookstore.falha=pagamentos:latencia_ms=6000"},
                              json={"itens": [{"livro_id": 8, "quantidade": 1}]})
     assert resposta.status_code == 504 and resposta.json()["motivo"] == "pagamentos_timeout", resposta.text
-    fim = time.monotonic() + 15
-    while time.monotonic() < fim:
-        achadas = [t for t, grupo in compras(fonte.spans()).items() if cobranca_incerta(grupo)]
-        if achadas:
-            return achadas[-1]
-        time.sleep(0.3)
-    raise AssertionError("o trace da compra não chegou")
+    return esperar_compra(fonte, cobranca_incerta)

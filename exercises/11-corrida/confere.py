@@ -1,6 +1,6 @@
 """Autoteste do exercício 11: a corrida aconteceu, só uma compra levou, e o trace informado é o dela."""
 from autoteste.consultas import compras, trace_informado
-from telemetria_local.traces import raiz, status_http
+from telemetria_local.traces import entrada, status_http
 
 LIVRO = 10
 
@@ -14,7 +14,7 @@ def disputas(grupos: dict) -> dict[str, list[dict]]:
 
 def conferir(fonte, resposta: str) -> list[tuple[bool, str, str]]:
     corrida = disputas(compras(fonte.spans()))
-    vencedoras = [t for t, grupo in corrida.items() if status_http(raiz(grupo) or grupo[0]) == 201]
+    vencedoras = [t for t, grupo in corrida.items() if status_http(entrada(grupo)) == 201]
     trace = trace_informado(resposta, corrida)
     return [
         (len(corrida) >= 10, f"houve corrida: {len(corrida)} compras do livro {LIVRO}",

@@ -7,7 +7,7 @@ import requests
 
 from autoteste.consultas import compras
 from autoteste.exercicios import carregar
-from telemetria_local.traces import raiz, status_http
+from telemetria_local.traces import entrada, status_http
 
 disputas = carregar(Path(__file__).parent).disputas
 
@@ -23,7 +23,7 @@ def acoes(urls: dict, fonte) -> str:
     fim = time.monotonic() + 15
     while time.monotonic() < fim:
         corrida = disputas(compras(fonte.spans()))
-        vencedoras = [t for t, grupo in corrida.items() if status_http(raiz(grupo) or grupo[0]) == 201]
+        vencedoras = [t for t, grupo in corrida.items() if status_http(entrada(grupo)) == 201]
         if len(corrida) == 20 and vencedoras:
             return vencedoras[0]
         time.sleep(0.3)

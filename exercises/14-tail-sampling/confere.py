@@ -6,7 +6,7 @@ import requests
 
 from autoteste.consultas import compras
 from autoteste.fontes import FonteLocal, url_do_servico
-from telemetria_local.traces import raiz, status_http
+from telemetria_local.traces import entrada, status_http
 
 SOMENTE_DOCKER = True
 ERRO = 2
@@ -26,7 +26,7 @@ def conferir(fonte, resposta: str) -> list[tuple[bool, str, str]]:
                  "suba o Docker (docker compose up -d) ou use o modo híbrido do make local")]
     grupos = compras(fonte.spans())
     com_erro = [g for g in grupos.values() if any(s["status"] == ERRO for s in g)]
-    boas_no_jaeger = sum(1 for g in grupos.values() if status_http(raiz(g) or g[0]) == 201)
+    boas_no_jaeger = sum(1 for g in grupos.values() if status_http(entrada(g)) == 201)
     concluidas = concluidas_na_ultima_hora()
     return [
         (bool(com_erro), f"o Jaeger tem compras com erro: {len(com_erro)}",
