@@ -1,54 +1,186 @@
-"""Leitura de variáveis de ambiente com tipo e padrão.
+"""Toda a configuração do laboratório: uma tabela das variáveis de ambiente e a leitura delas.
 
-Toda a configuração do laboratório vem do ambiente (a mesma no Docker e no modo
-local); valores inválidos param o serviço no arranque com uma mensagem clara, em
-vez de falhar mais tarde no meio de uma compra.
+Cada variável está declarada uma vez, em VARIAVEIS: nome, tipo, padrão, mínimo, quem a
+lê e o que faz. Todo o código lê pelo `ler(nome)`, que converte e valida: um valor
+inválido para o processo no arranque com uma mensagem clara, em vez de falhar mais
+tarde no meio de uma compra. A tabela do README é esta mesma, impressa por
+`python -m bookstore.config` (um teste confere que as duas são iguais).
+
+As variáveis OTEL_* padrão do OpenTelemetry (endpoint, lotes, amostragem) são lidas
+pelo próprio SDK e estão em `otel.env`; aqui ficam só as que o código do laboratório lê.
 """
 import os
+import sys
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from . import topologia
+
+RAIZ = Path(__file__).resolve().parent.parent  # a raiz do projeto
+VERSAO = "1.0.0"  # service.version de todos os serviços
 
 
 class ConfiguracaoInvalida(RuntimeError):
     pass
 
 
-def texto(nome: str, padrao: str) -> str:
-    return os.environ.get(nome, padrao)
+@dataclass(frozen=True)
+class Variavel:
+    nome: str
+    tipo: str           # texto, inteiro, segundos, decimal, booleano, lista
+    padrao: object      # None: sem padrão (quem lê decide)
+    quem_le: str
+    significado: str
+    minimo: float = 0
+    padrao_no_readme: str | None = None  # quando o padrão depende de onde roda
+
+    def texto_do_padrao(self) -> str:
+        if self.padrao_no_readme is not None:
+            return self.padrao_no_readme
+        if self.padrao is None or self.padrao == "":
+            return "—"
+        if isinstance(self.padrao, bool):
+            return f"`{str(self.padrao).lower()}`"
+        if isinstance(self.padrao, tuple):
+            return f"`{','.join(map(str, self.padrao))}`"
+        return f"`{self.padrao}`"
 
 
-def _numero(nome: str, padrao, converter, descricao: str, minimo):
-    """Lê NOME do ambiente com `converter`; vazio ou ausente dá o padrão."""
-    bruto = os.environ.get(nome)
-    if bruto is None or bruto == "":
-        return padrao
+SERVICOS = "serviços"
+_portas = [Variavel(p.variavel, "inteiro", p.porta, "make local, ferramentas",
+                    f"porta de {p.nome} no modo local", minimo=1) for p in topologia.PROCESSOS.values()]
+_urls = [Variavel(p.variavel_url, "texto", None, "autoteste, make diagnostico",
+                  f"URL de {p.nome}, se não for 127.0.0.1:<porta>") for p in topologia.PROCESSOS.values()
+         if p.variavel_url]
+
+VARIAVEIS = {variavel.nome: variavel for variavel in [
+    # Todos os serviços
+    Variavel("DATABASE_URL", "texto", None, SERVICOS, "banco do serviço",
+             padrao_no_readme="`postgresql://postgres@127.0.0.1:5432/<serviço>`"),
+    Variavel("SERVICO", "texto", None, "imagem Docker", "qual serviço a imagem roda (argumento de build)"),
+    Variavel("HOST", "texto", "127.0.0.1", SERVICOS, "onde o gunicorn escuta (`0.0.0.0` no contêiner)"),
+    Variavel("PORT", "inteiro", None, SERVICOS, "porta do gunicorn", minimo=1,
+             padrao_no_readme="a do serviço (" + ", ".join(str(p.porta) for p in topologia.SERVICOS_DO_LAB) + ")"),
+    Variavel("WEB_CONCURRENCY", "inteiro", 2, SERVICOS, "workers (processos) do gunicorn", minimo=1),
+    Variavel("GUNICORN_TIMEOUT", "inteiro", 30, SERVICOS, "segundos até o gunicorn matar uma requisição presa",
+             minimo=1),
+    Variavel("GUNICORN_LOGLEVEL", "texto", "info", SERVICOS, "nível do log do próprio gunicorn"),
+    Variavel("DB_POOL_MAXIMO", "inteiro", 5, SERVICOS, "conexões por worker", minimo=1),
+    Variavel("DB_POOL_ESPERA_SEGUNDOS", "inteiro", 5, SERVICOS, "espera por conexão livre antes de 503", minimo=1),
+    Variavel("DB_ESPERA_SEGUNDOS", "inteiro", 30, SERVICOS, "quanto esperar o banco no arranque"),
+    Variavel("ADMIN_HABILITADO", "booleano", False, SERVICOS, "liga `/admin/*`",
+             padrao_no_readme="`false` (`true` no compose e no `make local`)"),
+    Variavel("FALHA_LATENCIA_MS", "inteiro", 0, SERVICOS, "latência injetada padrão"),
+    Variavel("FALHA_TAXA_ERRO", "decimal", "0", SERVICOS, "fração de erros injetados padrão"),
+    Variavel("LOG_LEVEL", "texto", "INFO", SERVICOS, "nível do log"),
+    Variavel("OTEL_SDK_DISABLED", "texto", "false", SERVICOS, "`true`: nenhuma telemetria é gravada (padrão OTel)"),
+    Variavel("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "texto", "", SERVICOS,
+             "`flask,requests,psycopg,logging` (ou `*`): não instala essas instrumentações"),
+    Variavel("OTEL_PYTHON_FLASK_EXCLUDED_URLS", "texto", "", SERVICOS, "URLs sem span, além de /health e /ready"),
+    Variavel("OTEL_EXPORTER_OTLP_PROTOCOL", "texto", "http/protobuf", SERVICOS,
+             "`http/protobuf` ou `grpc` (os outros OTEL_* estão em `otel.env`)"),
+    *(Variavel(f"OTEL_EXPORTER_OTLP_{sinal}_PROTOCOL", "texto", None, SERVICOS,
+               f"o protocolo só dos {nome}, por cima do geral") for sinal, nome in
+      (("TRACES", "traces"), ("METRICS", "métricas"), ("LOGS", "logs"))),
+    Variavel("OTEL_EXPORTER_OTLP_ENDPOINT", "texto", None, "serviços, make local",
+             "para onde vai a telemetria; no `make local`, liga o modo híbrido"),
+    Variavel("OTEL_BSP_SCHEDULE_DELAY", "inteiro", 5000, "serviços, make bench",
+             "ms entre dois lotes de spans (o laboratório usa 1000, em `otel.env`)"),
+    # Um serviço só
+    Variavel("RESERVA_TTL_SEGUNDOS", "inteiro", 1800, "livros", "vida de uma reserva", minimo=1),
+    Variavel("CATALOGO_INICIAL", "booleano", True, "livros", "carrega 10 livros no primeiro arranque"),
+    Variavel("PAGAMENTO_LIMITE", "decimal", "5000.00", "pagamentos", "acima disso, recusado"),
+    Variavel("LIVROS_URL", "texto", None, "ordens, make carga", "onde está livros",
+             padrao_no_readme=f"`http://127.0.0.1:{topologia.PROCESSOS['livros'].porta}`"),
+    Variavel("PAGAMENTOS_URL", "texto", None, "ordens", "onde está pagamentos",
+             padrao_no_readme=f"`http://127.0.0.1:{topologia.PROCESSOS['pagamentos'].porta}`"),
+    Variavel("ORDENS_URL", "texto", None, "make carga", "onde está ordens",
+             padrao_no_readme=f"`http://127.0.0.1:{topologia.PROCESSOS['ordens'].porta}`"),
+    Variavel("LIVROS_TIMEOUT_SEGUNDOS", "segundos", 5.0, "ordens", "timeout de leitura (conexão: 2 s)"),
+    Variavel("PAGAMENTOS_TIMEOUT_SEGUNDOS", "segundos", 5.0, "ordens", "timeout de leitura (conexão: 2 s)"),
+    Variavel("ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS", "segundos", 10.0, "ordens",
+             "período da passada de recuperação"),
+    Variavel("ORDENS_ABANDONO_SEGUNDOS", "segundos", 60.0, "ordens", "ordem parada há mais que isso é desfeita"),
+    Variavel("ORDENS_RECUPERACAO_AUTOMATICA", "booleano", True, "ordens",
+             "roda a recuperação numa thread de cada worker"),
+    # O lançador e as ferramentas
+    Variavel("POSTGRES_URL", "texto", None, "make local, make test", "um PostgreSQL existente em vez do embutido"),
+    Variavel("MANTER_DADOS", "booleano", False, "make local", "guarda bancos e telemetria em `.dados-locais/`"),
+    Variavel("ZERO_CODE", "lista", (), "make local",
+             "serviços que rodam sob o `opentelemetry-instrument` (exercício 03)"),
+    *_portas,
+    Variavel("TELEMETRIA_LOCAL_PASTA", "texto", None, "make local, make traces, autoteste",
+             "onde o receptor local grava", padrao_no_readme="`.telemetria/`"),
+    *_urls,
+    Variavel("BENCH_COMPRAS", "inteiro", 300, "make bench", "compras por carga", minimo=1),
+    Variavel("BENCH_CONCORRENCIA", "lista", ("1", "8"), "make bench", "clientes simultâneos de cada carga"),
+    Variavel("BENCH_RODADAS", "inteiro", 6, "make bench", "rodadas alternadas entre os modos", minimo=1),
+    Variavel("BENCH_AQUECIMENTO", "inteiro", 40, "make bench", "compras de aquecimento antes de medir"),
+    Variavel("BENCH_PASTA", "texto", None, "make bench, autoteste 16", "onde as medições ficam",
+             padrao_no_readme="`.bench/`"),
+    Variavel("BENCH_AMOSTRAGEM", "texto", None, "make bench",
+             "uma coluna a mais, guardando esta fração dos traces (ex.: 0.1)"),
+    Variavel("BENCH_SO_A_CARGA", "booleano", False, "make bench", "pula o custo de cada peça (a suíte usa)"),
+    Variavel("BENCH_REPETICOES", "inteiro", 2000, "make bench", "repetições de cada peça medida isolada",
+             minimo=1),
+    Variavel("PERFIL_SEGUNDOS", "inteiro", 30, "make perfil", "duração da amostragem do py-spy", minimo=1),
+    Variavel("CAOS_SEGUNDOS", "segundos", 60.0, "make caos", "duração das compras sob falhas"),
+    Variavel("CAOS_SEMENTE", "inteiro", 20261124, "make caos", "semente do cronograma de falhas"),
+]}
+
+
+def _numero(nome: str, bruto: str, converter, descricao: str, minimo):
     try:
         valor = converter(bruto)
-    except ValueError:
+    except (ValueError, InvalidOperation):
         raise ConfiguracaoInvalida(f"{nome}={bruto!r} não é {descricao}") from None
     if valor < minimo:
         raise ConfiguracaoInvalida(f"{nome}={valor} deve ser >= {minimo}")
     return valor
 
 
-def inteiro(nome: str, padrao: int, minimo: int = 0) -> int:
-    return _numero(nome, padrao, int, "um número inteiro", minimo)
+def _converter(variavel: Variavel, bruto: str):
+    tipo, nome = variavel.tipo, variavel.nome
+    if tipo == "texto":
+        return bruto
+    if tipo == "inteiro":
+        return _numero(nome, bruto, int, "um número inteiro", variavel.minimo)
+    if tipo == "segundos":  # durações (timeouts, intervalos); aceita frações, como 0.5
+        return _numero(nome, bruto, float, "um número de segundos", variavel.minimo)
+    if tipo == "decimal":
+        return _numero(nome, bruto, Decimal, "um número", variavel.minimo)
+    if tipo == "booleano":
+        return bruto.strip().lower() in {"1", "true", "sim", "yes", "on"}
+    if tipo == "lista":
+        return tuple(item.strip() for item in bruto.split(",") if item.strip())
+    raise AssertionError(f"tipo desconhecido na tabela: {tipo}")
 
 
-def decimal(nome: str, padrao: str) -> Decimal:
-    bruto = os.environ.get(nome) or padrao
-    try:
-        return Decimal(bruto)
-    except InvalidOperation:
-        raise ConfiguracaoInvalida(f"{nome}={bruto!r} não é um número") from None
-
-
-def booleano(nome: str, padrao: bool) -> bool:
+def ler(nome: str):
+    """O valor da variável, convertido e validado; vazia ou ausente dá o padrão da tabela."""
+    variavel = VARIAVEIS[nome]
     bruto = os.environ.get(nome)
     if bruto is None or bruto == "":
-        return padrao
-    return bruto.strip().lower() in {"1", "true", "sim", "yes", "on"}
+        return Decimal(variavel.padrao) if variavel.tipo == "decimal" else variavel.padrao
+    return _converter(variavel, bruto)
 
 
-def segundos(nome: str, padrao: float) -> float:
-    """Durações (timeouts, intervalos); aceita frações, como 0.5."""
-    return _numero(nome, padrao, float, "um número de segundos", 0)
+def definida(nome: str) -> bool:
+    """A pessoa definiu a variável (mesmo com o valor padrão)? Para quem tem outro padrão que o da
+    tabela quando ela não vem (o `make local` liga ADMIN_HABILITADO, que os serviços deixam desligado)."""
+    assert nome in VARIAVEIS, nome
+    return bool(os.environ.get(nome))
+
+
+def tabela_markdown() -> str:
+    """A tabela das variáveis como o README a mostra."""
+    linhas = ["| variável | quem lê | padrão | para quê |", "|---|---|---|---|"]
+    for variavel in VARIAVEIS.values():
+        linhas.append(f"| `{variavel.nome}` | {variavel.quem_le} | {variavel.texto_do_padrao()} "
+                      f"| {variavel.significado} |")
+    return "\n".join(linhas)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(tabela_markdown() + "\n")

@@ -4,12 +4,18 @@ Cada `<servico>/gunicorn.conf.py` importa isto e define só o que é dele
 (aplicação e porta). É o MESMO arquivo no Docker e no modo local: os dois
 rodam `gunicorn --config <servico>/gunicorn.conf.py` a partir da raiz do projeto.
 """
-import os
 import signal
+
+from bookstore import config, topologia
+
+# O que o `from bookstore.gunicorn_comum import *` de cada gunicorn.conf.py leva: só configurações e
+# hooks do gunicorn (um nome como `config`, que é também uma opção dele, não pode vazar para lá).
+__all__ = ["workers", "worker_class", "preload_app", "timeout", "graceful_timeout", "control_socket_disable",
+           "accesslog", "errorlog", "loglevel", "on_starting", "post_fork", "post_worker_init", "worker_exit"]
 
 # Vários workers (processos): é o que torna a concorrência real — e o que faz
 # um threading.Lock não servir para proteger o estoque.
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = config.ler("WEB_CONCURRENCY")
 # O `sync` do gunicorn, com os erros que ele mesmo responde (cabeçalho grande
 # demais etc.) em JSON, como todo erro do contrato (bookstore/gunicorn_worker.py).
 worker_class = "bookstore.gunicorn_worker.WorkerComErrosJSON"
@@ -18,7 +24,7 @@ worker_class = "bookstore.gunicorn_worker.WorkerComErrosJSON"
 preload_app = False
 # Uma requisição presa mais que isso mata o worker; a saga de ordens se
 # recupera disso (ver ordens/recuperacao.py).
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = config.ler("GUNICORN_TIMEOUT")
 # Ao parar (Ctrl-C no make local, `docker compose stop`), quanto o worker tem para
 # terminar a requisição em curso. A telemetria que sobra é esvaziada em até
 # telemetria.PRAZO_PARA_ESVAZIAR_SEGUNDOS no worker_exit, dentro deste prazo.
@@ -28,12 +34,21 @@ graceful_timeout = 4
 control_socket_disable = True
 accesslog = None  # cada requisição já vira um span; o log de acesso seria ruído
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+loglevel = config.ler("GUNICORN_LOGLEVEL")
 
 
-def endereco(porta_padrao: int) -> list[str]:
-    """HOST/PORT do ambiente: 127.0.0.1 no modo local, 0.0.0.0 no contêiner."""
-    return [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', porta_padrao)}"]
+def do_servico(nome: str) -> tuple[str, str, list[str]]:
+    """proc_name, wsgi_app e bind de um serviço: HOST/PORT do ambiente (127.0.0.1 no modo
+    local, 0.0.0.0 no contêiner), e a porta da topologia se PORT não vier."""
+    porta = config.ler("PORT") or topologia.PROCESSOS[nome].porta
+    return nome, f"{nome}:create_app()", [f"{config.ler('HOST')}:{porta}"]
+
+
+def on_starting(server):
+    """No master, antes de qualquer worker: o esquema do banco (o mesmo que `flask init-db`).
+    Uma vez por serviço, não uma por worker; réplicas que sobem juntas se revezam no lock."""
+    from bookstore import aplicacao
+    aplicacao.preparar_banco(server.cfg.proc_name)
 
 
 def post_fork(server, worker):
@@ -48,6 +63,13 @@ def post_fork(server, worker):
     # ficar órfão segurando conexões (o gunicorn só notaria em até timeout/2 s).
     processo.morrer_com_o_pai()
     telemetria.configurar(server.cfg.proc_name)  # proc_name = nome do serviço
+
+
+def post_worker_init(worker):
+    """A aplicação já carregada no worker e o SDK já no ar: as threads de segundo plano
+    do serviço (a recuperação de ordens) nascem aqui, e não na fábrica."""
+    from bookstore import aplicacao
+    aplicacao.iniciar_no_worker(worker.wsgi)
 
 
 def worker_exit(server, worker):

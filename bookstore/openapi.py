@@ -11,6 +11,8 @@ Schemathesis nos testes: cada resposta precisa estar descrita aqui.
 """
 from flask import Blueprint, current_app, jsonify
 
+from . import config
+
 VERSAO_OPENAPI = "3.1.0"
 MAIOR_INTEIRO = 2**31 - 1  # INTEGER do PostgreSQL
 MAIOR_VALOR = 9999999999.99  # NUMERIC(12,2)
@@ -148,7 +150,7 @@ def documento(servico: str, descricao: str, caminhos: dict, esquemas: dict, admi
              for caminho, operacoes in todos.items()}
     return {
         "openapi": VERSAO_OPENAPI,
-        "info": {"title": f"Livraria OTel Lab — {servico}", "version": "1.0.0", "description": descricao},
+        "info": {"title": f"Livraria OTel Lab — {servico}", "version": config.VERSAO, "description": descricao},
         "paths": todos,
         "components": {"schemas": {**ESQUEMAS_COMUNS, **esquemas}},
     }

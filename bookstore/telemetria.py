@@ -17,7 +17,6 @@ vão para filas limitadas (OTEL_BSP_MAX_QUEUE_SIZE) esvaziadas por uma thread
 com timeout de exportação; cheia a fila, o SDK descarta e avisa.
 """
 import logging
-import os
 import sys
 import threading
 import time
@@ -37,9 +36,8 @@ from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+from . import config
 from .config import ConfiguracaoInvalida
-
-VERSAO_DO_SERVICO = "1.0.0"
 # Health checks e readiness são chamados o tempo todo e não explicam nada;
 # a documentação da API (/openapi.json, /docs) não é negócio.
 URLS_SEM_SPAN = "/health$,/ready$,/openapi.json$,/docs"
@@ -64,7 +62,7 @@ FORMATO_DO_LOG_SEM_TRACE = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
 def sdk_desligado() -> bool:
-    return os.environ.get("OTEL_SDK_DISABLED", "false").strip().lower() == "true"
+    return config.ler("OTEL_SDK_DISABLED").strip().lower() == "true"
 
 
 def instrumentacao_desligada(nome: str) -> bool:
@@ -73,7 +71,7 @@ def instrumentacao_desligada(nome: str) -> bool:
     logging) ou `*` para todas. Uma instrumentação desligada nunca é instalada:
     nem o SDK desligado custa tão pouco (OTEL_SDK_DISABLED ainda deixa os
     wrappers de cada biblioteca no caminho). É o "zero de verdade" do make bench."""
-    desligadas = {item.strip() for item in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
+    desligadas = {item.strip() for item in config.ler("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS").split(",")}
     return "*" in desligadas or nome in desligadas
 
 
@@ -82,8 +80,7 @@ def protocolo(sinal: str) -> str:
 
     Os exportadores não leem esta variável sozinhos (só a autoconfiguração do
     `opentelemetry-instrument` lê); quem monta os providers à mão lê aqui."""
-    valor = (os.environ.get(f"OTEL_EXPORTER_OTLP_{sinal}_PROTOCOL")
-             or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "http/protobuf")
+    valor = config.ler(f"OTEL_EXPORTER_OTLP_{sinal}_PROTOCOL") or config.ler("OTEL_EXPORTER_OTLP_PROTOCOL")
     if valor not in ("http/protobuf", "grpc"):
         raise ConfiguracaoInvalida(f"OTEL_EXPORTER_OTLP_PROTOCOL={valor!r}: use http/protobuf ou grpc")
     return valor
@@ -108,12 +105,13 @@ def _criar_exportadores():
 
 
 def recurso(servico: str) -> Resource:
-    """Nossos padrões, com OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES por cima."""
+    """Nossos padrões, com OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES por cima. O
+    `deployment.environment.name` vem de OTEL_RESOURCE_ATTRIBUTES, em otel.env: o mesmo lugar
+    serve ao serviço sob o opentelemetry-instrument (exercício 03), que não passa por aqui."""
     padroes = Resource.create({
         "service.name": servico,
         "service.namespace": "bookstore",
-        "service.version": VERSAO_DO_SERVICO,
-        "deployment.environment.name": "laboratorio",
+        "service.version": config.VERSAO,
     })
     return padroes.merge(OTELResourceDetector().detect())
 
@@ -130,7 +128,7 @@ def configurar_logs_em_texto() -> None:
         saida.setFormatter(logging.Formatter(FORMATO_DO_LOG))
     raiz = logging.getLogger()
     raiz.addHandler(saida)
-    raiz.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    raiz.setLevel(config.ler("LOG_LEVEL").upper())
 
 
 def configurado_pelo_zero_code() -> bool:
@@ -205,7 +203,7 @@ def encerrar(prazo_segundos: float = PRAZO_PARA_ESVAZIAR_SEGUNDOS) -> None:
 
 def instrumentar_app(app) -> None:
     if not instrumentacao_desligada("flask") and not FlaskInstrumentor().is_instrumented_by_opentelemetry:
-        excluidas = ",".join(filter(None, [os.environ.get("OTEL_PYTHON_FLASK_EXCLUDED_URLS"), URLS_SEM_SPAN]))
+        excluidas = ",".join(filter(None, [config.ler("OTEL_PYTHON_FLASK_EXCLUDED_URLS"), URLS_SEM_SPAN]))
         FlaskInstrumentor().instrument_app(app, excluded_urls=excluidas)
     # Globais: instrumentam a biblioteca uma vez por processo.
     if not instrumentacao_desligada("requests") and not RequestsInstrumentor().is_instrumented_by_opentelemetry:

@@ -20,37 +20,32 @@ import sys
 import threading
 from contextlib import ExitStack
 
-from bookstore import config
+from bookstore import config, topologia
 from telemetria_local.ao_vivo import ResumoAoVivo
 from telemetria_local.armazem import Armazem
 from telemetria_local.receptor import ReceptorOTLP
 
-from .postgres import PostgresEmbutido, PostgresExistente
+from .postgres import servidor_do_ambiente
 from .processos import explicar_porta_ocupada, porta_ocupada
-from .servicos import PORTAS_PADRAO, RAIZ, Laboratorio, ambiente_otel_do_laboratorio
-
-PORTAS_OTLP = {"http": 4318, "grpc": 4317}
+from .servicos import RAIZ, Laboratorio, ambiente_otel_do_laboratorio
 
 
 def portas_do_ambiente() -> tuple[dict, dict]:
-    """As portas padrão (as do compose), ou PORTA_LIVROS, PORTA_ORDENS, PORTA_PAGAMENTOS,
+    """As portas da topologia (as do compose), ou PORTA_LIVROS, PORTA_ORDENS, PORTA_PAGAMENTOS,
     PORTA_OTLP_HTTP e PORTA_OTLP_GRPC se alguma estiver ocupada na sua máquina (os
     testes também usam isso)."""
-    servicos = {nome: config.inteiro(f"PORTA_{nome.upper()}", padrao, minimo=1)
-                for nome, padrao in PORTAS_PADRAO.items()}
-    receptor = {protocolo: config.inteiro(f"PORTA_OTLP_{protocolo.upper()}", padrao, minimo=1)
-                for protocolo, padrao in PORTAS_OTLP.items()}
-    return servicos, receptor
+    receptor = {"http": topologia.porta("otlp-http"), "grpc": topologia.porta("otlp-grpc")}
+    return topologia.portas_do_ambiente(), receptor
 
 
 def servicos_zero_code() -> frozenset:
     """ZERO_CODE=pagamentos (ou uma lista separada por vírgulas): quem roda sob o
     `opentelemetry-instrument` em vez da configuração do laboratório (exercício 03)."""
-    nomes = frozenset(filter(None, (n.strip() for n in os.environ.get("ZERO_CODE", "").split(","))))
-    desconhecidos = nomes - set(PORTAS_PADRAO)
+    nomes = frozenset(config.ler("ZERO_CODE"))
+    desconhecidos = nomes - set(topologia.SERVICOS)
     if desconhecidos:
         raise config.ConfiguracaoInvalida(f"ZERO_CODE={','.join(sorted(desconhecidos))}: "
-                                          f"use {', '.join(PORTAS_PADRAO)}")
+                                          f"use {', '.join(topologia.SERVICOS)}")
     return nomes
 
 
@@ -64,8 +59,8 @@ def subir_receptor(pilha: ExitStack, portas: dict, manter: bool) -> dict:
     receptor = ReceptorOTLP(porta_http=portas["http"], porta_grpc=portas["grpc"],
                             consumidores=[armazem, resumo], em_memoria=False)
     pilha.enter_context(receptor)
-    protocolo = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or \
-        ambiente_otel_do_laboratorio().get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+    protocolo = (config.ler("OTEL_EXPORTER_OTLP_PROTOCOL") if config.definida("OTEL_EXPORTER_OTLP_PROTOCOL")
+                 else ambiente_otel_do_laboratorio().get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"))
     print(f"Receptor OTLP local em 127.0.0.1:{portas['http']} (HTTP) e :{portas['grpc']} (gRPC); "
           f"telemetria em {armazem.pasta}/")
     return receptor.ambiente(protocolo)
@@ -85,7 +80,8 @@ class _iniciado:
 
 
 def main() -> int:
-    hibrido = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    destino_externo = config.ler("OTEL_EXPORTER_OTLP_ENDPOINT")
+    hibrido = bool(destino_externo)
     portas_servicos, portas_otlp = portas_do_ambiente()
     necessarias = [*portas_servicos.values(), *([] if hibrido else portas_otlp.values())]
     ocupadas = [porta for porta in necessarias if porta_ocupada(porta)]
@@ -94,15 +90,12 @@ def main() -> int:
             print(f"✘ {explicar_porta_ocupada(porta)}", file=sys.stderr)
         if not hibrido and set(ocupadas) <= set(portas_otlp.values()):
             print("  Se é o Collector do compose, use o modo híbrido:\n"
-                  "  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 make local", file=sys.stderr)
+                  f"  OTEL_EXPORTER_OTLP_ENDPOINT={topologia.url('otlp-http')} make local", file=sys.stderr)
         return 1
 
     zero_code = servicos_zero_code()
-    manter = config.booleano("MANTER_DADOS", False)
-    if os.environ.get("POSTGRES_URL"):
-        postgres = PostgresExistente(os.environ["POSTGRES_URL"])
-    else:
-        postgres = PostgresEmbutido(pasta=RAIZ / ".dados-locais" if manter else None)
+    manter = config.ler("MANTER_DADOS")
+    postgres = servidor_do_ambiente(pasta=RAIZ / ".dados-locais" if manter else None)
 
     encerrar = threading.Event()
     for sinal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -113,18 +106,18 @@ def main() -> int:
         print(f"PostgreSQL em {postgres.url()}")
         if hibrido:
             destino = {}
-            print(f"Modo híbrido: telemetria para {os.environ['OTEL_EXPORTER_OTLP_ENDPOINT']} "
+            print(f"Modo híbrido: telemetria para {destino_externo} "
                   "(nenhum receptor local).")
         else:
             destino = subir_receptor(pilha, portas_otlp, manter)
         # O laboratório é para os exercícios: admin ligado, como no compose.
-        ambiente = {"ADMIN_HABILITADO": os.environ.get("ADMIN_HABILITADO", "true"), **destino}
+        ambiente = {**({} if config.definida("ADMIN_HABILITADO") else {"ADMIN_HABILITADO": "true"}), **destino}
         pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente, zero_code=zero_code))
         print("\nLaboratório pronto:")
         for nome, porta in portas_servicos.items():
             sob = f"  (zero-code: opentelemetry-instrument gunicorn …, OTEL_SERVICE_NAME={nome})" if nome in zero_code else ""
             print(f"  {nome:<11} http://127.0.0.1:{porta}{sob}")
-        print("\nExperimente:  curl -s http://127.0.0.1:8081/livros\n"
+        print(f"\nExperimente:  curl -s http://127.0.0.1:{portas_servicos['livros']}/livros\n"
               + ("" if hibrido else "Cada trace terminado aparece aqui numa linha; a árvore: make traces TRACE=<id>\n")
               + "Ctrl-C para parar.\n", flush=True)
         encerrar.wait()

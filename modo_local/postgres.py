@@ -11,7 +11,6 @@ com um usuário de sistema próprio, criado pelas funções do próprio wheel.
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -20,15 +19,11 @@ from pathlib import Path
 
 import psycopg
 
-from .processos import prefixo_morre_com_o_pai
+from bookstore import config
+
+from .processos import porta_livre, prefixo_morre_com_o_pai
 
 USUARIO_SISTEMA = "embedded_postgres"
-
-
-def porta_livre() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pacote_embutido():
@@ -165,5 +160,5 @@ class PostgresEmbutido(ServidorPostgres):
 
 def servidor_do_ambiente(**opcoes) -> ServidorPostgres:
     """POSTGRES_URL aponta para um servidor existente; sem ela, um embutido."""
-    url = os.environ.get("POSTGRES_URL")
+    url = config.ler("POSTGRES_URL")
     return PostgresExistente(url) if url else PostgresEmbutido(**opcoes)

@@ -1,4 +1,5 @@
-"""Os processos do laboratório: quem segura uma porta, e filhos que morrem com o pai.
+"""Os processos do laboratório: portas livres e quem segura uma porta, filhos que morrem
+com o pai, e os filhos e a CPU de um processo (lidos do /proc, para o bench e o caos).
 
 Se o `make local` for morto com SIGKILL (ou o terminal travar e alguém usar
 `kill -9`), nenhum código de limpeza roda. Sem cuidado, os gunicorns e o
@@ -19,6 +20,38 @@ def prefixo_morre_com_o_pai(sinal: str = "KILL") -> list[str]:
     """Prefixo de comando que faz o filho receber `sinal` quando este processo morrer."""
     setpriv = shutil.which("setpriv")
     return [setpriv, f"--pdeathsig={sinal}", "--"] if setpriv and Path("/proc/self").exists() else []
+
+
+def porta_livre() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def filhos(pid: int) -> list[int]:
+    """Os pids cujo pai é `pid` (os workers de um master do gunicorn)."""
+    saida = []
+    for candidato in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{candidato}/stat") as arquivo:
+                if int(arquivo.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    saida.append(int(candidato))
+        except OSError:
+            continue
+    return saida
+
+
+def cpu_segundos(pid: int) -> float:
+    """utime + stime de um processo e dos filhos vivos dele (o master e os workers)."""
+    tique = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for candidato in [pid, *filhos(pid)]:
+        try:
+            campos = Path(f"/proc/{candidato}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(campos[11]) + int(campos[12])) / tique  # utime, stime
+    return total
 
 
 def porta_ocupada(porta: int, host: str = "127.0.0.1") -> bool:

@@ -12,13 +12,10 @@ from pathlib import Path
 
 import requests
 
+from bookstore import topologia
+from bookstore.config import RAIZ
+
 from .processos import prefixo_morre_com_o_pai
-
-RAIZ = Path(__file__).resolve().parent.parent
-PORTAS_PADRAO = {"livros": 8081, "ordens": 8082, "pagamentos": 8083}
-# Ordem de subida: ordens depende dos outros dois.
-ORDEM_DE_SUBIDA = ("livros", "pagamentos", "ordens")
-
 
 ARQUIVO_OTEL = RAIZ / "otel.env"
 
@@ -57,7 +54,7 @@ class Laboratorio:
                  pasta_logs: Path | None = None, prefixo_bancos: str = "",
                  ambiente_por_servico: dict | None = None, zero_code: frozenset = frozenset()):
         self.postgres = postgres
-        self.portas = portas or dict(PORTAS_PADRAO)
+        self.portas = portas or topologia.portas_padrao()
         self.ambiente = ambiente or {}
         self.ambiente_por_servico = ambiente_por_servico or {}
         self.pasta_logs = pasta_logs  # None: a saída vai para o terminal
@@ -88,10 +85,10 @@ class Laboratorio:
             **self.ambiente_por_servico.get(nome, {}),
         }
 
-    def iniciar(self, servicos=ORDEM_DE_SUBIDA, recriar_bancos: bool = False, esperar: bool = True) -> "Laboratorio":
+    def iniciar(self, servicos=topologia.ORDEM_DE_SUBIDA, recriar_bancos: bool = False, esperar: bool = True) -> "Laboratorio":
         """Com `esperar=False`, só lança os processos: quem sobe vários laboratórios (o bench)
         lança todos e depois chama `esperar_prontos()`, em vez de esperar um por um."""
-        for nome in ORDEM_DE_SUBIDA:
+        for nome in topologia.SERVICOS:
             self.bancos[nome] = self.postgres.criar_banco(self.prefixo_bancos + nome, recriar=recriar_bancos)
         try:
             for nome in servicos:
@@ -130,7 +127,7 @@ class Laboratorio:
                 raise RuntimeError(f"{nome} terminou ao subir (código {self.processos[nome].returncode}).\n"
                                    f"{self.log(nome)[-3000:]}")
             try:
-                if requests.get(self.url(nome) + "/ready", timeout=1).status_code == 200:
+                if requests.get(self.url(nome) + topologia.PROCESSOS[nome].pronto, timeout=1).status_code == 200:
                     return
             except requests.RequestException:
                 pass

@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from bookstore import topologia
+
 from . import armazem, traces
 
 
@@ -29,7 +31,7 @@ def main(argv=None) -> int:
     if not guardados:
         print(f"Nenhum trace em {armazem.arquivo(args.pasta, 'traces')}.\n"
               "O `make local` está no ar? Faça uma compra e tente de novo:\n"
-              "  curl -s -X POST http://127.0.0.1:8082/ordens -H 'Content-Type: application/json' "
+              f"  curl -s -X POST {topologia.url('ordens')}/ordens -H 'Content-Type: application/json' "
               "-d '{\"itens\": [{\"livro_id\": 1, \"quantidade\": 1}]}'", file=sys.stderr)
         return 1
     if args.trace is None:

@@ -9,21 +9,21 @@ Tamanho limitado: quando um arquivo passaria de LIMITE_POR_ARQUIVO, ele vira
 `<nome>.1.jsonl` (substituindo o anterior) e um novo começa. No máximo
 2 × 16 MiB por sinal, 96 MiB no total — umas 500 compras por arquivo de traces.
 """
-import os
 import threading
 from pathlib import Path
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
-from . import otlp
+from bookstore import config
 
-RAIZ_DO_PROJETO = Path(__file__).resolve().parent.parent
+from . import otlp
 
 
 def pasta_padrao() -> Path:
     """`.telemetria/` na raiz do projeto, ou TELEMETRIA_LOCAL_PASTA (os testes usam)."""
-    return Path(os.environ.get("TELEMETRIA_LOCAL_PASTA") or RAIZ_DO_PROJETO / ".telemetria")
+    return Path(config.ler("TELEMETRIA_LOCAL_PASTA") or config.RAIZ / ".telemetria")
+
 ARQUIVOS = {"traces": "traces", "metrics": "metricas", "logs": "logs"}
 LIMITE_POR_ARQUIVO = 16 * 1024 * 1024
 

@@ -26,7 +26,9 @@ TIPOS = {
 }
 CAMPOS_DE_ID = {"traceId", "spanId", "parentSpanId"}
 # SpanKind e StatusCode do protobuf, com os nomes que aparecem no Jaeger.
-TIPOS_DE_SPAN = {0: "?", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
+INTERNO, SERVIDOR, CLIENTE, PRODUTOR, CONSUMIDOR = 1, 2, 3, 4, 5
+TIPOS_DE_SPAN = {0: "?", INTERNO: "INTERNAL", SERVIDOR: "SERVER", CLIENTE: "CLIENT", PRODUTOR: "PRODUCER",
+                 CONSUMIDOR: "CONSUMER"}
 STATUS_OK, STATUS_ERRO = 1, 2
 
 

@@ -1,0 +1,89 @@
+"""A topologia do laboratório: os processos, as portas e a ordem em que sobem.
+
+O único lugar do código em que uma porta ou a lista de serviços está escrita. O
+lançador (`modo_local`), as ferramentas, os autotestes e os testes leem daqui; a
+documentação e o `docker-compose.yml` repetem os números para o aluno ler, e um teste
+(`tests/test_topologia.py`) confere que nenhum outro módulo os escreve de novo.
+Acrescentar um processo ao laboratório é acrescentar uma entrada em PROCESSOS.
+
+As portas padrão são as do contrato (livros 8081, ordens 8082, pagamentos 8083) e as
+do Collector, do Jaeger e do Prometheus no compose. No modo local cada uma muda com a
+variável `variavel` (portas ocupadas na máquina do aluno, testes em portas livres).
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Processo:
+    nome: str                       # o service.name, e o nome do serviço no compose
+    porta: int                      # a padrão
+    pronto: str | None              # GET que responde 200 quando o processo está pronto
+    como_sobe: str                  # para quem lê: o comando ou quem o sobe
+    variavel_url: str | None = None  # uma URL inteira que substitui 127.0.0.1:<porta>
+    depende_de: tuple[str, ...] = ()  # quem precisa estar pronto antes (a ordem de subida)
+
+    @property
+    def variavel(self) -> str:
+        """A variável que troca a porta: PORTA_LIVROS, PORTA_OTLP_HTTP…"""
+        return "PORTA_" + self.nome.upper().replace("-", "_")
+
+
+# Os serviços, na ordem do contrato; ordens chama os outros dois, então sobe depois deles.
+SERVICOS_DO_LAB = (
+    Processo("livros", 8081, "/ready", "gunicorn --config livros/gunicorn.conf.py"),
+    Processo("ordens", 8082, "/ready", "gunicorn --config ordens/gunicorn.conf.py",
+             depende_de=("livros", "pagamentos")),
+    Processo("pagamentos", 8083, "/ready", "gunicorn --config pagamentos/gunicorn.conf.py"),
+)
+# Para onde a telemetria vai: o receptor do `make local` ou o Collector (as mesmas portas),
+# e onde o aluno a olha no Docker.
+TELEMETRIA = (
+    Processo("otlp-http", 4318, None, "receptor local (make local) ou Collector"),
+    Processo("otlp-grpc", 4317, None, "receptor local (make local) ou Collector"),
+    Processo("collector-saude", 13133, "/", "Collector (extensão health_check)", "COLLECTOR_SAUDE_URL"),
+    Processo("jaeger", 16686, "/", "Jaeger v2 (API /api/v3 e interface)", "JAEGER_URL"),
+    Processo("prometheus", 9090, "/-/ready", "Prometheus", "PROMETHEUS_URL"),
+)
+PROCESSOS = {processo.nome: processo for processo in (*SERVICOS_DO_LAB, *TELEMETRIA)}
+
+SERVICOS = tuple(processo.nome for processo in SERVICOS_DO_LAB)
+
+
+def _ordem_de_subida(processos) -> tuple[str, ...]:
+    """Cada processo depois daqueles de que depende (dependências entre serviços do laboratório)."""
+    ordem: list[str] = []
+    pendentes = list(processos)
+    while pendentes:
+        prontos = [p for p in pendentes if set(p.depende_de) <= set(ordem)]
+        assert prontos, f"dependência circular entre {[p.nome for p in pendentes]}"
+        ordem += [p.nome for p in prontos]
+        pendentes = [p for p in pendentes if p not in prontos]
+    return tuple(ordem)
+
+
+ORDEM_DE_SUBIDA = _ordem_de_subida(SERVICOS_DO_LAB)
+
+
+def porta(nome: str) -> int:
+    """A porta em uso: a da variável do processo, se definida, senão a padrão."""
+    from . import config  # config declara as variáveis PORTA_* a partir daqui
+    return config.ler(PROCESSOS[nome].variavel)
+
+
+def url(nome: str) -> str:
+    """http://127.0.0.1:<porta> do processo (ou a URL da variavel_url, se definida)."""
+    processo = PROCESSOS[nome]
+    if processo.variavel_url:
+        from . import config
+        definida = config.ler(processo.variavel_url)
+        if definida:
+            return definida.rstrip("/")
+    return f"http://127.0.0.1:{porta(nome)}"
+
+
+def portas_padrao(nomes=SERVICOS) -> dict[str, int]:
+    return {nome: PROCESSOS[nome].porta for nome in nomes}
+
+
+def portas_do_ambiente(nomes=SERVICOS) -> dict[str, int]:
+    return {nome: porta(nome) for nome in nomes}

@@ -1,0 +1,160 @@
+"""A estrutura do laboratório se mantém: uma topologia, uma tabela de configuração, ferramentas
+que não dependem umas das outras. Testes de leitura do código (ast), rápidos, sem processos."""
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from bookstore import config, topologia
+from bookstore.config import RAIZ
+from tests.apoio import explicar, rodar
+
+PASTAS_DE_CODIGO = ("bookstore", "livros", "ordens", "pagamentos", "modo_local", "ferramentas", "telemetria_local",
+                    "autoteste", "exercises", "tests", "carga")
+
+
+def modulos() -> list[Path]:
+    return sorted(arquivo for pasta in PASTAS_DE_CODIGO for arquivo in (RAIZ / pasta).rglob("*.py"))
+
+
+def constantes(arvore: ast.AST):
+    """As constantes do código, sem as docstrings (texto para quem lê, como a documentação)."""
+    docstrings = {id(no.value) for no in ast.walk(arvore)
+                  if isinstance(no, ast.Expr) and isinstance(no.value, ast.Constant) and isinstance(no.value.value, str)}
+    return [no for no in ast.walk(arvore) if isinstance(no, ast.Constant) and id(no) not in docstrings]
+
+
+PORTAS = {processo.porta for processo in topologia.PROCESSOS.values()}
+LISTA_DE_SERVICOS = re.compile(r"""["'](livros|ordens|pagamentos)["']\s*,\s*["'](livros|ordens|pagamentos)["']\s*,"""
+                               r"""\s*["'](livros|ordens|pagamentos)["']""")
+
+
+# A topologia; o gerador de carga, que roda também na imagem do Locust, sem o código do laboratório;
+# e este arquivo, que tem exemplos do que a regra pega.
+ESCREVEM_PORTAS = {RAIZ / "bookstore" / "topologia.py", RAIZ / "carga" / "locustfile.py", Path(__file__).resolve()}
+
+
+def test_so_a_topologia_escreve_portas_e_a_lista_de_servicos():
+    """Acrescentar um processo = uma entrada em bookstore/topologia.py. A documentação, o compose e as
+    configs YAML repetem as portas para quem lê; o código Python, nenhum."""
+    achados = []
+    for arquivo in modulos():
+        if arquivo in ESCREVEM_PORTAS:
+            continue
+        fonte = arquivo.read_text(encoding="utf-8")
+        for no in constantes(ast.parse(fonte)):
+            valor = no.value
+            if (isinstance(valor, int) and not isinstance(valor, bool) and valor in PORTAS) or (
+                    isinstance(valor, str) and any(re.search(rf":{porta}\b", valor) for porta in PORTAS)):
+                achados.append(f"{arquivo.relative_to(RAIZ)}:{no.lineno}: {valor!r}")
+        for linha, texto in enumerate(fonte.splitlines(), 1):
+            if LISTA_DE_SERVICOS.search(texto):
+                achados.append(f"{arquivo.relative_to(RAIZ)}:{linha}: lista dos serviços escrita à mão")
+    assert achados == []
+
+
+def test_a_regra_acima_pega_uma_porta_escrita_a_mao(tmp_path):
+    errado = ast.parse('URL = "http://127.0.0.1:8082/ordens"\nPORTA = 4318\n')
+    assert [no.value for no in constantes(errado)] == ["http://127.0.0.1:8082/ordens", 4318]
+    assert LISTA_DE_SERVICOS.search('for s in ("livros", "ordens", "pagamentos"):')
+
+
+def leituras_do_ambiente(arvore: ast.AST) -> list[int]:
+    """Linhas que leem uma variável de ambiente direto (os.environ.get/[...], os.getenv).
+    Passar o ambiente inteiro a um processo filho (`**os.environ`) não é ler uma variável."""
+    linhas = []
+    for no in ast.walk(arvore):
+        if isinstance(no, ast.Call) and isinstance(no.func, ast.Attribute):
+            alvo = ast.unparse(no.func)
+            if alvo in ("os.environ.get", "os.getenv", "environ.get"):
+                linhas.append(no.lineno)
+        if isinstance(no, ast.Subscript) and ast.unparse(no.value) == "os.environ" and isinstance(no.ctx, ast.Load):
+            linhas.append(no.lineno)
+    return linhas
+
+
+# Quem pode ler o ambiente sem a tabela: a própria tabela, e o gerador de carga (o mesmo motivo).
+LEEM_O_AMBIENTE = {RAIZ / "bookstore" / "config.py", RAIZ / "carga" / "locustfile.py"}
+
+
+def test_toda_leitura_de_variavel_passa_pela_tabela_de_configuracao():
+    achados = [f"{arquivo.relative_to(RAIZ)}:{linha}" for arquivo in modulos() if arquivo not in LEEM_O_AMBIENTE
+               and not arquivo.is_relative_to(RAIZ / "tests")
+               for linha in leituras_do_ambiente(ast.parse(arquivo.read_text(encoding="utf-8")))]
+    assert achados == []
+
+
+def test_toda_variavel_da_tabela_e_lida_por_alguem():
+    codigo = "\n".join(arquivo.read_text(encoding="utf-8") for arquivo in modulos()
+                       if arquivo != RAIZ / "bookstore" / "config.py")
+    por_topologia = {p.variavel for p in topologia.PROCESSOS.values()} | {
+        p.variavel_url for p in topologia.PROCESSOS.values() if p.variavel_url}
+    sem_leitor = [nome for nome in config.VARIAVEIS if nome not in por_topologia and f'"{nome}"' not in codigo
+                  and not nome.startswith("OTEL_EXPORTER_OTLP_") and nome != "ORDENS_URL"]
+    assert sem_leitor == []
+
+
+def test_tabela_do_readme_e_a_que_python_m_bookstore_config_imprime():
+    """O README diz que a tabela vem deste comando: rodado como está escrito lá."""
+    readme = (RAIZ / "README.md").read_text(encoding="utf-8")
+    assert "python -m bookstore.config" in readme
+    resultado = rodar([str(Path(__import__("sys").executable)), "-m", "bookstore.config"], cwd=RAIZ)
+    assert resultado.returncode == 0, explicar(resultado)
+    inicio, fim = "<!-- tabela: python -m bookstore.config -->\n", "<!-- fim da tabela -->"
+    assert readme.split(inicio, 1)[1].split(fim, 1)[0] == resultado.stdout
+
+
+def test_variavel_invalida_para_com_uma_mensagem_clara(monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "dois")
+    with pytest.raises(config.ConfiguracaoInvalida, match="WEB_CONCURRENCY='dois' não é um número inteiro"):
+        config.ler("WEB_CONCURRENCY")
+    monkeypatch.setenv("WEB_CONCURRENCY", "0")
+    with pytest.raises(config.ConfiguracaoInvalida, match="deve ser >= 1"):
+        config.ler("WEB_CONCURRENCY")
+
+
+FERRAMENTAS = {"bench", "perfil", "caos", "diagnostico"}
+
+
+def importados(arquivo: Path) -> set[str]:
+    nomes = set()
+    for no in ast.walk(ast.parse(arquivo.read_text(encoding="utf-8"))):
+        if isinstance(no, ast.ImportFrom):
+            base = ("ferramentas." if no.level else "") + (no.module or "")
+            nomes |= {base} | {f"{base}.{alias.name}".strip(".") for alias in no.names}
+        elif isinstance(no, ast.Import):
+            nomes |= {alias.name for alias in no.names}
+    return nomes
+
+
+def test_nenhuma_ferramenta_importa_outra():
+    for ferramenta in FERRAMENTAS:
+        outras = {f"ferramentas.{outra}" for outra in FERRAMENTAS - {ferramenta}}
+        assert importados(RAIZ / "ferramentas" / f"{ferramenta}.py") & outras == set(), ferramenta
+
+
+def test_nada_le_o_ambiente_ao_ser_importado():
+    """Ler uma variável no topo do módulo congela o valor no import (e quebra quem importa para
+    reusar uma peça, como o autoteste do 16 fazia com o bench). O arquivo de configuração do
+    gunicorn é exceção: ele existe para ser lido na hora em que o gunicorn sobe."""
+    achados = []
+    for arquivo in modulos():
+        if arquivo.name == "gunicorn.conf.py" or arquivo.name == "gunicorn_comum.py" or arquivo in LEEM_O_AMBIENTE \
+                or arquivo.is_relative_to(RAIZ / "tests"):
+            continue
+        arvore = ast.parse(arquivo.read_text(encoding="utf-8"))
+        for no in arvore.body:
+            if isinstance(no, (ast.FunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+                continue
+            for chamada in ast.walk(no):
+                if isinstance(chamada, ast.Call) and ast.unparse(chamada.func) in ("config.ler", "ler"):
+                    achados.append(f"{arquivo.relative_to(RAIZ)}:{chamada.lineno}")
+    assert achados == []
+
+
+def test_uma_versao_do_servico():
+    escrita = [f"{arquivo.relative_to(RAIZ)}" for arquivo in modulos() if arquivo != RAIZ / "bookstore" / "config.py"
+               and config.VERSAO in arquivo.read_text(encoding="utf-8")]
+    assert escrita == []
+    assert 'attr = "bookstore.config.VERSAO"' in (RAIZ / "pyproject.toml").read_text()
