@@ -3,7 +3,13 @@
 Cada serviço chama `criar_app(...)` e registra os próprios blueprints; assim o
 que todo serviço tem (JSON com Decimal, erros JSON, banco, /health, /ready,
 injeção de falhas e telemetria) é montado do mesmo jeito em todos.
+
+A fábrica não faz I/O nem inicia threads (como a do tutorial do Flask): o banco é
+preparado por `preparar_banco` (gunicorn `on_starting`, `flask init-db`, fixtures), e o
+que roda em segundo plano começa em `iniciar_no_worker`, depois do fork, onde o SDK
+do OpenTelemetry também nasce (bookstore/gunicorn_comum.py).
 """
+import importlib
 from pathlib import Path
 
 from flask import Flask
@@ -13,18 +19,21 @@ from .erros import NaoEncontrado
 from .json_decimal import ProvedorJSONDecimal
 
 ESQUEMA_FALHAS = Path(__file__).with_name("falhas.sql")
+# Tarefas de segundo plano de cada serviço (ex.: a recuperação de ordens), iniciadas por worker.
+EM_CADA_WORKER = "bookstore.em_cada_worker"
+
+
+def ler_configuracao(*nomes: str) -> dict:
+    """As variáveis pedidas, lidas pela tabela de bookstore/config.py."""
+    return {nome: config.ler(nome) for nome in nomes}
 
 
 def configuracao_comum(nome: str) -> dict:
-    """Variáveis que todo serviço lê (documentadas no README)."""
+    """Variáveis que todo serviço lê."""
     return {
-        "DATABASE_URL": config.texto("DATABASE_URL", f"postgresql://postgres@127.0.0.1:5432/{nome}"),
-        "DB_POOL_MAXIMO": config.inteiro("DB_POOL_MAXIMO", 5, minimo=1),
-        "DB_POOL_ESPERA_SEGUNDOS": config.inteiro("DB_POOL_ESPERA_SEGUNDOS", 5, minimo=1),
-        "DB_ESPERA_SEGUNDOS": config.inteiro("DB_ESPERA_SEGUNDOS", 30),
-        "ADMIN_HABILITADO": config.booleano("ADMIN_HABILITADO", False),
-        "FALHA_LATENCIA_MS": config.inteiro("FALHA_LATENCIA_MS", 0),
-        "FALHA_TAXA_ERRO": config.decimal("FALHA_TAXA_ERRO", "0"),
+        **ler_configuracao("DB_POOL_MAXIMO", "DB_POOL_ESPERA_SEGUNDOS", "DB_ESPERA_SEGUNDOS", "ADMIN_HABILITADO",
+                           "FALHA_LATENCIA_MS", "FALHA_TAXA_ERRO"),
+        "DATABASE_URL": config.ler("DATABASE_URL") or f"postgresql://postgres@127.0.0.1:5432/{nome}",
     }
 
 
@@ -46,7 +55,26 @@ def criar_app(nome: str, esquema: Path, configuracao: dict, test_config: dict | 
     app.register_blueprint(saude.bp)
     falhas.init_app(app)
     app.url_value_preprocessor(ids_cabem_no_banco)
+    app.extensions[EM_CADA_WORKER] = []
     return app
+
+
+def em_cada_worker(app, tarefa) -> None:
+    """Registra `tarefa(app)` para rodar em cada worker, depois do fork (iniciar_no_worker)."""
+    app.extensions[EM_CADA_WORKER].append(tarefa)
+
+
+def iniciar_no_worker(app) -> None:
+    """Hook `post_worker_init` do gunicorn: a aplicação já carregada no worker, o SDK já
+    configurado (post_fork). Aqui começam as threads de segundo plano de cada serviço."""
+    for tarefa in app.extensions[EM_CADA_WORKER]:
+        tarefa(app)
+
+
+def preparar_banco(nome: str) -> None:
+    """O passo explícito do banco para o serviço `nome` (hook `on_starting` do gunicorn, no
+    master, antes dos workers): o mesmo que `flask --app <nome> init-db`."""
+    db.preparar(importlib.import_module(nome).create_app())
 
 
 def ids_cabem_no_banco(endpoint, valores) -> None:

@@ -1,21 +1,29 @@
-"""PostgreSQL: o esquema criado no arranque e um pool de conexões por processo.
+"""PostgreSQL: o esquema, aplicado num passo explícito, e um pool de conexões por processo.
 
-Cada worker do gunicorn cria o seu pool depois do fork (a aplicação não é
-pré-carregada no master): conexões abertas antes de um fork seriam
-compartilhadas por processos diferentes e corromperiam o protocolo.
+O esquema (e a carga inicial) não é aplicado pela fábrica: `create_app` só monta a
+aplicação, sem tocar no banco. Quem aplica é `preparar(app)`, chamado pelo comando
+`flask --app <serviço> init-db`, pelo hook `on_starting` do gunicorn (no master, antes
+dos workers) e pelas fixtures dos testes — como o `init-db` do tutorial do Flask.
+
+O pool é criado fechado e abre na primeira conexão pedida: em cada worker do gunicorn,
+depois do fork (conexões abertas antes de um fork seriam compartilhadas por processos
+diferentes e corromperiam o protocolo).
 """
 import logging
 import select
+import threading
 import time
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
-from functools import partial
+import click
 
 import psycopg
 import psycopg.types.json
 import simplejson
 from flask import current_app
+from flask.cli import with_appcontext
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -23,6 +31,8 @@ from psycopg_pool import ConnectionPool
 logger = logging.getLogger(__name__)
 
 EXTENSAO = "bookstore.db"
+ARQUIVOS_SQL = "bookstore.db.arquivos_sql"
+_abrindo = threading.Lock()
 
 # Chave do advisory lock que serializa a criação do esquema. Vários workers e
 # réplicas arrancam juntos; sem ele, dois `CREATE TABLE IF NOT EXISTS`
@@ -52,10 +62,19 @@ def aplicar_esquema(url: str, sql: str, espera_segundos: int) -> None:
             time.sleep(0.5)
 
 
-def executar_sql_de_arquivo(app, *arquivos_sql: Path) -> None:
-    """Roda arquivos .sql idempotentes sob o lock do esquema (esquema, carga inicial)."""
-    sql = "\n".join(Path(arquivo).read_text(encoding="utf-8") for arquivo in arquivos_sql)
+def preparar(app) -> None:
+    """Aplica os arquivos .sql idempotentes do serviço (esquema, carga inicial) sob o lock
+    do esquema: vários workers e réplicas podem chamar isto ao mesmo tempo."""
+    sql = "\n".join(Path(arquivo).read_text(encoding="utf-8") for arquivo in app.extensions[ARQUIVOS_SQL])
     aplicar_esquema(app.config["DATABASE_URL"], sql, app.config["DB_ESPERA_SEGUNDOS"])
+
+
+@click.command("init-db")
+@with_appcontext
+def comando_init_db() -> None:
+    """Cria as tabelas do serviço (e a carga inicial) se ainda não existem."""
+    preparar(current_app)
+    click.echo(f"banco de {current_app.name} pronto")
 
 
 def conferir_conexao(pool: ConnectionPool, conexao) -> None:
@@ -82,8 +101,9 @@ def conferir_conexao(pool: ConnectionPool, conexao) -> None:
 
 
 def init_app(app, *arquivos_sql: Path) -> None:
+    """Registra o pool (fechado: abre na primeira conexão) e o `init-db`; não toca no banco."""
     config = app.config
-    executar_sql_de_arquivo(app, *arquivos_sql)
+    app.extensions[ARQUIVOS_SQL] = list(arquivos_sql)
     pool = ConnectionPool(
         config["DATABASE_URL"],
         min_size=1,
@@ -93,13 +113,24 @@ def init_app(app, *arquivos_sql: Path) -> None:
         kwargs={"row_factory": dict_row, "connect_timeout": 2},
         check=lambda conexao: conferir_conexao(pool, conexao),
         name=app.name,
-        open=True,
+        open=False,
     )
     app.extensions[EXTENSAO] = pool
+    app.cli.add_command(comando_init_db)
+
+
+def acrescentar_sql(app, arquivo: Path) -> None:
+    """Mais um arquivo para o `preparar` (ex.: o catálogo inicial de livros)."""
+    app.extensions[ARQUIVOS_SQL].append(arquivo)
 
 
 def pool_da_app(app=None) -> ConnectionPool:
-    return (app or current_app).extensions[EXTENSAO]
+    pool = (app or current_app).extensions[EXTENSAO]
+    if pool.closed:
+        with _abrindo:  # a thread de recuperação e a requisição podem pedir juntas
+            if pool.closed:
+                pool.open()
+    return pool
 
 
 @contextmanager

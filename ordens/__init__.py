@@ -1,7 +1,7 @@
-"""Serviço ordens: as ordens de compra e a saga que orquestra a compra (porta 8082)."""
+"""Serviço ordens: as ordens de compra e a saga que orquestra a compra."""
 from pathlib import Path
 
-from bookstore import aplicacao, config, openapi as documentacao
+from bookstore import aplicacao, config, openapi as documentacao, topologia
 
 from . import openapi, recuperacao, rotas
 from .clientes import ClienteLivros, ClientePagamentos
@@ -10,14 +10,13 @@ from .saga import Saga
 
 def create_app(test_config: dict | None = None):
     configuracao = {
-        "LIVROS_URL": config.texto("LIVROS_URL", "http://127.0.0.1:8081"),
-        "PAGAMENTOS_URL": config.texto("PAGAMENTOS_URL", "http://127.0.0.1:8083"),
-        "LIVROS_TIMEOUT_SEGUNDOS": config.segundos("LIVROS_TIMEOUT_SEGUNDOS", 5.0),
-        "PAGAMENTOS_TIMEOUT_SEGUNDOS": config.segundos("PAGAMENTOS_TIMEOUT_SEGUNDOS", 5.0),
-        "ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS": config.segundos("ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS", 10.0),
-        "ORDENS_ABANDONO_SEGUNDOS": config.segundos("ORDENS_ABANDONO_SEGUNDOS", 60.0),
-        # Os testes com o cliente do Flask chamam a recuperação à mão.
-        "ORDENS_RECUPERACAO_AUTOMATICA": config.booleano("ORDENS_RECUPERACAO_AUTOMATICA", True),
+        **aplicacao.ler_configuracao(
+            "LIVROS_TIMEOUT_SEGUNDOS", "PAGAMENTOS_TIMEOUT_SEGUNDOS", "ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS",
+            "ORDENS_ABANDONO_SEGUNDOS",
+            # Os testes com o cliente do Flask chamam a recuperação à mão.
+            "ORDENS_RECUPERACAO_AUTOMATICA"),
+        "LIVROS_URL": config.ler("LIVROS_URL") or topologia.url("livros"),
+        "PAGAMENTOS_URL": config.ler("PAGAMENTOS_URL") or topologia.url("pagamentos"),
     }
     app = aplicacao.criar_app("ordens", Path(__file__).with_name("schema.sql"), configuracao, test_config)
     app.extensions["ordens.saga"] = Saga(
@@ -28,6 +27,6 @@ def create_app(test_config: dict | None = None):
     if app.config["ADMIN_HABILITADO"]:
         app.register_blueprint(rotas.admin)
     if app.config["ORDENS_RECUPERACAO_AUTOMATICA"]:
-        recuperacao.iniciar_em_segundo_plano(app)
+        aplicacao.em_cada_worker(app, recuperacao.iniciar_em_segundo_plano)
     documentacao.registrar(app, openapi.gerar)
     return app

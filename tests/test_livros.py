@@ -1,5 +1,5 @@
 """Serviço livros com o cliente de teste do Flask e um PostgreSQL real."""
-import time
+import threading
 import uuid
 from decimal import Decimal
 
@@ -7,7 +7,7 @@ import pytest
 
 from bookstore import db
 from livros import create_app
-from tests.conftest import contar, criar_app_de_teste
+from tests.apoio import contar, criar_app_de_teste, esperar
 
 
 @pytest.fixture
@@ -165,24 +165,18 @@ def test_reserva_invalida_422(client, app, corpo, campo):
     assert total_de_linhas(app, "reservas") == 0
 
 
-def test_confirmacao_baixa_estoque_e_e_idempotente(client):
-    livro = criar_livro(client, estoque=3)
-    reserva = reservar(client, [{"livro_id": livro["id"], "quantidade": 2}]).json
-    for _ in range(2):
-        resposta = client.post(f"/reservas/{reserva['id']}/confirmacao")
-        assert resposta.status_code == 200 and resposta.json["status"] == "confirmada"
-    assert client.get(f"/livros/{livro['id']}").json["estoque"] == 1
-    assert client.post(f"/reservas/{reserva['id']}/cancelamento").status_code == 409
-
-
-def test_cancelamento_devolve_estoque_uma_vez_so(client):
+@pytest.mark.parametrize("acao, status, estoque_final, oposta", [
+    ("confirmacao", "confirmada", 1, "cancelamento"),  # a venda baixa o estoque físico
+    ("cancelamento", "cancelada", 3, "confirmacao"),   # o estoque volta, uma vez só
+])
+def test_confirmar_e_cancelar_sao_idempotentes_e_um_exclui_o_outro(client, acao, status, estoque_final, oposta):
     livro = criar_livro(client, estoque=3)
     reserva = reservar(client, [{"livro_id": livro["id"], "quantidade": 2}]).json
     for _ in range(3):
-        resposta = client.post(f"/reservas/{reserva['id']}/cancelamento")
-        assert resposta.status_code == 200 and resposta.json["status"] == "cancelada"
-    assert client.get(f"/livros/{livro['id']}").json["estoque"] == 3
-    assert client.post(f"/reservas/{reserva['id']}/confirmacao").status_code == 409
+        resposta = client.post(f"/reservas/{reserva['id']}/{acao}")
+        assert resposta.status_code == 200 and resposta.json["status"] == status
+    assert client.get(f"/livros/{livro['id']}").json["estoque"] == estoque_final
+    assert client.post(f"/reservas/{reserva['id']}/{oposta}").status_code == 409
 
 
 def test_reserva_expirada_volta_a_venda_sem_varredura_e_confirmar_e_410(postgres):
@@ -192,8 +186,8 @@ def test_reserva_expirada_volta_a_venda_sem_varredura_e_confirmar_e_410(postgres
         livro = criar_livro(client, estoque=2)
         reserva = reservar(client, [{"livro_id": livro["id"], "quantidade": 2}]).json
         assert client.get(f"/livros/{livro['id']}").json["estoque"] == 0
-        time.sleep(1.2)
-        assert client.get(f"/reservas/{reserva['id']}").json["status"] == "expirada"
+        esperar(lambda: client.get(f"/reservas/{reserva['id']}").json["status"] == "expirada", limite=5,
+                descricao="a reserva de 1 s expirar")
         assert client.get(f"/livros/{livro['id']}").json["estoque"] == 2
         resposta = client.post(f"/reservas/{reserva['id']}/confirmacao")
         assert resposta.status_code == 410 and "expirada" in resposta.json["erro"]
@@ -216,11 +210,14 @@ def test_id_de_reserva_que_nao_e_uuid_404(client):
     assert client.get("/reservas/abc").status_code == 404
 
 
-def test_catalogo_inicial_carregado_uma_vez(postgres):
+def test_catalogo_inicial_carregado_uma_vez_pelo_init_db(postgres):
     apps = [criar_app_de_teste(postgres, create_app, "teste_livros_catalogo", CATALOGO_INICIAL=False)]
     try:
-        apps.append(create_app({"DATABASE_URL": apps[0].config["DATABASE_URL"], "CATALOGO_INICIAL": True}))
-        apps.append(create_app({"DATABASE_URL": apps[0].config["DATABASE_URL"], "CATALOGO_INICIAL": True}))
+        for _ in range(2):  # duas réplicas subindo: o segundo init-db não duplica nada
+            app = create_app({"DATABASE_URL": apps[0].config["DATABASE_URL"], "CATALOGO_INICIAL": True})
+            resultado = app.test_cli_runner().invoke(args=["init-db"])
+            assert resultado.exit_code == 0 and "banco de livros pronto" in resultado.output, resultado.output
+            apps.append(app)
         titulos = [livro["titulo"] for livro in apps[2].test_client().get("/livros").json]
         assert "Dom Casmurro" in titulos and len(titulos) == len(set(titulos)) == 10
     finally:
@@ -235,3 +232,14 @@ def test_reservas_da_ordem(client):
     assert [r["id"] for r in client.get("/reservas?ordem_id=42").json] == [reserva["id"]]
     assert client.get("/reservas?ordem_id=44").json == []
     assert client.get("/reservas").status_code == 422
+
+
+def test_create_app_nao_toca_no_banco_nem_inicia_threads():
+    """A fábrica só monta a aplicação (como a do flaskr): com um banco que não existe, ela
+    volta na hora; o banco é do `init-db`, as threads são do worker (post_worker_init)."""
+    import ordens
+    threads_antes = threading.active_count()
+    for fabrica in (create_app, ordens.create_app):
+        app = fabrica({"DATABASE_URL": "postgresql://ninguem@127.0.0.1:1/nada", "DB_ESPERA_SEGUNDOS": 30})
+        assert app.extensions[db.EXTENSAO].closed  # o pool abre na primeira conexão pedida
+    assert threading.active_count() == threads_antes
