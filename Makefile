@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: test local traces metricas confere diagnostico carga bench perfil caos cenarios clean
+.PHONY: test local traces metricas confere diagnostico carga bench perfil caos cenarios solucoes clean
 
 # O virtualenv é refeito quando as listas de dependências mudam.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -36,7 +36,7 @@ confere: $(STAMP)
 
 ## make diagnostico: "não aparece trace": portas, /ready, Collector, uma compra achada no Jaeger (ou no receptor local).
 diagnostico: $(STAMP)
-	@$(BIN)/python -m modo_local.diagnostico
+	@$(BIN)/python -m ferramentas.diagnostico
 
 ## make carga: Locust sem interface contra o laboratório no ar (USUARIOS, TAXA por segundo, DURACAO).
 USUARIOS ?= 10
@@ -47,15 +47,19 @@ carga: $(STAMP)
 
 ## make bench: custo da instrumentação: sem instrumentação × SDK desligado × instrumentado (~3 min; BENCH_AMOSTRAGEM=0.1 acrescenta uma coluna com 10% dos traces).
 bench: $(STAMP)
-	$(BIN)/python -m modo_local.bench
+	$(BIN)/python -m ferramentas.bench
 
 ## make perfil: onde vai a CPU da telemetria numa compra, por componente (py-spy nos workers, ~1 min).
 perfil: $(STAMP)
-	$(BIN)/python -m modo_local.perfil
+	$(BIN)/python -m ferramentas.perfil
 
 ## make caos: compras sob falhas (workers mortos, conexões derrubadas, latência, erros) e a conta no fim.
 caos: $(STAMP)
-	$(BIN)/python -m modo_local.caos
+	$(BIN)/python -m ferramentas.caos
+
+## make solucoes: regera os .patch dos exercícios a partir dos trechos em cada solucao.py (depois de mudar o código).
+solucoes: $(STAMP)
+	@$(BIN)/python -m autoteste.solucoes
 
 ## make cenarios: roda os cenários de curl do README contra um laboratório já no ar.
 cenarios:

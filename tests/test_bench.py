@@ -1,15 +1,19 @@
 """O `make bench` não é um teste de tempo (os números só são impressos), mas o
 código dele precisa continuar medindo o que diz medir."""
-from modo_local import bench_unitario
+import pytest
+
+from ferramentas import custo_por_peca
 from telemetria_local.receptor import ReceptorOTLP
+
+pytestmark = pytest.mark.e2e  # sobe processos de verdade (gunicorn, receptor OTLP)
 
 
 def test_custo_unitario_mede_com_e_sem_sdk_e_so_o_ligado_exporta(postgres, monkeypatch):
     monkeypatch.setenv("BENCH_REPETICOES", "20")
     with ReceptorOTLP() as receptor:
-        sem = bench_unitario.medir("sem", postgres.url(), receptor.ambiente())
+        sem = custo_por_peca.medir("sem", postgres.url(), receptor.ambiente())
         assert receptor.spans() == [] and receptor.logs() == []
-        com = bench_unitario.medir("com", postgres.url(), receptor.ambiente())
+        com = custo_por_peca.medir("com", postgres.url(), receptor.ambiente())
         nomes = {span["nome"] for span in receptor.spans()}
         registros = receptor.logs()
     assert sem.keys() == com.keys() and len(sem) == 5
@@ -22,14 +26,11 @@ def test_custo_unitario_mede_com_e_sem_sdk_e_so_o_ligado_exporta(postgres, monke
 def test_instrumentacao_desligada_por_nome_nao_e_instalada(postgres, tmp_path):
     """OTEL_PYTHON_DISABLED_INSTRUMENTATIONS (o "zero" do make bench, e uma alavanca para o
     aluno): com psycopg desligado, a compra ainda gera o trace, mas sem um span de SQL."""
-    import time
-
     import requests
     from opentelemetry.instrumentation.utils import suppress_instrumentation
 
     from modo_local.servicos import Laboratorio
-    from tests.apoio import criar_livro
-    from tests.conftest import portas_livres
+    from tests.apoio import criar_livro, esperar, portas_livres
 
     with ReceptorOTLP() as receptor:
         lab = Laboratorio(postgres, portas=portas_livres(), prefixo_bancos="sem_psycopg_", pasta_logs=tmp_path,
@@ -41,9 +42,8 @@ def test_instrumentacao_desligada_por_nome_nao_e_instalada(postgres, tmp_path):
             with suppress_instrumentation():
                 assert requests.post(lab.url("ordens") + "/ordens", timeout=10,
                                      json={"itens": [{"livro_id": livro, "quantidade": 1}]}).status_code == 201
-            fim = time.monotonic() + 10
-            while time.monotonic() < fim and not any(s["nome"] == "POST /ordens" for s in receptor.spans()):
-                time.sleep(0.2)
+            esperar(lambda: any(s["nome"] == "POST /ordens" for s in receptor.spans()), limite=10,
+                    descricao="o span de servidor da compra chegar ao receptor")
         spans = receptor.spans()
         assert any(s["nome"] == "POST /ordens" for s in spans) and any(s["nome"] == "saga.cobrar" for s in spans)
         assert not any("db.system" in s["atributos"] for s in spans)

@@ -3,13 +3,14 @@
 Processos reais (três gunicorns, PostgreSQL embutido), compras concorrentes com
 cartões misturados enquanto um cronograma fixo (semente) mata workers, derruba as
 conexões dos bancos, injeta latência acima do timeout e erros. Depois que a
-recuperação termina, os três bancos são conferidos (modo_local/caos.py)."""
+recuperação termina, os três bancos são conferidos (ferramentas/caos.py e ferramentas/invariantes.py)."""
 import pytest
 import requests
 
-from modo_local import caos as modulo_caos
+from ferramentas import caos as modulo_caos
+from ferramentas.invariantes import verificar_invariantes
 from modo_local.servicos import Laboratorio
-from tests.conftest import portas_livres
+from tests.apoio import portas_livres
 
 pytestmark = pytest.mark.e2e
 DURACAO_SEGUNDOS = 15
@@ -39,10 +40,10 @@ def test_conexoes_derrubadas_nao_custam_nenhuma_requisicao(lab):
 
 
 def test_cronograma_e_fixo_pela_semente_e_tem_todos_os_tipos():
-    primeiro = modulo_caos.cronograma(modulo_caos.SEMENTE, DURACAO_SEGUNDOS)
-    assert primeiro == modulo_caos.cronograma(modulo_caos.SEMENTE, DURACAO_SEGUNDOS)
+    primeiro = modulo_caos.cronograma(modulo_caos.SEMENTE_PADRAO, DURACAO_SEGUNDOS)
+    assert primeiro == modulo_caos.cronograma(modulo_caos.SEMENTE_PADRAO, DURACAO_SEGUNDOS)
     assert {falha.tipo for falha in primeiro} == set(modulo_caos.TIPOS_DE_FALHA)
-    assert primeiro != modulo_caos.cronograma(modulo_caos.SEMENTE + 1, DURACAO_SEGUNDOS)
+    assert primeiro != modulo_caos.cronograma(modulo_caos.SEMENTE_PADRAO + 1, DURACAO_SEGUNDOS)
 
 
 def test_sob_caos_estoque_dinheiro_e_historia_das_ordens_batem(lab):
@@ -50,7 +51,7 @@ def test_sob_caos_estoque_dinheiro_e_historia_das_ordens_batem(lab):
     caos.criar_livros()
     caos.rodar(DURACAO_SEGUNDOS)
     caos.esperar_recuperacao()
-    invariantes = modulo_caos.verificar_invariantes(lab, caos.iniciais)
+    invariantes = verificar_invariantes(lab, caos.iniciais)
     modulo_caos.imprimir(caos, invariantes)  # aparece no relatório do pytest se falhar
 
     assert set(caos.disparadas) == set(modulo_caos.TIPOS_DE_FALHA)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from modo_local.servicos import RAIZ, Laboratorio
-from tests.conftest import portas_livres
+from bookstore.config import RAIZ
+from modo_local.servicos import Laboratorio
+from tests.apoio import portas_livres
 
 pytestmark = pytest.mark.e2e
 

@@ -6,10 +6,11 @@ import sys
 
 import pytest
 
-from autoteste import fontes
-from modo_local import diagnostico
-from modo_local.postgres import porta_livre
-from modo_local.servicos import RAIZ
+from telemetria_local import fontes
+from modo_local.processos import porta_livre
+from bookstore.config import RAIZ
+from telemetria_local import otlp
+from tests.apoio import esperar
 from tests.lancador import ModoLocal
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -54,7 +55,7 @@ def test_le_a_consulta_do_prometheus():
 
 def rodar_diagnostico(lab: ModoLocal, **extras) -> subprocess.CompletedProcess:
     ambiente = {**lab.ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/", **extras}
-    return subprocess.run([sys.executable, "-m", "modo_local.diagnostico"], cwd=RAIZ, env=ambiente,
+    return subprocess.run([sys.executable, "-m", "ferramentas.diagnostico"], cwd=RAIZ, env=ambiente,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -65,6 +66,7 @@ def lab(tmp_path_factory):
         yield laboratorio
 
 
+@pytest.mark.e2e
 def test_diagnostico_no_modo_local_acha_a_compra_no_receptor(lab):
     resultado = rodar_diagnostico(lab)
     assert resultado.returncode == 0, resultado.stdout
@@ -76,6 +78,7 @@ def test_diagnostico_no_modo_local_acha_a_compra_no_receptor(lab):
     assert "✔ métricas bookstore.* no receptor local: bookstore." in saida
 
 
+@pytest.mark.e2e
 def test_diagnostico_diz_o_que_falta_e_falha(lab):
     parado = porta_livre()
     resultado = rodar_diagnostico(lab, PORTA_PAGAMENTOS=str(parado))
@@ -91,22 +94,20 @@ FATOR_EM_MEMORIA_NO_GO = 4  # estimativa: structs, strings e mapas do pdata ~4x 
 JAEGER_EM_REPOUSO_MIB = 40  # estimativa do processo sem traces
 
 
+@pytest.mark.e2e
 def test_max_traces_do_jaeger_cabe_no_gomemlimit_com_um_trace_medido(lab):
-    import time
     import yaml
     from telemetria_local import armazem
     assert lab.comprar(livro_id=2).status_code == 201
-    spans = []
-    fim = time.monotonic() + 15
-    while time.monotonic() < fim:
+
+    def trace_inteiro():
         pedidos = armazem.ler("traces", lab.pasta_telemetria)
         todos = [s for p in pedidos for rs in p.resource_spans for ss in rs.scope_spans for s in ss.spans]
         compras = [s for s in todos if s.name == "POST /ordens" and not s.parent_span_id]
-        if compras:
-            spans = [s for s in todos if s.trace_id == compras[-1].trace_id]
-            if sum(1 for s in spans if s.kind == 2) == 5:  # os 5 spans de servidor de uma compra
-                break
-        time.sleep(0.3)
+        spans = [s for s in todos if compras and s.trace_id == compras[-1].trace_id]
+        return spans if sum(1 for s in spans if s.kind == otlp.SERVIDOR) == 5 else None  # os 5 de servidor
+
+    spans = esperar(trace_inteiro, intervalo=0.3, descricao="o trace da compra chegar inteiro")
     assert len(spans) >= 20
     bytes_por_span = sum(s.ByteSize() for s in spans) / len(spans)
     config = yaml.safe_load((RAIZ / "jaeger" / "config.yaml").read_text())

@@ -31,11 +31,15 @@ from pathlib import Path
 import psycopg
 import requests
 
-from .postgres import PostgresEmbutido, porta_livre
-from .servicos import Laboratorio
+from bookstore import config, topologia
+from modo_local.postgres import PostgresEmbutido
+from modo_local.processos import filhos, porta_livre
+from modo_local.servicos import Laboratorio
 
-SEMENTE = 20261124
-SERVICOS = ("livros", "ordens", "pagamentos")
+from .invariantes import esperar_ordens_terminarem, verificar_invariantes
+
+SERVICOS = topologia.SERVICOS
+SEMENTE_PADRAO = config.VARIAVEIS["CAOS_SEMENTE"].padrao
 TIPOS_DE_FALHA = ("matar_worker", "lentidao", "derrubar_conexoes", "latencia", "erros")
 CARTOES = (("4111111111111111", 6), ("5555555555554444", 2), ("4000000000000002", 3))
 TIMEOUT_DAS_DEPENDENCIAS = 2.0
@@ -45,14 +49,6 @@ ABANDONO_SEGUNDOS = 10
 LIVROS = 6
 # Estoque que não acaba no meio: o caminho inteiro da saga (cobrar, confirmar) roda o tempo todo.
 EXEMPLARES_POR_LIVRO = 400
-
-STATUS_EM_ANDAMENTO = ("criada", "estoque_reservado", "pagamento_aprovado")
-MOTIVOS_POR_STATUS = {
-    "concluida": {None},
-    "estoque_indisponivel": {"estoque_insuficiente"},
-    "pagamento_recusado": {"cartao_recusado", "limite_excedido"},
-}
-
 
 def ambiente_do_laboratorio() -> dict:
     """Timeouts curtos para a latência injetada virar timeout, e um abandono acima do
@@ -89,7 +85,7 @@ def cronograma(semente: int, duracao_segundos: float) -> list[Falha]:
 
 
 class Caos:
-    def __init__(self, lab: Laboratorio, semente: int = SEMENTE):
+    def __init__(self, lab: Laboratorio, semente: int = SEMENTE_PADRAO):
         self.lab = lab
         self.semente = semente
         self.sorteio = random.Random(semente)
@@ -168,112 +164,17 @@ class Caos:
             self._falhas_admin(servico)
 
     def esperar_recuperacao(self, limite_segundos: float = ABANDONO_SEGUNDOS + 20) -> int:
+        """Espera a recuperação terminar as compensações; devolve quantas ordens sobraram."""
         return esperar_ordens_terminarem(self.lab, limite_segundos)
 
 
-def esperar_ordens_terminarem(lab: Laboratorio, limite_segundos: float = ABANDONO_SEGUNDOS + 20) -> int:
-    """Espera não haver ordem em andamento; devolve quantas sobraram."""
-    fim = time.monotonic() + limite_segundos
-    while True:
-        restantes = consultar(lab.bancos["ordens"], "SELECT count(*) FROM ordens WHERE status = ANY(%s)",
-                              list(STATUS_EM_ANDAMENTO))[0][0]
-        if restantes == 0 or time.monotonic() > fim:
-            return restantes
-        time.sleep(0.5)
-
-
-# --- processos e bancos -----------------------------------------------------------------
-def filhos(pid: int) -> list[int]:
-    saida = []
-    for candidato in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{candidato}/stat") as arquivo:
-                if int(arquivo.read().rsplit(")", 1)[1].split()[1]) == pid:
-                    saida.append(int(candidato))
-        except OSError:
-            continue
-    return saida
-
-
+# --- bancos ---------------------------------------------------------------------------
 def derrubar_conexoes(postgres, url_do_banco: str) -> None:
     banco = url_do_banco.rsplit("/", 1)[1]
     with psycopg.connect(postgres.url(), autocommit=True) as conexao:
         conexao.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                         " WHERE datname = %s AND pid <> pg_backend_pid()", (banco,))
 
-
-def consultar(url: str, sql: str, *parametros) -> list[tuple]:
-    with psycopg.connect(url) as conexao:
-        return conexao.execute(sql, parametros).fetchall()
-
-
-# --- a conta ------------------------------------------------------------------------------
-def verificar_invariantes(lab: Laboratorio, iniciais: dict[int, int]) -> list[tuple[str, int, list]]:
-    """(invariante, casos conferidos, violações) lendo os três bancos direto."""
-    livros_db, ordens_db, pagamentos_db = (lab.bancos[s] for s in SERVICOS)
-    resultado = []
-
-    estoque = {livro: (fisico, ativo, vendido) for livro, fisico, ativo, vendido in consultar(livros_db, """
-        SELECT l.id, l.estoque_fisico,
-               coalesce(sum(ri.quantidade) FILTER (WHERE r.status = 'ativa' AND r.expira_em > clock_timestamp()), 0),
-               coalesce(sum(ri.quantidade) FILTER (WHERE r.status = 'confirmada'), 0)
-          FROM livros l LEFT JOIN reserva_itens ri ON ri.livro_id = l.id
-          LEFT JOIN reservas r ON r.id = ri.reserva_id
-         WHERE l.id = ANY(%s) GROUP BY l.id""", list(iniciais))}
-    resultado.append(("estoque: disponível + reservado + vendido = inicial, nunca negativo", len(iniciais), [
-        f"livro {livro}: físico {fisico}, reservado {ativo}, vendido {vendido}, inicial {iniciais[livro]}"
-        for livro, (fisico, ativo, vendido) in estoque.items()
-        if fisico + vendido != iniciais[livro] or fisico - ativo < 0]))
-
-    ordens = {linha[0]: linha for linha in consultar(ordens_db, """
-        SELECT o.id, o.status, o.motivo, o.desfazer_para, o.reserva_id::text, o.total,
-               array_agg(h.status ORDER BY h.id)
-          FROM ordens o JOIN ordem_historico h ON h.ordem_id = o.id GROUP BY o.id""")}
-    pagamentos = {ordem: (status, motivo, valor) for ordem, status, motivo, valor in consultar(
-        pagamentos_db, "SELECT ordem_id, status, motivo, valor FROM pagamentos")}
-    reservas = {ordem: status for ordem, status in consultar(
-        livros_db, "SELECT ordem_id, status FROM reservas WHERE status <> 'cancelada'")}
-    confirmadas_por_id = {reserva for (reserva,) in consultar(
-        livros_db, "SELECT id::text FROM reservas WHERE status = 'confirmada'")}
-
-    em_andamento = [f"ordem {o}: {linha[1]}" for o, linha in ordens.items() if linha[1] in STATUS_EM_ANDAMENTO]
-    resultado.append(("nenhuma ordem ficou em andamento", len(ordens), em_andamento))
-
-    concluidas = [linha for linha in ordens.values() if linha[1] == "concluida"]
-    resultado.append(("concluída: um pagamento aprovado do total e a reserva confirmada", len(concluidas), [
-        f"ordem {o}: pagamento {pagamentos.get(o)}, reserva {reserva}"
-        for o, _, _, _, reserva, total, _ in concluidas
-        if pagamentos.get(o, (None,))[0] != "aprovado" or pagamentos[o][2] != total
-        or reserva not in confirmadas_por_id]))
-
-    falhadas = [linha for linha in ordens.values() if linha[1] not in (*STATUS_EM_ANDAMENTO, "concluida")]
-    resultado.append(("ordem que não deu certo: nada cobrado, nada vendido", len(falhadas), [
-        f"ordem {o} ({status}): pagamento {pagamentos.get(o)}, reserva {reservas.get(o)}"
-        for o, status, *_ in falhadas
-        if pagamentos.get(o, (None,))[0] == "aprovado" or reservas.get(o) == "confirmada"]))
-
-    def historia_errada(linha) -> str | None:
-        ordem, status, motivo, desfazer_para, _, _, historico = linha
-        if status in STATUS_EM_ANDAMENTO:
-            return None  # já contada acima
-        if desfazer_para is not None:
-            return f"terminou ({status}) com desfazer_para={desfazer_para}"
-        if historico[0] != "criada" or historico[-1] != status:
-            return f"histórico {historico} não termina em {status}"
-        finais = [passo for passo in historico if passo not in STATUS_EM_ANDAMENTO]
-        if len(finais) != 1:
-            return f"histórico {historico} tem {len(finais)} status finais"
-        permitidos = MOTIVOS_POR_STATUS.get(status)
-        if permitidos is not None and motivo not in permitidos:
-            return f"{status} com motivo {motivo}"
-        pagamento = pagamentos.get(ordem)
-        if pagamento and pagamento[0] == "recusado" and (status, motivo) != ("pagamento_recusado", pagamento[1]):
-            return f"pagamentos recusou ({pagamento[1]}), mas a ordem diz {status}/{motivo}"
-        return None
-
-    resultado.append(("motivo e histórico contam o que aconteceu (recusado é cartao_recusado)", len(ordens), [
-        f"ordem {linha[0]}: {erro}" for linha in ordens.values() if (erro := historia_errada(linha))]))
-    return resultado
 
 
 def imprimir(caos: Caos, invariantes) -> None:
@@ -289,12 +190,12 @@ def imprimir(caos: Caos, invariantes) -> None:
 
 
 def main() -> int:
-    duracao = float(os.environ.get("CAOS_SEGUNDOS", "60"))
-    semente = int(os.environ.get("CAOS_SEMENTE", SEMENTE))
+    duracao = config.ler("CAOS_SEGUNDOS")
+    semente = config.ler("CAOS_SEMENTE")
     print(f"make caos: {duracao:.0f} s de compras com falhas (semente {semente}), num laboratório próprio "
           "em portas livres.", flush=True)
     ambiente = ambiente_do_laboratorio()
-    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+    if not config.ler("OTEL_EXPORTER_OTLP_ENDPOINT"):
         ambiente["OTEL_SDK_DISABLED"] = "true"  # com o endpoint definido, os traces vão para o seu Jaeger
     with ExitStack() as pilha:
         postgres = pilha.enter_context(PostgresEmbutido())

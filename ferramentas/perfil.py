@@ -17,7 +17,6 @@ componente:
 Imprime a tabela que está em docs/custo-da-telemetria.md. Precisa de permissão
 para ler a memória de outro processo (root, ou ptrace_scope=0; no Docker, SYS_PTRACE).
 """
-import os
 import subprocess
 import sys
 import tempfile
@@ -28,13 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
+from bookstore import config, topologia
+from modo_local.postgres import PostgresEmbutido
+from modo_local.processos import cpu_segundos, filhos
 from telemetria_local.receptor import ReceptorOTLP
 
-from .bench import Alvo, SERVICOS, cpu_segundos, subir_todos
-from .caos import filhos
-from .postgres import PostgresEmbutido
+from .lado_a_lado import Alvo, subir_todos
 
-DURACAO_SEGUNDOS = int(os.environ.get("PERFIL_SEGUNDOS", "30"))
+SERVICOS = topologia.SERVICOS
 CLIENTES = 8
 APLICACAO = ("bookstore/", "livros/", "ordens/", "pagamentos/", "flask/", "werkzeug/", "psycopg/",
              "psycopg_pool/", "requests/", "urllib3/", "gunicorn/", "simplejson/", "jinja2/")
@@ -69,17 +69,20 @@ def ler_pilhas(arquivo: Path) -> Counter:
 
 
 def main() -> int:
-    print(f"make perfil: {CLIENTES} clientes por {DURACAO_SEGUNDOS} s, py-spy nos 6 workers\n", flush=True)
+    duracao = config.ler("PERFIL_SEGUNDOS")
+    print(f"make perfil: {CLIENTES} clientes por {duracao} s, py-spy nos 6 workers\n", flush=True)
     pasta = Path(tempfile.mkdtemp(prefix="bookstore-perfil-"))
     with ExitStack() as pilha:
         postgres = pilha.enter_context(PostgresEmbutido())
         receptor = pilha.enter_context(ReceptorOTLP(em_memoria=False))
-        alvo = Alvo(subir_todos(pilha, postgres, {"perfil": {"OTEL_SDK_DISABLED": "false", **receptor.ambiente()}})["perfil"])
+        labs = subir_todos(pilha, postgres, {"perfil": {"OTEL_SDK_DISABLED": "false", **receptor.ambiente()}},
+                           workers=config.ler("WEB_CONCURRENCY"))
+        alvo = Alvo(labs["perfil"])
         with ThreadPoolExecutor(CLIENTES) as executor:
             list(executor.map(alvo.comprar, range(40)))  # aquecimento
         workers = {nome: filhos(alvo.lab.processos[nome].pid) for nome in SERVICOS}
         cpu_antes = {nome: cpu_segundos(alvo.lab.processos[nome].pid) for nome in SERVICOS}
-        fim = time.monotonic() + DURACAO_SEGUNDOS
+        fim = time.monotonic() + duracao
         compras = Counter()
 
         def comprar_ate_o_fim(_):
@@ -92,7 +95,7 @@ def main() -> int:
             thread.start()
         amostradores = [(nome, pid, subprocess.Popen(
             [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--duration",
-             str(DURACAO_SEGUNDOS - 1), "--rate", "100", "--nonblocking", "--gil", "--full-filenames",
+             str(duracao - 1), "--rate", "100", "--nonblocking", "--gil", "--full-filenames",
              "--format", "raw",
              "--output", str(pasta / f"{nome}-{pid}.txt")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
             for nome, pids in workers.items() for pid in pids]

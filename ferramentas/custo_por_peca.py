@@ -7,7 +7,7 @@ OTLP para o receptor do processo pai). Conta o tempo de CPU do processo
 inteiro, até a fila ser esvaziada: entra o span criado na requisição e também
 a codificação protobuf e o envio feitos pela thread do lote.
 
-Uso interno: `python -m modo_local.bench_unitario <sem|com> <url-do-banco>`
+Uso interno: `python -m ferramentas.custo_por_peca <sem|com> <url-do-banco>`
 imprime um JSON com microssegundos de CPU por operação.
 """
 import json
@@ -19,7 +19,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-REPETICOES = int(os.environ.get("BENCH_REPETICOES", "2000"))
+from bookstore import config
 
 
 def _servidor_http_minimo() -> str:
@@ -52,15 +52,15 @@ def _esvaziar_filas() -> None:
             provider.force_flush()
 
 
-def _cpu_por_operacao(operacao) -> float:
+def _cpu_por_operacao(operacao, repeticoes: int) -> float:
     for _ in range(200):  # aquecimento
         operacao()
     _esvaziar_filas()
     inicio = time.process_time()
-    for _ in range(REPETICOES):
+    for _ in range(repeticoes):
         operacao()
     _esvaziar_filas()
-    return (time.process_time() - inicio) / REPETICOES * 1e6
+    return (time.process_time() - inicio) / repeticoes * 1e6
 
 
 def medir_neste_processo(url_banco: str) -> dict:
@@ -101,7 +101,9 @@ def medir_neste_processo(url_banco: str) -> dict:
     }
     # O menor de três blocos: numa máquina virtual, a CPU roubada por vizinhos só
     # aumenta o tempo medido, então o mínimo é a estimativa mais fiel do custo.
-    resultado = {nome: min(_cpu_por_operacao(operacao) for _ in range(3)) for nome, operacao in operacoes.items()}
+    repeticoes = config.ler("BENCH_REPETICOES")
+    resultado = {nome: min(_cpu_por_operacao(operacao, repeticoes) for _ in range(3))
+                 for nome, operacao in operacoes.items()}
     telemetria.encerrar()
     sys.stdout = saida_real
     return resultado
@@ -111,7 +113,7 @@ def medir(modo: str, url_banco: str, ambiente_otel: dict) -> dict:
     """Roda a medição num processo novo: os providers globais só se definem uma vez por processo."""
     ambiente = {**os.environ, **ambiente_otel, "OTEL_SDK_DISABLED": "true" if modo == "sem" else "false",
                 "LOG_LEVEL": "INFO"}
-    processo = subprocess.run([sys.executable, "-m", "modo_local.bench_unitario", modo, url_banco],
+    processo = subprocess.run([sys.executable, "-m", "ferramentas.custo_por_peca", modo, url_banco],
                               env=ambiente, capture_output=True, text=True, check=True)
     return json.loads(processo.stdout)
 

@@ -1,31 +1,26 @@
-"""De onde o autoteste lê a telemetria: do armazém local ou do Jaeger e do Prometheus.
+"""De onde ler a telemetria: do armazém do receptor local ou do Jaeger e do Prometheus.
 
 As duas fontes devolvem spans no mesmo formato (`telemetria_local.otlp.spans`), então
-um critério escrito uma vez vale nos dois modos. O modo é o mesmo que o
-`make diagnostico` descobre: Collector respondendo em 13133 = Docker.
+um critério escrito uma vez vale nos dois modos. Quem lê: os autotestes (`make confere`)
+e o `make diagnostico`. O modo se descobre igual para os dois: o health_check do
+Collector respondendo (porta 13133) = a pilha com Collector, Jaeger e Prometheus.
 """
 import datetime
-import os
 
 import requests
 
-from telemetria_local import armazem, otlp
+from bookstore import topologia
+
+from . import armazem, otlp
 
 JANELA_MINUTOS = 30
-SERVICOS = ("ordens", "livros", "pagamentos")
 
 
-def collector_no_ar(url: str | None = None) -> bool:
-    url = url or os.environ.get("COLLECTOR_SAUDE_URL", "http://127.0.0.1:13133/")
+def collector_no_ar() -> bool:
     try:
-        return requests.get(url, timeout=2).status_code == 200
+        return requests.get(topologia.url("collector-saude") + "/", timeout=2).status_code == 200
     except requests.RequestException:
         return False
-
-
-def url_do_servico(nome: str) -> str:
-    padrao = {"livros": 8081, "ordens": 8082, "pagamentos": 8083}[nome]
-    return f"http://127.0.0.1:{os.environ.get(f'PORTA_{nome.upper()}', padrao)}"
 
 
 class FonteLocal:
@@ -96,15 +91,15 @@ class FonteDocker:
     nome = "Jaeger e Prometheus do compose"
 
     def __init__(self):
-        self.jaeger = os.environ.get("JAEGER_URL", "http://127.0.0.1:16686")
-        self.prometheus = os.environ.get("PROMETHEUS_URL", "http://127.0.0.1:9090")
+        self.jaeger = topologia.url("jaeger")
+        self.prometheus = topologia.url("prometheus")
 
     def spans(self) -> list[dict]:
         agora = datetime.datetime.now(datetime.timezone.utc)
         janela = {"query.start_time_min": (agora - datetime.timedelta(minutes=JANELA_MINUTOS)).isoformat(),
                   "query.start_time_max": agora.isoformat(), "query.search_depth": 100}
         vistos = {}
-        for servico in SERVICOS:
+        for servico in topologia.SERVICOS:
             resposta = requests.get(f"{self.jaeger}/api/v3/traces", timeout=10,
                                     params={"query.service_name": servico, **janela})
             if resposta.status_code == 200:  # 404: nada na janela

@@ -10,7 +10,6 @@ A compra de teste usa o cartão recusado (…0002): atravessa os três serviços
 livro nenhum. Ela leva um `traceparent` criado aqui, então sabemos o trace_id
 antes de procurá-lo no Jaeger (ou no armazém local).
 """
-import os
 import secrets
 import sys
 import time
@@ -18,11 +17,10 @@ from pathlib import Path
 
 import requests
 
-from autoteste.fontes import spans_da_resposta_do_jaeger, valor_da_consulta_do_prometheus
+from bookstore import topologia
+from modo_local.processos import porta_ocupada, quem_usa_a_porta
 from telemetria_local import armazem
-
-from .processos import porta_ocupada, quem_usa_a_porta
-from .servicos import PORTAS_PADRAO
+from telemetria_local.fontes import collector_no_ar, spans_da_resposta_do_jaeger, valor_da_consulta_do_prometheus
 
 PRAZO_DO_TRACE_SEGUNDOS = 10
 CARTAO_RECUSADO = "4000000000000002"
@@ -84,7 +82,7 @@ def comprar_com_trace_conhecido(relatorio: Relatorio, url_ordens: str) -> str | 
 
 def trace_no_jaeger(relatorio: Relatorio, url_jaeger: str, trace_id: str) -> None:
     fim, spans, detalhe = time.monotonic() + PRAZO_DO_TRACE_SEGUNDOS, [], ""
-    while time.monotonic() < fim and not {"ordens", "livros", "pagamentos"} <= {s["servico"] for s in spans}:
+    while time.monotonic() < fim and not set(topologia.SERVICOS) <= {s["servico"] for s in spans}:
         try:
             resposta = requests.get(f"{url_jaeger}/api/v3/traces/{trace_id}", timeout=3)
             spans = spans_da_resposta_do_jaeger(resposta.json()) if resposta.status_code == 200 else []
@@ -94,12 +92,12 @@ def trace_no_jaeger(relatorio: Relatorio, url_jaeger: str, trace_id: str) -> Non
         time.sleep(0.5)
     _trace_encontrado(relatorio, spans, f"no Jaeger ({detalhe})",
                       "o trace não chegou ao Jaeger: `docker compose logs otel-collector` (memory_limiter "
-                      "recusando? exportador sem conexão com jaeger:4317?) e `docker compose ps jaeger`")
+                      "recusando? exportador sem conexão com o Jaeger?) e `docker compose ps jaeger`")
 
 
 def trace_no_armazem_local(relatorio: Relatorio, pasta: Path, trace_id: str) -> None:
     fim, spans = time.monotonic() + PRAZO_DO_TRACE_SEGUNDOS, []
-    while time.monotonic() < fim and not {"ordens", "livros", "pagamentos"} <= {s["servico"] for s in spans}:
+    while time.monotonic() < fim and not set(topologia.SERVICOS) <= {s["servico"] for s in spans}:
         spans = [s for s in armazem.itens("traces", pasta) if s["trace_id"] == trace_id]
         time.sleep(0.5)
     _trace_encontrado(relatorio, spans, f"no receptor local ({armazem.arquivo(pasta, 'traces')})",
@@ -109,7 +107,7 @@ def trace_no_armazem_local(relatorio: Relatorio, pasta: Path, trace_id: str) -> 
 
 def _trace_encontrado(relatorio: Relatorio, spans: list[dict], onde: str, conserto: str) -> None:
     servicos = sorted({s["servico"] for s in spans})
-    relatorio.linha({"ordens", "livros", "pagamentos"} <= set(servicos),
+    relatorio.linha(set(topologia.SERVICOS) <= set(servicos),
                     f"trace da compra {onde} em até {PRAZO_DO_TRACE_SEGUNDOS} s: {len(spans)} spans, "
                     f"serviços {', '.join(servicos) or 'nenhum'}", conserto)
 
@@ -141,21 +139,16 @@ def metricas_no_armazem_local(relatorio: Relatorio, pasta: Path) -> None:
 
 def main() -> int:
     relatorio = Relatorio()
-    portas_servicos = {nome: int(os.environ.get(f"PORTA_{nome.upper()}", padrao))
-                       for nome, padrao in PORTAS_PADRAO.items()}
-    urls = {nome: f"http://127.0.0.1:{porta}" for nome, porta in portas_servicos.items()}
-    saude_collector = os.environ.get("COLLECTOR_SAUDE_URL", "http://127.0.0.1:13133/")
-    try:
-        docker = requests.get(saude_collector, timeout=2).status_code == 200
-    except requests.RequestException:
-        docker = False
+    portas_servicos = topologia.portas_do_ambiente()
+    urls = {nome: topologia.url(nome) for nome in topologia.SERVICOS}
+    saude_collector = topologia.url("collector-saude")
+    docker = collector_no_ar()
     modo = (f"Docker (o Collector respondeu em {saude_collector})" if docker
             else f"local (nenhum Collector em {saude_collector}; olhando o receptor do make local)")
     print(f"make diagnostico — modo {modo}\n")
 
-    otlp_portas = {"OTLP gRPC": int(os.environ.get("PORTA_OTLP_GRPC", 4317)),
-                   "OTLP HTTP": int(os.environ.get("PORTA_OTLP_HTTP", 4318))}
-    extras = {"Jaeger": 16686, "Prometheus": 9090} if docker else {}
+    otlp_portas = {"OTLP gRPC": topologia.porta("otlp-grpc"), "OTLP HTTP": topologia.porta("otlp-http")}
+    extras = {"Jaeger": topologia.porta("jaeger"), "Prometheus": topologia.porta("prometheus")} if docker else {}
     portas(relatorio, {**portas_servicos, **otlp_portas, **extras})
     if docker:
         relatorio.linha(True, f"Collector health_check: {saude_collector} respondeu 200")
@@ -163,8 +156,8 @@ def main() -> int:
     trace_id = comprar_com_trace_conhecido(relatorio, urls["ordens"])
     if docker:
         if trace_id:
-            trace_no_jaeger(relatorio, os.environ.get("JAEGER_URL", "http://127.0.0.1:16686"), trace_id)
-        series_no_prometheus(relatorio, os.environ.get("PROMETHEUS_URL", "http://127.0.0.1:9090"))
+            trace_no_jaeger(relatorio, topologia.url("jaeger"), trace_id)
+        series_no_prometheus(relatorio, topologia.url("prometheus"))
     else:
         pasta = armazem.pasta_padrao()
         if trace_id:
