@@ -4,8 +4,9 @@ Imprime ✔/✘ por critério, com uma dica em cada ✘; sai com 0 só se todos 
 import argparse
 import sys
 
-from .exercicios import carregar, com_autoteste, pasta_do_exercicio
-from .fontes import fonte_do_ambiente
+from telemetria_local.fontes import fonte_do_ambiente
+
+from .exercicios import Criterio, carregar, com_autoteste, pasta_do_exercicio
 
 
 def main(argv=None) -> int:
@@ -21,8 +22,9 @@ def main(argv=None) -> int:
     fonte = fonte_do_ambiente()
     exercicio = carregar(pasta)
     # Um autoteste que não lê a telemetria (o 16 lê o que o make bench guardou) diz de onde lê.
-    print(f"Exercício {pasta.name} — lendo {getattr(exercicio, 'LE_DE', f'do {fonte.nome}')}\n")
-    criterios = exercicio.conferir(fonte, args.resposta.strip())
+    origem = exercicio.le_de() if hasattr(exercicio, "le_de") else f"do {fonte.nome}"
+    print(f"Exercício {pasta.name} — lendo {origem}\n")
+    criterios = [Criterio(*criterio) for criterio in exercicio.conferir(fonte, args.resposta.strip())]
     for ok, texto, dica in criterios:
         print(f"{'✔' if ok else '✘'} {texto}")
         if not ok:

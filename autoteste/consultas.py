@@ -1,9 +1,11 @@
-"""Perguntas que vários autotestes fazem à telemetria."""
+"""Perguntas que vários autotestes fazem à telemetria e ao laboratório."""
 import time
 
-from telemetria_local import traces
+import requests
 
-SERVIDOR = 2
+from bookstore import topologia
+from telemetria_local import traces
+from telemetria_local.otlp import SERVIDOR
 
 
 def compras(spans: list[dict]) -> dict[str, list[dict]]:
@@ -15,8 +17,23 @@ def compras(spans: list[dict]) -> dict[str, list[dict]]:
 
 def completa(grupo: list[dict]) -> bool:
     """A compra atravessou os três serviços e tem SQL (o trace não está pela metade)."""
-    return ({s["servico"] for s in grupo} >= {"ordens", "livros", "pagamentos"}
+    return ({s["servico"] for s in grupo} >= set(topologia.SERVICOS)
             and any("db.system" in s["atributos"] for s in grupo))
+
+
+def mais_recente(grupos) -> list[dict]:
+    """A compra que começou por último (os spans dela), ou [] se não há nenhuma."""
+    todos = grupos.values() if isinstance(grupos, dict) else grupos
+    return max(todos, key=lambda grupo: min(s["inicio_ns"] for s in grupo), default=[])
+
+
+def falha_desligada(servico: str) -> bool | None:
+    """GET /admin/falhas do serviço diz 0 e 0? None se o serviço não respondeu."""
+    try:
+        falha = requests.get(topologia.url(servico) + "/admin/falhas", timeout=5).json()
+    except (requests.RequestException, ValueError):
+        return None
+    return falha == {"latencia_ms": 0, "taxa_erro": 0}
 
 
 def trace_informado(resposta: str, grupos: dict[str, list[dict]]) -> list[dict] | None:
@@ -34,13 +51,24 @@ def tem_metrica(nomes: set[str], nome: str) -> bool:
     return nome in nomes or any(n.startswith(nome.replace(".", "_")) for n in nomes)
 
 
+def esperar(condicao, limite: float = 15, intervalo: float = 0.1, descricao: str = ""):
+    """Chama `condicao()` até ela devolver algo verdadeiro (e devolve isso), por no máximo
+    `limite` segundos; senão, falha dizendo o que não aconteceu. A única espera com prazo
+    do laboratório: soluções dos exercícios e testes a usam em vez de laços à mão."""
+    fim = time.monotonic() + limite
+    while True:
+        valor = condicao()
+        if valor:
+            return valor
+        if time.monotonic() >= fim:
+            raise AssertionError(f"esperei {limite:g} s e não aconteceu: {descricao or condicao.__name__}")
+        time.sleep(intervalo)
+
+
 def esperar_compra(fonte, condicao, limite_segundos: float = 15) -> str:
     """O id do trace de compra mais recente em que `condicao(spans)` vale, esperando a telemetria
     chegar — como o aluno, que espera o trace aparecer para copiar o id (os `solucao.py`)."""
-    fim = time.monotonic() + limite_segundos
-    while time.monotonic() < fim:
+    def achado():
         achados = [trace_id for trace_id, grupo in compras(fonte.spans()).items() if condicao(grupo)]
-        if achados:
-            return achados[-1]
-        time.sleep(0.3)
-    raise AssertionError("o trace da compra não chegou")
+        return achados[-1] if achados else None
+    return esperar(achado, limite_segundos, intervalo=0.3, descricao="o trace da compra chegar")

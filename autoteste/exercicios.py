@@ -1,8 +1,47 @@
-"""Onde ficam os exercícios e como carregar o `confere.py` (e o `solucao.py`) de cada um."""
+"""O contrato de um exercício, e onde achar cada um.
+
+Cada pasta `exercises/NN-nome/` tem:
+- `README.md`, o texto para o aluno;
+- `confere.py`, o autoteste: `TIPO` (um de TIPOS) e `conferir(fonte, resposta) -> list[Criterio]`;
+- `solucao.py`, o que o aluno faz, para a suíte provar que o autoteste passa depois:
+  `acoes(contexto: Contexto) -> str` devolve a resposta que o aluno daria (ou "");
+  nos exercícios que mudam código ou configuração, também `ALTERACOES` (e, no 02, `QUEBRA`):
+  os trechos trocados, de que `make solucoes` gera `solucao.patch` (e `quebra.patch`);
+- conforme o tipo, `solucao.env` (o ambiente do `make local`) ou `solucao.yaml` (a config do Collector).
+
+Como mudar um exercício: exercises/INSTRUTOR.md, "Como mudar um exercício".
+"""
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 PASTA = Path(__file__).resolve().parent.parent / "exercises"
+
+# O que o aluno faz, e com isso como a suíte prova o autoteste (tests/test_exercicios.py).
+TIPOS = {
+    "observar": "olha a telemetria do laboratório como ele é (e às vezes liga uma falha)",
+    "codigo": "muda o código dos serviços (ALTERACOES → solucao.patch) e reinicia",
+    "ambiente": "sobe o laboratório de outro jeito (solucao.env, ex.: ZERO_CODE=pagamentos)",
+    "configurar": "muda a configuração do laboratório inteiro (otel.env, por ALTERACOES)",
+    "collector": "muda a config do Collector (solucao.yaml)",
+    "medir": "mede com o make bench e lê o que ficou guardado",
+}
+
+
+class Criterio(NamedTuple):
+    """Uma linha do autoteste: ✔/✘, o que se confere e, no ✘, o que fazer."""
+    ok: bool
+    texto: str
+    dica: str
+
+
+@dataclass(frozen=True)
+class Contexto:
+    """O que as `acoes` de um solucao.py recebem: onde está o laboratório e de onde ler."""
+    urls: dict          # serviço → URL
+    fonte: object       # a fonte de telemetria (telemetria_local.fontes)
+    ambiente: dict      # o ambiente de quem roda (o do laboratório em teste)
 
 
 def pasta_do_exercicio(numero: str) -> Path | None:
@@ -21,3 +60,9 @@ def carregar(pasta: Path, arquivo: str = "confere"):
     modulo = importlib.util.module_from_spec(especificacao)
     especificacao.loader.exec_module(modulo)
     return modulo
+
+
+def tipo(pasta: Path) -> str:
+    declarado = carregar(pasta).TIPO
+    assert declarado in TIPOS, f"{pasta.name}: TIPO = {declarado!r}, use um de {', '.join(TIPOS)}"
+    return declarado

@@ -1,65 +1,65 @@
 """Issue 9: o autoteste de cada exercício FALHA antes de o aluno fazer o exercício e PASSA
 depois, contra o laboratório de verdade (`python -m modo_local`), no modo local.
 
-Um laboratório intocado serve a todos os exercícios de observação; os de código ganham um
-segundo laboratório, numa cópia do projeto com todas as soluções (`solucao.patch`)
-aplicadas e os ambientes (`solucao.env`) — um reinício só, não um por exercício. Os que não
-cabem nele têm o seu: a amostragem do 12, a quebra do 02, a medição do 16. As ações de cada
-exercício (o que o README manda fazer) estão no `solucao.py` dele."""
+Cada exercício declara o seu TIPO (autoteste/exercicios.py), e é ele que diz como provar.
+Um laboratório intocado serve a todos os de observação; os de código ganham um segundo
+laboratório, numa cópia do projeto com todas as soluções (`solucao.patch`) aplicadas e os
+ambientes (`solucao.env`) — um reinício só, não um por exercício. Os que não cabem nele têm
+o seu: a configuração do 12 (otel.env vale para o laboratório inteiro), a quebra do 02, a
+medição do 16. As ações de cada exercício (o que o README manda fazer) estão no `solucao.py`."""
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from autoteste.exercicios import carregar, com_autoteste
-from modo_local.postgres import porta_livre
-from modo_local.servicos import RAIZ
+from autoteste import solucoes
+from autoteste.exercicios import Contexto, carregar, com_autoteste, tipo
+from bookstore.config import RAIZ
+from modo_local.processos import porta_livre
 from telemetria_local import traces
+from telemetria_local.fontes import FonteLocal
+from tests.apoio import esperar, explicar, rodar
 from tests.lancador import ModoLocal
 
 pytestmark = pytest.mark.e2e
 EXERCICIOS = com_autoteste()
-DE_CODIGO = [pasta for pasta in EXERCICIOS if (pasta / "solucao.patch").exists()]
+POR_TIPO = {nome: [pasta for pasta in EXERCICIOS if tipo(pasta) == nome] for nome in
+            ("observar", "codigo", "ambiente", "configurar", "collector", "medir")}
+DE_OBSERVACAO, DE_CODIGO, DE_AMBIENTE = POR_TIPO["observar"], POR_TIPO["codigo"], POR_TIPO["ambiente"]
 # Soluções que mudam otel.env (a amostragem do 12) valem para o laboratório inteiro: cada uma
-# ganha o seu, para não esconder os spans que os outros exercícios de código procuram.
-MUDA_O_AMBIENTE = [pasta for pasta in DE_CODIGO if "otel.env" in (pasta / "solucao.patch").read_text()]
+# ganha o seu, para não esconder os spans que os exercícios de código procuram.
+DE_CONFIGURAR = POR_TIPO["configurar"]
 # Os de Collector (13, 14): a solução é uma config; aqui só no papel, e o autoteste em amostras.
-DE_COLLECTOR = [pasta for pasta in EXERCICIOS if (pasta / "solucao.yaml").exists()]
-# Os que se fazem subindo o laboratório de outro jeito (o 03: ZERO_CODE=pagamentos make local).
-DE_AMBIENTE = [pasta for pasta in EXERCICIOS if (pasta / "solucao.env").exists()]
+DE_COLLECTOR = POR_TIPO["collector"]
 # Os que leem o que o make bench guardou (o 16), não a telemetria do laboratório.
-DE_MEDICAO = [pasta for pasta in EXERCICIOS if "modo_local.bench" in (pasta / "confere.py").read_text()]
-DE_OBSERVACAO = [pasta for pasta in EXERCICIOS if pasta not in DE_CODIGO + DE_COLLECTOR + DE_AMBIENTE + DE_MEDICAO]
+DE_MEDICAO = POR_TIPO["medir"]
 # O aluno espera os 10 s de otel.env; a suíte não precisa.
 METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
 # A recuperação (exercício 10) passa a cada 10 s no laboratório; a suíte não espera tanto.
 RECUPERACAO_A_CADA_SEGUNDO = {"ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS": "1"}
 
 
-def autoteste(pasta: Path, resposta: str, raiz: Path, ambiente: dict) -> subprocess.CompletedProcess:
+def autoteste(pasta: Path, resposta: str, raiz: Path, ambiente: dict):
     """`make confere` como o aluno o roda, com o Collector dado como fora do ar (modo local)."""
-    return subprocess.run(
-        [sys.executable, "-m", "autoteste", pasta.name[:2], "--resposta", resposta], cwd=raiz,
-        env={**ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/"},
-        capture_output=True, text=True, timeout=60)
+    return rodar([sys.executable, "-m", "autoteste", pasta.name[:2], "--resposta", resposta], cwd=raiz,
+                 env={**ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/"}, timeout=60)
 
 
-def confere(lab: ModoLocal, pasta: Path, resposta: str = "") -> subprocess.CompletedProcess:
+def confere(lab: ModoLocal, pasta: Path, resposta: str = ""):
     return autoteste(pasta, resposta, lab.raiz, lab.ambiente)
 
 
-def urls(lab: ModoLocal) -> dict:
-    return {nome: lab.url(nome) for nome in lab.portas}
+def contexto(lab: ModoLocal) -> Contexto:
+    """O que as ações do aluno recebem: as URLs e a fonte que o autoteste usaria (o armazém deste lab)."""
+    return Contexto(urls={nome: lab.url(nome) for nome in lab.portas}, fonte=FonteLocal(lab.pasta_telemetria),
+                    ambiente=lab.ambiente)
 
 
-def fonte(lab: ModoLocal):
-    """A fonte que o autoteste usaria, apontada para o armazém deste laboratório."""
-    from autoteste.fontes import FonteLocal
-    return FonteLocal(lab.pasta_telemetria)
+def fazer(pasta: Path, lab: ModoLocal) -> str:
+    return carregar(pasta, "solucao").acoes(contexto(lab))
 
 
 @pytest.fixture(scope="module")
@@ -73,38 +73,60 @@ def intocado(tmp_path_factory):
 def com_solucoes(tmp_path_factory):
     """Os patches de código e os ambientes (solucao.env: ZERO_CODE=pagamentos) juntos: nenhum
     atrapalha o que os outros conferem, e um laboratório a menos custa ~6 s a menos na suíte."""
-    copia = copia_com(tmp_path_factory.mktemp("projeto"),
-                      *(pasta / "solucao.patch" for pasta in DE_CODIGO if pasta not in MUDA_O_AMBIENTE))
+    copia = copia_com(tmp_path_factory.mktemp("projeto"), *(pasta / "solucao.patch" for pasta in DE_CODIGO))
     ambientes = {chave: valor for pasta in DE_AMBIENTE for chave, valor in ambiente_da_solucao(pasta).items()}
     with ModoLocal(tmp_path_factory.mktemp("telemetria-solucoes"), raiz=copia, **METRICAS_A_CADA_SEGUNDO,
                    **ambientes) as lab:
         yield lab
 
 
-def test_ha_exercicios_de_observacao_e_de_codigo():
+def test_todo_exercicio_declara_um_tipo_e_tem_o_que_o_tipo_pede():
+    assert sum(len(pastas) for pastas in POR_TIPO.values()) == len(EXERCICIOS)
     assert DE_OBSERVACAO and DE_CODIGO
+    for pasta in EXERCICIOS:
+        assert (pasta / "README.md").exists() and (pasta / "solucao.py").exists() or pasta in DE_COLLECTOR, pasta
+    for pasta in DE_CODIGO + DE_CONFIGURAR:
+        assert hasattr(carregar(pasta, "solucao"), "ALTERACOES") and (pasta / "solucao.patch").exists(), pasta
+    assert all((pasta / "solucao.env").exists() for pasta in DE_AMBIENTE)
+    assert all((pasta / "solucao.yaml").exists() for pasta in DE_COLLECTOR)
+
+
+def test_os_patches_guardados_sao_os_que_make_solucoes_gera_hoje():
+    """Uma refatoração que mude um trecho que a solução troca falha aqui, com o nome do arquivo;
+    `make solucoes` regera os .patch (exercises/INSTRUTOR.md, "Como mudar um exercício")."""
+    esperados = solucoes.patches_esperados()
+    assert len(esperados) == len(DE_CODIGO) + len(DE_CONFIGURAR) + 1  # + a quebra do 02
+    for caminho, conteudo in esperados.items():
+        assert caminho.read_text(encoding="utf-8") == conteudo, f"{caminho}: rode `make solucoes`"
 
 
 @pytest.mark.parametrize("pasta", EXERCICIOS, ids=lambda p: p.name)
 def test_autoteste_falha_antes_do_exercicio(intocado, pasta):
     resultado = confere(intocado, pasta)
-    assert resultado.returncode == 1, resultado.stdout
+    assert resultado.returncode == 1, explicar(resultado)
     assert "✘" in resultado.stdout and "dica:" in resultado.stdout
 
 
 def conferir_ate_passar(lab: ModoLocal, pasta: Path, resposta: str, limite_segundos: float = 20):
-    """Como o aluno: roda o make confere de novo até a telemetria (ou a recuperação) chegar."""
-    fim = time.monotonic() + limite_segundos
-    while (resultado := confere(lab, pasta, resposta)).returncode != 0 and time.monotonic() < fim:
-        time.sleep(0.5)
-    return resultado
+    """Como o aluno: roda o make confere de novo até a telemetria (ou a recuperação) chegar.
+    Devolve a última execução (a que passou, ou a que falhava quando o prazo acabou)."""
+    execucoes = []
+
+    def passou():
+        execucoes.append(confere(lab, pasta, resposta))
+        return execucoes[-1].returncode == 0
+
+    try:
+        esperar(passou, limite_segundos, intervalo=0.5)
+    except AssertionError:
+        pass  # quem chama confere o código e mostra a saída
+    return execucoes[-1]
 
 
 @pytest.mark.parametrize("pasta", DE_OBSERVACAO, ids=lambda p: p.name)
 def test_autoteste_passa_depois_do_exercicio_de_observacao(intocado, pasta):
-    resposta = carregar(pasta, "solucao").acoes(urls(intocado), fonte(intocado))
-    resultado = conferir_ate_passar(intocado, pasta, resposta)
-    assert resultado.returncode == 0, resultado.stdout
+    resultado = conferir_ate_passar(intocado, pasta, fazer(pasta, intocado))
+    assert resultado.returncode == 0, explicar(resultado)
     assert "✘" not in resultado.stdout and "Tudo certo!" in resultado.stdout
 
 
@@ -115,34 +137,44 @@ CHEGADA_SEGUNDOS = 3
 
 @pytest.fixture(scope="module")
 def compras_sem_o_codigo(intocado):
-    """As ações de todos os exercícios de código no laboratório intocado, e uma espera só."""
+    """As ações de todos os exercícios de código no laboratório intocado, e uma espera só: até
+    as compras delas chegarem inteiras ao armazém (a do 05 é a recusada, a última a sair)."""
+    fonte = FonteLocal(intocado.pasta_telemetria)
+    antes = len(compras_inteiras(fonte))
     for pasta in DE_CODIGO:
-        carregar(pasta, "solucao").acoes(urls(intocado), fonte(intocado))
-    time.sleep(CHEGADA_SEGUNDOS)
+        fazer(pasta, intocado)
+    esperar(lambda: len(compras_inteiras(fonte)) >= antes + len(DE_CODIGO), CHEGADA_SEGUNDOS * 3,
+            descricao="as compras dos exercícios de código chegarem ao armazém")
     return intocado
+
+
+def compras_inteiras(fonte) -> list:
+    from autoteste.consultas import completa, compras
+    return [grupo for grupo in compras(fonte.spans()).values() if completa(grupo)]
 
 
 @pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
 def test_exercicio_de_codigo_segue_falhando_sem_o_codigo_mesmo_com_compras(compras_sem_o_codigo, pasta):
-    assert confere(compras_sem_o_codigo, pasta).returncode == 1
+    resultado = confere(compras_sem_o_codigo, pasta)
+    assert resultado.returncode == 1, explicar(resultado)
 
 
 def copia_com(tmp_path: Path, *patches: Path) -> Path:
     copia = tmp_path / "p"
     shutil.copytree(RAIZ, copia, ignore=shutil.ignore_patterns(
-        ".venv", ".git", ".telemetria", ".dados-locais", "__pycache__", ".pytest_cache"))
+        ".venv", ".git", ".telemetria", ".dados-locais", "__pycache__", ".pytest_cache", ".ferramentas"))
     for patch in patches:
-        subprocess.run(["git", "apply", str(patch)], cwd=copia, check=True)
+        aplicado = rodar(["git", "apply", str(patch)], cwd=copia)
+        assert aplicado.returncode == 0, explicar(aplicado)
     return copia
 
 
-@pytest.mark.parametrize("pasta", MUDA_O_AMBIENTE, ids=lambda p: p.name)
+@pytest.mark.parametrize("pasta", DE_CONFIGURAR, ids=lambda p: p.name)
 def test_autoteste_passa_com_a_solucao_que_muda_o_ambiente(tmp_path, pasta):
     copia = copia_com(tmp_path, pasta / "solucao.patch")
     with ModoLocal(tmp_path / "telemetria", raiz=copia, **METRICAS_A_CADA_SEGUNDO) as lab:
-        resposta = carregar(pasta, "solucao").acoes(urls(lab), fonte(lab))
-        resultado = conferir_ate_passar(lab, pasta, resposta)
-    assert resultado.returncode == 0, resultado.stdout
+        resultado = conferir_ate_passar(lab, pasta, fazer(pasta, lab))
+    assert resultado.returncode == 0, explicar(resultado)
 
 
 def ambiente_da_solucao(pasta: Path) -> dict:
@@ -152,11 +184,10 @@ def ambiente_da_solucao(pasta: Path) -> dict:
 
 @pytest.mark.parametrize("pasta", DE_AMBIENTE, ids=lambda p: p.name)
 def test_autoteste_passa_com_o_laboratorio_no_ambiente_da_solucao(com_solucoes, pasta):
-    resposta = carregar(pasta, "solucao").acoes(urls(com_solucoes), fonte(com_solucoes))
-    resultado = conferir_ate_passar(com_solucoes, pasta, resposta)
-    assert resultado.returncode == 0, resultado.stdout
+    resultado = conferir_ate_passar(com_solucoes, pasta, fazer(pasta, com_solucoes))
+    assert resultado.returncode == 0, explicar(resultado)
     errada = confere(com_solucoes, pasta, "service.name")  # está nos dois recursos
-    assert errada.returncode == 1 and "✘ service.name está no recurso" in errada.stdout
+    assert errada.returncode == 1 and "✘ service.name está no recurso" in errada.stdout, explicar(errada)
 
 
 # Uma medição de verdade, pequena: 1 worker por serviço, 6 compras, 2 clientes, lote de 0,2 s.
@@ -167,11 +198,13 @@ MEDICAO_PEQUENA = {"WEB_CONCURRENCY": "1", "BENCH_COMPRAS": "6", "BENCH_RODADAS"
 @pytest.mark.parametrize("pasta", DE_MEDICAO, ids=lambda p: p.name)
 def test_autoteste_passa_depois_de_medir_com_o_bench(tmp_path, pasta):
     ambiente = {**os.environ, **MEDICAO_PEQUENA, "BENCH_PASTA": str(tmp_path / "bench")}
-    assert autoteste(pasta, "0.9", RAIZ, ambiente).returncode == 1  # nenhuma medição ainda
-    resposta = carregar(pasta, "solucao").acoes(ambiente)
+    antes = autoteste(pasta, "0.9", RAIZ, ambiente)
+    assert antes.returncode == 1, explicar(antes)  # nenhuma medição ainda
+    resposta = carregar(pasta, "solucao").acoes(Contexto(urls={}, fonte=None, ambiente=ambiente))
     resultado = autoteste(pasta, resposta, RAIZ, ambiente)
-    assert resultado.returncode == 0, resultado.stdout
-    assert autoteste(pasta, f"{float(resposta) + 0.01:.3f}", RAIZ, ambiente).returncode == 1  # outro número
+    assert resultado.returncode == 0, explicar(resultado)
+    outro = autoteste(pasta, f"{float(resposta) + 0.01:.3f}", RAIZ, ambiente)
+    assert outro.returncode == 1, explicar(outro)  # outro número
 
 
 def test_a_quebra_do_02_parte_o_trace_e_o_autoteste_aponta(tmp_path):
@@ -181,33 +214,32 @@ def test_a_quebra_do_02_parte_o_trace_e_o_autoteste_aponta(tmp_path):
     copia = copia_com(tmp_path, pasta / "quebra.patch")
     partida = {("ordens", "livros"), ("pagamentos",)}
     with ModoLocal(tmp_path / "telemetria", raiz=copia) as lab:
-        carregar(pasta, "solucao").acoes(urls(lab), fonte(lab))
-        fim = time.monotonic() + CHEGADA_SEGUNDOS * 2
-        while time.monotonic() < fim:  # os dois pedaços chegam em lotes de 1 s, de workers diferentes
-            grupos = traces.agrupar(fonte(lab).spans())
-            if {tuple(traces.servicos_em_ordem(g)) for g in grupos.values()} == partida:
-                break
-            time.sleep(0.2)
+        fazer(pasta, lab)
+
+        def partida_em_dois():  # os dois pedaços chegam em lotes de 1 s, de workers diferentes
+            grupos = traces.agrupar(FonteLocal(lab.pasta_telemetria).spans())
+            return grupos if {tuple(traces.servicos_em_ordem(g)) for g in grupos.values()} == partida else None
+
+        grupos = esperar(partida_em_dois, CHEGADA_SEGUNDOS * 2, intervalo=0.2,
+                         descricao="a compra chegar partida em dois traces")
         resultado = confere(lab, pasta)
-    assert resultado.returncode == 1
+    assert resultado.returncode == 1, explicar(resultado)
     assert "✘ na compra mais recente, o pagamento está no mesmo trace" in resultado.stdout
     assert sorted(traces.entrada(g)["nome"] for g in grupos.values()) == ["POST /ordens", "POST /pagamentos"]
     assert {tuple(traces.servicos_em_ordem(g)) for g in grupos.values()} == partida
 
 
-@pytest.mark.parametrize("pasta", [p for p in DE_CODIGO if p not in MUDA_O_AMBIENTE], ids=lambda p: p.name)
+@pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
 def test_autoteste_passa_com_a_solucao_aplicada(com_solucoes, pasta):
-    resposta = carregar(pasta, "solucao").acoes(urls(com_solucoes), fonte(com_solucoes))
-    resultado = conferir_ate_passar(com_solucoes, pasta, resposta)
-    assert resultado.returncode == 0, resultado.stdout
+    resultado = conferir_ate_passar(com_solucoes, pasta, fazer(pasta, com_solucoes))
+    assert resultado.returncode == 0, explicar(resultado)
 
 
 def test_make_confere_roda_como_o_readme_mostra(intocado):
-    resultado = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.instalado", "confere", "EX=01",
-                                "RESPOSTA=00000000", f"BIN={sys.prefix}/bin"], cwd=RAIZ,
-                               env={**intocado.ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/"},
-                               capture_output=True, text=True, timeout=60)
-    assert resultado.returncode == 2  # make repassa o código 1 do autoteste como erro
+    resultado = rodar(["make", "--no-print-directory", "-o", ".venv/.instalado", "confere", "EX=01",
+                       "RESPOSTA=00000000", f"BIN={sys.prefix}/bin"], cwd=RAIZ,
+                      env={**intocado.ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/"}, timeout=60)
+    assert resultado.returncode == 2, explicar(resultado)  # make repassa o código 1 do autoteste como erro
     assert "✘ o trace informado é de uma compra" in resultado.stdout
 
 
@@ -237,7 +269,7 @@ class FonteDoJaeger:
     """FonteDocker com a resposta do Jaeger já dada (o que ela leria de /api/v3/traces)."""
 
     def __init__(self, resposta: dict):
-        from autoteste.fontes import spans_da_resposta_do_jaeger
+        from telemetria_local.fontes import spans_da_resposta_do_jaeger
         self._spans = spans_da_resposta_do_jaeger(resposta)
 
     def spans(self):

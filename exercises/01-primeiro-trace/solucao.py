@@ -2,10 +2,11 @@
 import requests
 
 from autoteste.consultas import completa, esperar_compra
+from autoteste.exercicios import Contexto
 
 
-def acoes(urls: dict, fonte) -> str:
-    resposta = requests.post(urls["ordens"] + "/ordens", timeout=10,
+def acoes(lab: Contexto) -> str:
+    resposta = requests.post(lab.urls["ordens"] + "/ordens", timeout=10,
                              json={"itens": [{"livro_id": 1, "quantidade": 1}], "cliente": "Ana"})
     assert resposta.status_code == 201, resposta.text
-    return esperar_compra(fonte, completa)[:12]  # o aluno copia o começo do id
+    return esperar_compra(lab.fonte, completa)[:12]  # o aluno copia o começo do id

@@ -2,9 +2,11 @@
 e a resposta — um atributo de recurso que só a configuração à mão põe."""
 import requests
 
+from autoteste.exercicios import Contexto
 
-def acoes(urls: dict, fonte) -> str:
+
+def acoes(lab: Contexto) -> str:
     for cartao in ("4111111111111111", "4000000000000002"):
-        requests.post(urls["ordens"] + "/ordens", timeout=10,
+        requests.post(lab.urls["ordens"] + "/ordens", timeout=10,
                       json={"itens": [{"livro_id": 1, "quantidade": 1}], "cartao": cartao})
     return "service.version"

@@ -1,11 +1,12 @@
 """Autoteste do exercício 08: uma compra com livros lento, o trace dela, e a falha desligada."""
-import requests
+from autoteste.consultas import compras, falha_desligada, trace_informado
+from autoteste.exercicios import Criterio
+from bookstore import topologia
+from telemetria_local.otlp import SERVIDOR
 
-from autoteste.consultas import compras, trace_informado
-from autoteste.fontes import url_do_servico
+TIPO = "observar"
 
 LATENCIA_MS = 300
-SERVIDOR = 2
 
 
 def spans_lentos_de_livros(grupo: list[dict]) -> list[dict]:
@@ -14,25 +15,17 @@ def spans_lentos_de_livros(grupo: list[dict]) -> list[dict]:
             and any(nome == "bookstore.falha.latencia" for nome, _ in s["eventos"])]
 
 
-def falha_desligada() -> bool | None:
-    try:
-        falha = requests.get(url_do_servico("livros") + "/admin/falhas", timeout=5).json()
-    except (requests.RequestException, ValueError):
-        return None
-    return falha == {"latencia_ms": 0, "taxa_erro": 0}
-
-
-def conferir(fonte, resposta: str) -> list[tuple[bool, str, str]]:
+def conferir(fonte, resposta: str) -> list[Criterio]:
     grupos = compras(fonte.spans())
     lentas = {trace_id: grupo for trace_id, grupo in grupos.items() if spans_lentos_de_livros(grupo)}
     trace = trace_informado(resposta, grupos)
-    desligada = falha_desligada()
+    desligada = falha_desligada("livros")
     return [
-        (bool(lentas), f"há compra com um span de livros de {LATENCIA_MS} ms ou mais: {len(lentas)}",
-         "ligue a latência em livros (passo 1) e compre de novo (passo 2)"),
-        (trace is not None and bool(spans_lentos_de_livros(trace)), "o trace informado é de uma compra lenta",
-         "make confere EX=08 RESPOSTA=<id do trace da compra feita com a latência ligada>"),
-        (bool(desligada), "a falha de livros foi desligada (GET /admin/falhas = 0, 0)",
-         "curl -s -X PUT localhost:8081/admin/falhas -d '{\"latencia_ms\":0,\"taxa_erro\":0}'"
-         if desligada is not None else "livros não respondeu em /admin/falhas: o laboratório está no ar?"),
+        Criterio(bool(lentas), f"há compra com um span de livros de {LATENCIA_MS} ms ou mais: {len(lentas)}",
+                 "ligue a latência em livros (passo 1) e compre de novo (passo 2)"),
+        Criterio(trace is not None and bool(spans_lentos_de_livros(trace)), "o trace informado é de uma compra lenta",
+                 "make confere EX=08 RESPOSTA=<id do trace da compra feita com a latência ligada>"),
+        Criterio(bool(desligada), "a falha de livros foi desligada (GET /admin/falhas = 0, 0)",
+                 f"curl -s -X PUT localhost:{topologia.porta('livros')}/admin/falhas -d '{{\"latencia_ms\":0,\"taxa_erro\":0}}'"
+                 if desligada is not None else "livros não respondeu em /admin/falhas: o laboratório está no ar?"),
     ]

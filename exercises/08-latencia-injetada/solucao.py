@@ -4,16 +4,16 @@ from pathlib import Path
 import requests
 
 from autoteste.consultas import esperar_compra
-from autoteste.exercicios import carregar
+from autoteste.exercicios import Contexto, carregar
 
 spans_lentos_de_livros = carregar(Path(__file__).parent).spans_lentos_de_livros
 
 
-def acoes(urls: dict, fonte) -> str:
-    requests.put(urls["livros"] + "/admin/falhas", json={"latencia_ms": 300, "taxa_erro": 0}, timeout=5)
+def acoes(lab: Contexto) -> str:
+    requests.put(lab.urls["livros"] + "/admin/falhas", json={"latencia_ms": 300, "taxa_erro": 0}, timeout=5)
     try:
-        assert requests.post(urls["ordens"] + "/ordens", timeout=15,
+        assert requests.post(lab.urls["ordens"] + "/ordens", timeout=15,
                              json={"itens": [{"livro_id": 2, "quantidade": 1}]}).status_code == 201
     finally:
-        requests.put(urls["livros"] + "/admin/falhas", json={"latencia_ms": 0, "taxa_erro": 0}, timeout=5)
-    return esperar_compra(fonte, spans_lentos_de_livros)
+        requests.put(lab.urls["livros"] + "/admin/falhas", json={"latencia_ms": 0, "taxa_erro": 0}, timeout=5)
+    return esperar_compra(lab.fonte, spans_lentos_de_livros)

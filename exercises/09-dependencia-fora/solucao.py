@@ -4,17 +4,17 @@ from pathlib import Path
 import requests
 
 from autoteste.consultas import esperar_compra
-from autoteste.exercicios import carregar
+from autoteste.exercicios import Contexto, carregar
 
 compensada_por_pagamentos = carregar(Path(__file__).parent).compensada_por_pagamentos
 
 
-def acoes(urls: dict, fonte) -> str:
-    requests.put(urls["pagamentos"] + "/admin/falhas", json={"latencia_ms": 0, "taxa_erro": 1}, timeout=5)
+def acoes(lab: Contexto) -> str:
+    requests.put(lab.urls["pagamentos"] + "/admin/falhas", json={"latencia_ms": 0, "taxa_erro": 1}, timeout=5)
     try:
-        resposta = requests.post(urls["ordens"] + "/ordens", json={"itens": [{"livro_id": 4, "quantidade": 1}]},
+        resposta = requests.post(lab.urls["ordens"] + "/ordens", json={"itens": [{"livro_id": 4, "quantidade": 1}]},
                                  timeout=15)
         assert resposta.status_code == 503 and resposta.json()["motivo"] == "pagamentos_indisponivel"
     finally:
-        requests.put(urls["pagamentos"] + "/admin/falhas", json={"latencia_ms": 0, "taxa_erro": 0}, timeout=5)
-    return esperar_compra(fonte, compensada_por_pagamentos)
+        requests.put(lab.urls["pagamentos"] + "/admin/falhas", json={"latencia_ms": 0, "taxa_erro": 0}, timeout=5)
+    return esperar_compra(lab.fonte, compensada_por_pagamentos)

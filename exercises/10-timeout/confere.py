@@ -2,7 +2,10 @@
 import requests
 
 from autoteste.consultas import compras, trace_informado
-from autoteste.fontes import url_do_servico
+from autoteste.exercicios import Criterio
+from bookstore import topologia
+
+TIPO = "observar"
 
 
 def cobranca_incerta(grupo: list[dict]) -> bool:
@@ -18,28 +21,28 @@ def ordem_do_trace(grupo: list[dict]) -> int | None:
 def situacao(ordem_id: int) -> tuple[str | None, list[str]]:
     """O status da ordem e os dos pagamentos dela, perguntando aos serviços."""
     try:
-        ordem = requests.get(f"{url_do_servico('ordens')}/ordens/{ordem_id}", timeout=5).json()
-        pagamentos = requests.get(f"{url_do_servico('pagamentos')}/pagamentos", params={"ordem_id": ordem_id},
+        ordem = requests.get(f"{topologia.url('ordens')}/ordens/{ordem_id}", timeout=5).json()
+        pagamentos = requests.get(f"{topologia.url('pagamentos')}/pagamentos", params={"ordem_id": ordem_id},
                                   timeout=5).json()
     except (requests.RequestException, ValueError):
         return None, []
     return ordem.get("status"), [p["status"] for p in pagamentos]
 
 
-def conferir(fonte, resposta: str) -> list[tuple[bool, str, str]]:
+def conferir(fonte, resposta: str) -> list[Criterio]:
     grupos = compras(fonte.spans())
     incertas = [t for t, grupo in grupos.items() if cobranca_incerta(grupo)]
     trace = trace_informado(resposta, grupos)
     ordem_id = ordem_do_trace(trace) if trace else None
     status, pagamentos = situacao(ordem_id) if ordem_id else (None, [])
     return [
-        (bool(incertas), f"há compra com cobrança incerta (timeout em pagamentos): {len(incertas)}",
-         "compre com o baggage de 6000 ms em pagamentos (passo 1)"),
-        (trace is not None and cobranca_incerta(trace), "o trace informado é o dessa compra",
-         "make confere EX=10 RESPOSTA=<id do trace da compra que deu 504>"),
-        (status == "falhou", f"a ordem terminou desfeita: {status}",
-         "espere a recuperação (até ~10 s) e confira de novo" if status else "informe o trace da compra"),
-        (status == "falhou" and "aprovado" not in pagamentos,
-         f"nada ficou cobrado: pagamentos da ordem {pagamentos or 'nenhum'}",
-         "espere a recuperação estornar a cobrança atrasada e confira de novo"),
+        Criterio(bool(incertas), f"há compra com cobrança incerta (timeout em pagamentos): {len(incertas)}",
+                 "compre com o baggage de 6000 ms em pagamentos (passo 1)"),
+        Criterio(trace is not None and cobranca_incerta(trace), "o trace informado é o dessa compra",
+                 "make confere EX=10 RESPOSTA=<id do trace da compra que deu 504>"),
+        Criterio(status == "falhou", f"a ordem terminou desfeita: {status}",
+                 "espere a recuperação (até ~10 s) e confira de novo" if status else "informe o trace da compra"),
+        Criterio(status == "falhou" and "aprovado" not in pagamentos,
+                 f"nada ficou cobrado: pagamentos da ordem {pagamentos or 'nenhum'}",
+                 "espere a recuperação estornar a cobrança atrasada e confira de novo"),
     ]

@@ -4,14 +4,14 @@ from pathlib import Path
 import requests
 
 from autoteste.consultas import esperar_compra
-from autoteste.exercicios import carregar
+from autoteste.exercicios import Contexto, carregar
 
 cobranca_incerta = carregar(Path(__file__).parent).cobranca_incerta
 
 
-def acoes(urls: dict, fonte) -> str:
-    resposta = requests.post(urls["ordens"] + "/ordens", timeout=30,
+def acoes(lab: Contexto) -> str:
+    resposta = requests.post(lab.urls["ordens"] + "/ordens", timeout=30,
                              headers={"baggage": "bookstore.falha=pagamentos:latencia_ms=6000"},
                              json={"itens": [{"livro_id": 8, "quantidade": 1}]})
     assert resposta.status_code == 504 and resposta.json()["motivo"] == "pagamentos_timeout", resposta.text
-    return esperar_compra(fonte, cobranca_incerta)
+    return esperar_compra(lab.fonte, cobranca_incerta)

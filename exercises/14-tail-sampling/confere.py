@@ -5,35 +5,38 @@ import datetime
 import requests
 
 from autoteste.consultas import compras
-from autoteste.fontes import FonteLocal, url_do_servico
+from autoteste.exercicios import Criterio
+from bookstore import topologia
+from telemetria_local.fontes import FonteLocal
+from telemetria_local.otlp import STATUS_ERRO
 from telemetria_local.traces import entrada, status_http
 
-SOMENTE_DOCKER = True
-ERRO = 2
+TIPO = "collector"
+
 
 
 def concluidas_na_ultima_hora() -> int:
     """Quantas compras o ordens concluiu na última hora (a verdade, sem amostragem)."""
-    ordens = requests.get(url_do_servico("ordens") + "/ordens", params={"limite": 200}, timeout=10).json()
+    ordens = requests.get(topologia.url("ordens") + "/ordens", params={"limite": 200}, timeout=10).json()
     limite = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
     return sum(1 for ordem in ordens if ordem["status"] == "concluida"
                and datetime.datetime.fromisoformat(ordem["historico"][-1]["em"]) > limite)
 
 
-def conferir(fonte, resposta: str) -> list[tuple[bool, str, str]]:
+def conferir(fonte, resposta: str) -> list[Criterio]:
     if isinstance(fonte, FonteLocal):
-        return [(False, "este exercício lê o Jaeger: precisa do Collector no caminho",
-                 "suba o Docker (docker compose up -d) ou use o modo híbrido do make local")]
+        return [Criterio(False, "este exercício lê o Jaeger: precisa do Collector no caminho",
+                         "suba o Docker (docker compose up -d) ou use o modo híbrido do make local")]
     grupos = compras(fonte.spans())
-    com_erro = [g for g in grupos.values() if any(s["status"] == ERRO for s in g)]
+    com_erro = [g for g in grupos.values() if any(s["status"] == STATUS_ERRO for s in g)]
     boas_no_jaeger = sum(1 for g in grupos.values() if status_http(entrada(g)) == 201)
     concluidas = concluidas_na_ultima_hora()
     return [
-        (bool(com_erro), f"o Jaeger tem compras com erro: {len(com_erro)}",
-         "gere carga (make carga DURACAO=60s): ela tem compras de livro inexistente, que dão erro"),
-        (concluidas >= 20, f"houve compras suficientes para comparar: {concluidas} concluídas na última hora",
-         "make carga DURACAO=60s"),
-        (concluidas >= 20 and boas_no_jaeger < concluidas / 2,
-         f"o Jaeger guardou só parte das que deram certo: {boas_no_jaeger} de {concluidas}",
-         "confira a política probabilistic e se o otlp_grpc/jaeger saiu do pipeline traces (só no traces/amostrados)"),
+        Criterio(bool(com_erro), f"o Jaeger tem compras com erro: {len(com_erro)}",
+                 "gere carga (make carga DURACAO=60s): ela tem compras de livro inexistente, que dão erro"),
+        Criterio(concluidas >= 20, f"houve compras suficientes para comparar: {concluidas} concluídas na última hora",
+                 "make carga DURACAO=60s"),
+        Criterio(concluidas >= 20 and boas_no_jaeger < concluidas / 2,
+                 f"o Jaeger guardou só parte das que deram certo: {boas_no_jaeger} de {concluidas}",
+                 "confira a política probabilistic e se o otlp_grpc/jaeger saiu do pipeline traces (só no traces/amostrados)"),
     ]

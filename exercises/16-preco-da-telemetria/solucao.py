@@ -1,14 +1,15 @@
 """O que o aluno faz no exercício 16: o make bench com a coluna amostrada, e a resposta lida na
-saída. `ambiente` é o de quem roda (a suíte passa uma carga pequena e uma pasta própria)."""
+saída. `lab.ambiente` é o de quem roda (a suíte passa uma carga pequena e uma pasta própria)."""
 import re
 import subprocess
 import sys
 
-from modo_local.servicos import RAIZ
+from autoteste.exercicios import Contexto
+from bookstore.config import RAIZ
 
 
-def acoes(ambiente: dict) -> str:
-    saida = subprocess.run([sys.executable, "-m", "modo_local.bench"], cwd=RAIZ, capture_output=True, text=True,
-                           env={**ambiente, "BENCH_AMOSTRAGEM": "0.1"}, timeout=120, check=True).stdout
+def acoes(lab: Contexto) -> str:
+    saida = subprocess.run([sys.executable, "-m", "ferramentas.bench"], cwd=RAIZ, capture_output=True, text=True,
+                           env={**lab.ambiente, "BENCH_AMOSTRAGEM": "0.1"}, timeout=120, check=True).stdout
     # O último bloco impresso é o de mais clientes.
     return re.findall(r"amostrado 10% contra SDK desligado: vazão x([\d.]+)", saida)[-1]
