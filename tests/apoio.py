@@ -1,13 +1,64 @@
-"""Atalhos HTTP para os testes que falam com serviços de verdade."""
+"""O que os testes usam em comum: esperar sem dormir à toa, rodar comandos mostrando o stderr,
+bancos de teste e atalhos HTTP para os serviços de verdade. As fixtures ficam em conftest.py."""
+import subprocess
 from decimal import Decimal
 
+import psycopg
 import requests
 import simplejson
+
+from autoteste.consultas import esperar  # noqa: F401 — a espera com prazo, para os testes também
+from bookstore import topologia
+from modo_local.processos import porta_livre
 
 CARTAO_APROVADO = "4111111111111111"
 CARTAO_RECUSADO = "4000000000000002"
 
 
+# --- esperar e rodar ---------------------------------------------------------------------------
+def explicar(resultado: subprocess.CompletedProcess) -> str:
+    """A mensagem de uma asserção sobre um comando: o comando, o código, o stdout e o stderr."""
+    comando = " ".join(map(str, resultado.args)) if isinstance(resultado.args, list) else resultado.args
+    return (f"\n$ {comando}\n(código {resultado.returncode})\n--- stdout ---\n{resultado.stdout or ''}"
+            f"\n--- stderr ---\n{resultado.stderr or ''}")
+
+
+def rodar(comando: list, **opcoes) -> subprocess.CompletedProcess:
+    """subprocess.run com saída capturada em texto; use `explicar(resultado)` na asserção."""
+    return subprocess.run(comando, capture_output=True, text=True, **{"timeout": 120, **opcoes})
+
+
+# --- bancos --------------------------------------------------------------------------------------
+def esvaziar(url: str) -> None:
+    """Apaga todas as linhas de todas as tabelas (e reinicia as sequências)."""
+    with psycopg.connect(url, autocommit=True) as conexao:
+        tabelas = [linha[0] for linha in conexao.execute(
+            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'")]
+        if tabelas:
+            conexao.execute(f"TRUNCATE {', '.join(tabelas)} RESTART IDENTITY CASCADE")
+
+
+def criar_app_de_teste(postgres, fabrica, banco: str, **config):
+    """A app de um serviço num banco recém-esvaziado (compartilhado pela sessão), com o esquema
+    aplicado pelo passo explícito (o mesmo do `flask init-db`), como o app fixture do flaskr."""
+    from bookstore import db
+    url = postgres.criar_banco(banco)
+    app = fabrica({"TESTING": True, "DATABASE_URL": url, "ADMIN_HABILITADO": True, **config})
+    db.preparar(app)
+    esvaziar(url)
+    return app
+
+
+def contar(url: str, sql: str, *params):
+    with psycopg.connect(url) as conexao:
+        return conexao.execute(sql, params).fetchone()[0]
+
+
+def portas_livres() -> dict:
+    return {nome: porta_livre() for nome in topologia.SERVICOS}
+
+
+# --- HTTP contra serviços de verdade ------------------------------------------------------------
 def json_de(resposta: requests.Response):
     return simplejson.loads(resposta.content, use_decimal=True)
 

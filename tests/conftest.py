@@ -1,45 +1,19 @@
-"""Fixtures comuns: um PostgreSQL real para a sessão inteira de testes.
+"""As fixtures comuns: um PostgreSQL real para a sessão inteira de testes, e os vizinhos de ordens.
 
 Sem POSTGRES_URL, sobe um PostgreSQL 18 embutido (wheel) numa porta livre; com
-ela, usa o servidor indicado (precisa poder criar bancos).
+ela, usa o servidor indicado (precisa poder criar bancos). Os ajudantes que os
+testes importam ficam em tests/apoio.py.
 """
-import psycopg
 import pytest
 
 from modo_local.postgres import servidor_do_ambiente
+from tests.apoio import portas_livres
 
 
 @pytest.fixture(scope="session")
 def postgres():
     with servidor_do_ambiente() as servidor:
         yield servidor
-
-
-def esvaziar(url: str) -> None:
-    """Apaga todas as linhas de todas as tabelas (e reinicia as sequências)."""
-    with psycopg.connect(url, autocommit=True) as conexao:
-        tabelas = [linha[0] for linha in conexao.execute(
-            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'")]
-        if tabelas:
-            conexao.execute(f"TRUNCATE {', '.join(tabelas)} RESTART IDENTITY CASCADE")
-
-
-def criar_app_de_teste(postgres, fabrica, banco: str, **config):
-    """A app de um serviço num banco recém-esvaziado (compartilhado pela sessão)."""
-    url = postgres.criar_banco(banco)
-    app = fabrica({"TESTING": True, "DATABASE_URL": url, "ADMIN_HABILITADO": True, **config})
-    esvaziar(url)
-    return app
-
-
-def contar(url: str, sql: str, *params):
-    with psycopg.connect(url) as conexao:
-        return conexao.execute(sql, params).fetchone()[0]
-
-
-def portas_livres() -> dict:
-    from modo_local.postgres import porta_livre
-    return {nome: porta_livre() for nome in ("livros", "ordens", "pagamentos")}
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +29,34 @@ def vizinhos(postgres, tmp_path_factory):
     )
     with laboratorio.iniciar(servicos=("livros", "pagamentos"), recriar_bancos=True):
         yield laboratorio
+
+
+# --- marcas honestas: `-m "not e2e"` é a suíte rápida, sem processo nenhum ---------------------
+# Um teste sem a marca e2e que suba um gunicorn, o make local ou o receptor OTLP falha na hora,
+# dizendo qual. Assim a marca não depende de alguém lembrar dela.
+_teste_atual = {"e2e": True, "nome": ""}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _teste_atual.update(e2e=item.get_closest_marker("e2e") is not None, nome=item.nodeid)
+
+
+def _so_com_a_marca_e2e(classe, metodo: str) -> None:
+    original = getattr(classe, metodo)
+
+    def guardado(*args, **kwargs):
+        if not _teste_atual["e2e"]:
+            raise RuntimeError(f"{_teste_atual['nome']} sobe processos ({classe.__name__}.{metodo}) "
+                               "sem a marca e2e: marque-o com @pytest.mark.e2e")
+        return original(*args, **kwargs)
+
+    setattr(classe, metodo, guardado)
+
+
+def pytest_configure(config):
+    from modo_local.servicos import Laboratorio
+    from telemetria_local.receptor import ReceptorOTLP
+    from tests.lancador import ModoLocal
+    for classe, metodo in ((Laboratorio, "iniciar_servico"), (ModoLocal, "iniciar"), (ReceptorOTLP, "iniciar")):
+        _so_com_a_marca_e2e(classe, metodo)

@@ -10,14 +10,16 @@ from pathlib import Path
 import requests
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from modo_local.postgres import porta_livre
-from modo_local.servicos import RAIZ
+from bookstore import topologia
+from bookstore.config import RAIZ
+from modo_local.processos import porta_livre
+from tests.apoio import esperar
 
 
 class ModoLocal:
     def __init__(self, pasta_telemetria: Path, raiz: Path = RAIZ, **ambiente):
         self.raiz = Path(raiz)  # outra cópia do projeto (ex.: com a solução de um exercício aplicada)
-        self.portas = {nome: porta_livre() for nome in ("livros", "ordens", "pagamentos")}
+        self.portas = {nome: porta_livre() for nome in topologia.SERVICOS}
         self.portas_otlp = {"http": porta_livre(), "grpc": porta_livre()}
         self.pasta_telemetria = Path(pasta_telemetria)
         self.ambiente = {
@@ -49,13 +51,14 @@ class ModoLocal:
         return "\n".join(self.linhas)
 
     def esperar_linha(self, trecho: str, limite_segundos: float = 15) -> str | None:
-        fim = time.monotonic() + limite_segundos
-        while time.monotonic() < fim:
+        """A primeira linha da saída com `trecho`; None se o processo terminou ou o prazo acabou sem ela."""
+        def achada_ou_fim():
             achada = next((linha for linha in list(self.linhas) if trecho in linha), None)
-            if achada or self.processo.poll() is not None:
-                return achada
-            time.sleep(0.05)
-        return None
+            return (achada,) if achada or self.processo.poll() is not None else None
+        try:
+            return esperar(achada_ou_fim, limite_segundos, intervalo=0.05)[0]
+        except AssertionError:
+            return None
 
     def parar(self, sinal=signal.SIGINT) -> float:
         """Manda o sinal e devolve quantos segundos o make local levou para terminar."""

@@ -12,12 +12,18 @@ import jsonschema
 import pytest
 import yaml
 
-from modo_local.servicos import PORTAS_PADRAO, ambiente_otel_do_laboratorio, comando_gunicorn
+from bookstore import topologia
+from bookstore.config import RAIZ
+from modo_local.servicos import ambiente_otel_do_laboratorio, comando_gunicorn
 from tests import conferir_collector
 
-RAIZ = Path(__file__).resolve().parent.parent
 SCHEMA = RAIZ.parent / "shared" / "compose-spec.json"
-SERVICOS = ("livros", "ordens", "pagamentos")
+SERVICOS = topologia.SERVICOS
+DOCKERFILE = (RAIZ / "Dockerfile").read_text(encoding="utf-8")
+
+
+def porta(nome: str) -> int:
+    return topologia.PROCESSOS[nome].porta
 
 
 def carregar(caminho):
@@ -39,8 +45,6 @@ def jaeger():
     return carregar("jaeger/config.yaml")
 
 
-def dockerfile(servico):
-    return (RAIZ / servico / "Dockerfile").read_text(encoding="utf-8")
 
 
 # --- compose ---------------------------------------------------------------
@@ -53,8 +57,8 @@ def test_compose_valida_no_schema_da_compose_spec(compose):
 
 def test_toda_imagem_tem_versao_fixada(compose):
     imagens = [s["image"] for s in compose["services"].values() if "image" in s]
-    imagens += [re.search(r"^FROM (\S+)", dockerfile(s), re.M).group(1) for s in SERVICOS]
-    assert len(imagens) == 10
+    imagens += re.findall(r"^FROM (\S+)", DOCKERFILE, re.M)
+    assert len(imagens) == 8
     for imagem in imagens:
         nome, _, tag = imagem.partition(":")
         assert tag and tag != "latest" and re.search(r"\d+\.\d+", tag), imagem
@@ -71,7 +75,7 @@ def test_depends_on_aponta_para_servicos_que_existem_com_healthcheck(compose):
             assert alvo in servicos, f"{nome} depende de {alvo}, que não existe"
             if regra["condition"] == "service_healthy":
                 tem_check = "healthcheck" in servicos[alvo] or (
-                    alvo in SERVICOS and "HEALTHCHECK" in dockerfile(alvo))
+                    alvo in SERVICOS and "HEALTHCHECK" in DOCKERFILE)
                 assert tem_check, f"{nome} espera {alvo} saudável, mas {alvo} não tem healthcheck"
 
 
@@ -86,15 +90,14 @@ def test_healthchecks_usam_comandos_que_existem_na_imagem(compose):
         elif "healthcheck" in servico:
             comando = servico["healthcheck"]["test"]
             assert comando[0] == "CMD" and comando[1] in binarios[imagem], (nome, comando)
-    for servico in SERVICOS:
-        check = re.search(r"^HEALTHCHECK .*\n?.*CMD \[\"(\w+)\"", dockerfile(servico), re.M)
-        assert check and check.group(1) == "python"
-        assert f"127.0.0.1:{PORTAS_PADRAO[servico]}/ready" in dockerfile(servico)
+    check = re.search(r"^HEALTHCHECK .*\n?.*CMD \[(.*)\]", DOCKERFILE, re.M)
+    assert check and check.group(1) == '"python", "-m", "bookstore.pronto"'
+    assert (RAIZ / "bookstore" / "pronto.py").exists()
 
 
-def test_portas_no_host(compose):
+def test_portas_no_host_sao_as_da_topologia(compose):
     portas = {p.split(":")[0] for s in compose["services"].values() for p in s.get("ports", [])}
-    assert portas == {"8081", "8082", "8083", "16686", "9090", "4317", "4318", "13133", "8089"}
+    assert portas == {str(p.porta) for p in topologia.PROCESSOS.values()} | {"8089"}  # + a interface do Locust
 
 
 def test_servicos_com_admin_banco_proprio_e_limite_de_memoria(compose):
@@ -130,10 +133,13 @@ def test_compose_e_modo_local_rodam_o_mesmo_gunicorn(compose):
     for nome in SERVICOS:
         local = comando_gunicorn(nome)[1:]
         assert compose["services"][nome]["command"] == ["gunicorn", *local]
-        assert f'CMD ["gunicorn", "--config", "{nome}/gunicorn.conf.py"]' in dockerfile(nome)
+        assert compose["services"][nome]["build"] == {"context": ".", "args": {"SERVICO": nome}}
         assert (RAIZ / nome / "gunicorn.conf.py").exists()
-        porta = PORTAS_PADRAO[nome]
-        assert f"PORT={porta}" in dockerfile(nome) and compose["services"][nome]["ports"] == [f"{porta}:{porta}"]
+        assert compose["services"][nome]["ports"] == [f"{porta(nome)}:{porta(nome)}"]
+    # Um Dockerfile para os três: o serviço vem do argumento de build, e o CMD é o mesmo comando.
+    assert 'CMD ["sh", "-c", "exec gunicorn --config \\"$SERVICO/gunicorn.conf.py\\""]' in DOCKERFILE
+    assert "ARG SERVICO" in DOCKERFILE and "COPY ${SERVICO}/ ${SERVICO}/" in DOCKERFILE
+    assert not any((RAIZ / nome / "Dockerfile").exists() for nome in SERVICOS)
 
 
 def test_compose_usa_as_variaveis_otel_do_modo_local(compose):
@@ -144,7 +150,7 @@ def test_compose_usa_as_variaveis_otel_do_modo_local(compose):
         otel = {k for k in servico["environment"] if k.startswith("OTEL_")}
         assert otel == {"OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"}
         endpoint = servico["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"]
-        assert endpoint == "http://otel-collector:4318"  # http/protobuf, o protocolo de otel.env
+        assert endpoint == f"http://otel-collector:{porta('otlp-http')}"  # http/protobuf, o de otel.env
     assert ambiente_otel_do_laboratorio()["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
     assert any("OTEL_EXPORTER_OTLP_PROTOCOL" in palavra for palavra in lidas_pelo_codigo)
 
@@ -172,8 +178,8 @@ def test_spanmetrics_sai_dos_traces_e_entra_nas_metricas(collector):
 
 def test_collector_escuta_em_todas_as_interfaces(collector):
     protocolos = collector["receivers"]["otlp"]["protocols"]
-    assert protocolos["grpc"]["endpoint"] == "0.0.0.0:4317"
-    assert protocolos["http"]["endpoint"] == "0.0.0.0:4318"
+    assert protocolos["grpc"]["endpoint"] == f"0.0.0.0:{porta('otlp-grpc')}"
+    assert protocolos["http"]["endpoint"] == f"0.0.0.0:{porta('otlp-http')}"
     assert collector["extensions"]["health_check"]["endpoint"].startswith("0.0.0.0:")
 
 
@@ -197,15 +203,15 @@ def test_jaeger_config(jaeger, compose):
     consulta = jaeger["extensions"]["jaeger_query"]
     assert armazenamento["backends"][consulta["storage"]["traces"]]["memory"]["max_traces"] > 0
     metricas = armazenamento["metric_backends"][consulta["storage"]["metrics"]]["prometheus"]
-    assert metricas["endpoint"] == "http://prometheus:9090" and "prometheus" in compose["services"]
+    assert metricas["endpoint"] == f"http://prometheus:{porta('prometheus')}" and "prometheus" in compose["services"]
     assert metricas["normalize_calls"] and metricas["normalize_duration"]
     assert "healthcheckv2" in jaeger["service"]["extensions"]
     saude = jaeger["extensions"]["healthcheckv2"]
-    assert saude["use_v2"] and saude["http"]["endpoint"] == "0.0.0.0:13133"
+    assert saude["use_v2"] and saude["http"]["endpoint"] == f"0.0.0.0:{porta('collector-saude')}"
     assert saude["http"]["status"]["path"] == "/status"
-    assert "13133/status" in " ".join(compose["services"]["jaeger"]["healthcheck"]["test"])
+    assert f"{porta('collector-saude')}/status" in " ".join(compose["services"]["jaeger"]["healthcheck"]["test"])
     assert jaeger["exporters"]["jaeger_storage_exporter"]["trace_storage"] == consulta["storage"]["traces"]
-    assert consulta["http"]["endpoint"] == "0.0.0.0:16686"
+    assert consulta["http"]["endpoint"] == f"0.0.0.0:{porta('jaeger')}"
 
 
 # --- orçamentos de memória e o que quebraria numa aula (issue 10) ------------------------------
@@ -298,7 +304,6 @@ EVIDENCIA_DAS_TAGS = {
 
 def test_tags_das_imagens_oficiais_sao_as_registradas_com_evidencia(compose):
     assert compose["x-postgres"]["image"] in EVIDENCIA_DAS_TAGS
-    for nome in SERVICOS:
-        imagem = re.search(r"^FROM (\S+)", dockerfile(nome), re.M).group(1)
-        assert imagem in EVIDENCIA_DAS_TAGS
-        assert "commit 37079fb3" in dockerfile(nome)
+    imagem = re.search(r"^FROM (\S+)", DOCKERFILE, re.M).group(1)
+    assert imagem in EVIDENCIA_DAS_TAGS
+    assert "commit 37079fb3" in DOCKERFILE

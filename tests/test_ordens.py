@@ -1,15 +1,15 @@
 """Serviço ordens com o cliente de teste do Flask; livros e pagamentos são
 processos gunicorn reais (fixture `vizinhos`), chamados por HTTP de verdade."""
-import time
 from decimal import Decimal
 
 import pytest
 
 from bookstore import db
 from ordens import create_app, recuperacao
-from tests.apoio import (CARTAO_RECUSADO, criar_livro, estoque, injetar_falha, pagamentos_da_ordem,
-                         reservas_da_ordem)
-from tests.conftest import contar, criar_app_de_teste, esvaziar
+from tests.apoio import (CARTAO_RECUSADO, contar, criar_app_de_teste, criar_livro, esperar, estoque, esvaziar,
+                         injetar_falha, pagamentos_da_ordem, reservas_da_ordem)
+
+pytestmark = pytest.mark.e2e  # os vizinhos são processos gunicorn de verdade
 
 
 @pytest.fixture
@@ -184,8 +184,9 @@ def test_pagamentos_lento_504_e_a_cobranca_atrasada_e_estornada(client, vizinhos
     assert estoque(vizinhos, livro) == 2  # a reserva já foi cancelada
     ordem_id = resposta.json["id"]
     injetar_falha(vizinhos, "pagamentos")
-    time.sleep(1.0)  # a cobrança atrasada termina do lado de pagamentos: aprovada
-    assert [p["status"] for p in pagamentos_da_ordem(vizinhos, ordem_id)] == ["aprovado"]
+    # A cobrança atrasada termina do lado de pagamentos: aprovada.
+    esperar(lambda: [p["status"] for p in pagamentos_da_ordem(vizinhos, ordem_id)] == ["aprovado"], limite=5,
+            descricao="a cobrança atrasada ser gravada por pagamentos")
     # O desfazer também esbarrou na lentidão e ficou pendente; a recuperação estorna.
     assert recuperacao.executar_passada(client.application) == 1
     assert [p["status"] for p in pagamentos_da_ordem(vizinhos, ordem_id)] == ["estornado"]
@@ -287,7 +288,8 @@ def test_cobranca_incerta_que_era_recusa_termina_como_pagamento_recusado(client,
         assert resposta.status_code == 402 and ordem["motivo"] == "cartao_recusado"
     else:  # a repetição da cobrança também esbarrou na latência: a recuperação decide
         assert ordem["status"] == "estoque_reservado"
-        time.sleep(1.0)
+        esperar(lambda: pagamentos_da_ordem(vizinhos, ordem["id"]), limite=5,
+                descricao="a cobrança atrasada ser gravada por pagamentos")
         assert recuperacao.executar_passada(client.application) == 1
         ordem = client.get(f"/ordens/{ordem['id']}").json
         assert (ordem["status"], ordem["motivo"]) == ("pagamento_recusado", "cartao_recusado")

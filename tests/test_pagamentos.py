@@ -6,7 +6,7 @@ import pytest
 from bookstore import db
 from bookstore.cartao import luhn_valido
 from pagamentos import create_app
-from tests.conftest import contar, criar_app_de_teste
+from tests.apoio import contar, criar_app_de_teste
 
 APROVADO = "4111111111111111"
 RECUSADO = "4000000000000002"

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 import requests
 
+from bookstore import topologia
 from modo_local.servicos import Laboratorio
-from tests.apoio import (CARTAO_RECUSADO, criar_livro, estoque, injetar_falha, json_de, pagamentos_da_ordem,
-                         reservas_da_ordem)
-from tests.conftest import portas_livres
+from tests.apoio import (CARTAO_RECUSADO, criar_livro, esperar, estoque, injetar_falha, json_de,
+                         pagamentos_da_ordem, portas_livres, reservas_da_ordem)
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,7 @@ def lab(postgres, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def sem_falhas(lab):
     yield
-    for servico in ("livros", "ordens", "pagamentos"):
+    for servico in topologia.SERVICOS:
         if servico in lab.processos:
             injetar_falha(lab, servico)
 
@@ -155,8 +155,7 @@ def test_reserva_expira_durante_o_pagamento_410_e_estorno(lab):
         reserva = requests.post(lab.url("livros") + "/reservas", timeout=5,
                                 json={"itens": [{"livro_id": livro, "quantidade": 1}]}).json()
         assert estoque(lab, livro) == 0
-        time.sleep(1.2)
-        assert estoque(lab, livro) == 1
+        esperar(lambda: estoque(lab, livro) == 1, limite=5, descricao="a reserva de 1 s expirar")
         assert requests.post(f"{lab.url('livros')}/reservas/{reserva['id']}/confirmacao", timeout=5).status_code == 410
 
         injetar_falha(lab, "pagamentos", latencia_ms=1500)
@@ -217,14 +216,14 @@ def test_worker_morto_no_meio_da_saga_e_desfeito_pela_recuperacao(lab):
 
     compra = threading.Thread(target=comprar_e_perder_a_resposta)
     compra.start()
-    ordem_id = None
-    for _ in range(100):
+
+    def ordem_cobrando():
         ordens = requests.get(lab.url("ordens") + "/ordens?limite=1", timeout=5).json()
         if ordens and ordens[0]["status"] == "estoque_reservado" and ordens[0]["itens"][0]["livro_id"] == livro:
-            ordem_id = ordens[0]["id"]
-            break
-        time.sleep(0.05)
-    assert ordem_id is not None
+            return ordens[0]["id"]
+        return None
+
+    ordem_id = esperar(ordem_cobrando, limite=5, intervalo=0.05, descricao="a ordem chegar à cobrança")
     lab.parar_servico("ordens", sinal=signal.SIGKILL)
     compra.join()
     assert estoque(lab, livro) == 0  # a reserva ficou para trás
@@ -232,12 +231,12 @@ def test_worker_morto_no_meio_da_saga_e_desfeito_pela_recuperacao(lab):
     try:
         lab.esperar_pronto("ordens")
         injetar_falha(lab, "pagamentos")
-        fim = time.monotonic() + 20
-        while time.monotonic() < fim:
+
+        def ordem_desfeita():
             ordem = requests.get(f"{lab.url('ordens')}/ordens/{ordem_id}", timeout=5).json()
-            if ordem["status"] == "falhou":
-                break
-            time.sleep(0.25)
+            return ordem if ordem["status"] == "falhou" else None
+
+        ordem = esperar(ordem_desfeita, limite=20, intervalo=0.25, descricao="a recuperação desfazer a ordem")
         assert (ordem["status"], ordem["motivo"]) == ("falhou", "interrompida")
         assert estoque(lab, livro) == 1
         assert [p["status"] for p in pagamentos_da_ordem(lab, ordem_id)] == ["estornado"]

@@ -16,17 +16,18 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
-from modo_local.servicos import RAIZ
+from bookstore import topologia
+from bookstore.config import RAIZ
 from telemetria_local import armazem, otlp, traces
+from tests.apoio import esperar
 from tests.lancador import ModoLocal
 
 LINHAS_DE_ERRO_DO_EXPORTADOR = re.compile(r"Transient error|Failed to export|Exception while exporting|"
                                           r"opentelemetry\.exporter")
-SERVER = 2
 
 
 def pedido_com_um_span(trace_id: bytes, span_id: bytes, nome: str = "GET /livros") -> ExportTraceServiceRequest:
-    span = Span(trace_id=trace_id, span_id=span_id, name=nome, kind=SERVER,
+    span = Span(trace_id=trace_id, span_id=span_id, name=nome, kind=otlp.SERVIDOR,
                 start_time_unix_nano=1_000_000, end_time_unix_nano=3_500_000)
     return ExportTraceServiceRequest(resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=[span])])])
 
@@ -89,18 +90,18 @@ def compras_no_modo_local(tmp_path_factory):
 TRACE_DE_FORA, PAI_DE_FORA = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 
 
-def esperar_trace_da_ordem(pasta, ordem_id: int, limite: float = 15) -> str | None:
-    fim = time.monotonic() + limite
-    while time.monotonic() < fim:
+def esperar_trace_da_ordem(pasta, ordem_id: int, limite: float = 15) -> str:
+    def trace_inteiro():
         for grupo in traces.agrupar(armazem.itens("traces", pasta)).values():
             raiz = traces.raiz(grupo)
-            servidores = [s for s in grupo if s["kind"] == SERVER]
+            servidores = [s for s in grupo if s["kind"] == otlp.SERVIDOR]
             if raiz and raiz["atributos"].get("bookstore.ordem.id") == ordem_id and len(servidores) == 5:
                 return raiz["trace_id"]
-        time.sleep(0.2)
-    return None
+        return None
+    return esperar(trace_inteiro, limite, intervalo=0.2, descricao=f"o trace da ordem {ordem_id} chegar inteiro")
 
 
+@pytest.mark.e2e
 def test_armazem_guarda_o_trace_inteiro_de_uma_compra_em_otlp_json(compras_no_modo_local):
     lab, pasta, respostas, _, trace_id, _ = compras_no_modo_local
     assert [r.status_code for r in respostas] == [201] * 20
@@ -110,13 +111,14 @@ def test_armazem_guarda_o_trace_inteiro_de_uma_compra_em_otlp_json(compras_no_mo
         assert linhas and all(otlp.de_json(sinal, linha).ByteSize() > 0 for linha in linhas)
     grupo = traces.agrupar(armazem.itens("traces", pasta))[trace_id]
     ids = {s["span_id"] for s in grupo}
-    assert {s["servico"] for s in grupo} == {"livros", "ordens", "pagamentos"}
+    assert {s["servico"] for s in grupo} == set(topologia.SERVICOS)
     assert all(s["parent_id"] in ids for s in grupo if s["parent_id"])  # nenhum pedaço solto
     assert any(s["nome"] == "SELECT" for s in grupo)
     # Os logs da compra estão lá, com o trace_id dela.
     assert any(r["trace_id"] == trace_id for r in armazem.itens("logs", pasta))
 
 
+@pytest.mark.e2e
 def test_terminal_mostra_uma_linha_por_trace_e_nenhum_erro_do_exportador(compras_no_modo_local):
     lab, _, _, recusada, trace_id, _ = compras_no_modo_local
     linha = next(l for l in lab.linhas if l.startswith(f"trace {trace_id[:8]}…"))
@@ -139,6 +141,7 @@ def make_traces(pasta, *argumentos) -> str:
     return make("traces", pasta, *argumentos)
 
 
+@pytest.mark.e2e
 def test_make_traces_lista_e_desenha_a_arvore(compras_no_modo_local):
     _, pasta, _, _, trace_id, _ = compras_no_modo_local
     lista = make_traces(pasta, "N=3")
@@ -155,6 +158,7 @@ def test_make_traces_lista_e_desenha_a_arvore(compras_no_modo_local):
                      r"service\.version=1\.0\.0", recursos, re.M)
 
 
+@pytest.mark.e2e
 def test_make_metricas_diz_tipo_unidade_e_quem_manda(compras_no_modo_local):
     _, pasta, *_ = compras_no_modo_local
     linhas = make("metricas", pasta).splitlines()
@@ -167,6 +171,7 @@ def test_make_metricas_diz_tipo_unidade_e_quem_manda(compras_no_modo_local):
     assert not any(l.startswith("http.server.active_requests") for l in linhas)
 
 
+@pytest.mark.e2e
 def test_make_traces_mostra_o_trace_continuado_de_um_cliente(compras_no_modo_local):
     # Sem raiz aqui (o pai é o span do cliente, que nunca chega): listado e desenhado mesmo assim.
     _, pasta, *_ = compras_no_modo_local
@@ -177,11 +182,13 @@ def test_make_traces_mostra_o_trace_continuado_de_um_cliente(compras_no_modo_loc
     assert re.search(r"^[\s\d.]+    pagamentos: POST /pagamentos  \[SERVER\]", arvore, re.M)
 
 
+@pytest.mark.e2e
 def test_ctrl_c_para_tudo_em_ate_3_segundos(compras_no_modo_local):
     *_, segundos = compras_no_modo_local
     assert segundos <= 3, f"{segundos:.1f} s"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("sinal", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_e_terminal_fechado_param_em_ate_3_segundos(tmp_path, sinal):
     with ModoLocal(tmp_path) as lab:
@@ -191,8 +198,9 @@ def test_sigterm_e_terminal_fechado_param_em_ate_3_segundos(tmp_path, sinal):
     assert segundos <= 3, f"{sinal.name}: {segundos:.1f} s"
 
 
+@pytest.mark.e2e
 def test_com_destino_inalcancavel_para_em_ate_6_segundos(tmp_path):
-    from modo_local.postgres import porta_livre
+    from modo_local.processos import porta_livre
     with ModoLocal(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{porta_livre()}") as lab:
         assert "Modo híbrido" in lab.saida() and "Receptor OTLP local" not in lab.saida()
         assert lab.comprar().status_code == 201  # a compra não espera a telemetria
@@ -224,6 +232,7 @@ def vivo(pid: int) -> bool:
     return estado != "Z"
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="PR_SET_PDEATHSIG e /proc são do Linux")
 def test_sigkill_no_lancador_nao_deixa_processo_do_laboratorio(tmp_path):
     with ModoLocal(tmp_path) as lab:
@@ -231,10 +240,8 @@ def test_sigkill_no_lancador_nao_deixa_processo_do_laboratorio(tmp_path):
         # PostgreSQL (postmaster e auxiliares) + 3 masters + 6 workers do gunicorn.
         assert len(processos) >= 10
         lab.processo.kill()
-        fim = time.monotonic() + 5
-        while time.monotonic() < fim and any(map(vivo, processos)):
-            time.sleep(0.05)
-        assert [pid for pid in processos if vivo(pid)] == []
+        esperar(lambda: not any(map(vivo, processos)), limite=5, intervalo=0.05,
+                descricao=f"os processos do laboratório morrerem: {[pid for pid in processos if vivo(pid)]}")
 
 
 def test_zero_code_com_servico_desconhecido_diz_o_que_vale(tmp_path):

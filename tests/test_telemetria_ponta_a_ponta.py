@@ -7,15 +7,15 @@ import pytest
 import requests
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from telemetria_local.receptor import ReceptorOTLP
+from bookstore import topologia
 from modo_local.servicos import Laboratorio
-from tests.apoio import criar_livro
-from tests.conftest import portas_livres
+from telemetria_local import otlp
+from telemetria_local.receptor import ReceptorOTLP
+from tests.apoio import criar_livro, esperar, portas_livres
 
 pytestmark = pytest.mark.e2e
 
 CARTAO = "5555555555554444"  # aprovado; não pode aparecer em nenhum payload exportado
-SERVER, CLIENT = 2, 3  # SpanKind no protobuf
 
 
 @pytest.fixture(scope="module", params=["http/protobuf", "grpc"])
@@ -36,16 +36,6 @@ def montagem(request, postgres, tmp_path_factory):
     receptor.parar()
 
 
-def esperar(condicao, limite=15.0):
-    fim = time.monotonic() + limite
-    while time.monotonic() < fim:
-        resultado = condicao()
-        if resultado:
-            return resultado
-        time.sleep(0.1)
-    return condicao()
-
-
 def comprar(lab, livro):
     # Como um curl: sem traceparent. (Se os testes em memória rodaram antes neste
     # processo, o requests daqui está instrumentado e viraria o pai do trace.)
@@ -62,7 +52,7 @@ def test_uma_compra_e_um_trace_que_atravessa_os_tres_servicos(montagem):
     ordem_id = resposta.json()["id"]
 
     def trace_da_compra():
-        raizes = [s for s in receptor.spans() if s["servico"] == "ordens" and s["kind"] == SERVER
+        raizes = [s for s in receptor.spans() if s["servico"] == "ordens" and s["kind"] == otlp.SERVIDOR
                   and s["nome"] == "POST /ordens" and s["atributos"].get("bookstore.ordem.id") == ordem_id]
         if not raizes:
             return None
@@ -73,20 +63,19 @@ def test_uma_compra_e_um_trace_que_atravessa_os_tres_servicos(montagem):
         # Os três serviços não bastam — livros atende duas requisições, que podem cair em
         # workers diferentes —, então espere os 5 spans de servidor da compra (ordens, o GET
         # do livro, a reserva, o pagamento e a confirmação) e os pais de todo mundo.
-        servidores = [s for s in spans if s["kind"] == SERVER]
-        if servicos >= {"livros", "ordens", "pagamentos"} and len(servidores) == 5 and all(
+        servidores = [s for s in spans if s["kind"] == otlp.SERVIDOR]
+        if servicos >= set(topologia.SERVICOS) and len(servidores) == 5 and all(
                 s["parent_id"] in ids for s in spans if s["span_id"] != raizes[0]["span_id"]):
             return raizes[0], spans
         return None
 
-    encontrado = esperar(trace_da_compra)
-    assert encontrado, "o trace da compra não chegou inteiro (faltam serviços ou há pais fora do trace)"
-    raiz, spans = encontrado
+    raiz, spans = esperar(trace_da_compra, descricao="o trace da compra chegar inteiro (os três serviços, "
+                                                     "os 5 spans de servidor e o pai de cada span)")
     assert raiz["parent_id"] == ""  # o span de servidor de ordens é a raiz
     ids = {s["span_id"] for s in spans}
     assert [s for s in spans if s["parent_id"] == ""] == [raiz]
     sql = [s for s in spans if s["atributos"].get("db.system") == "postgresql"]
-    assert {s["servico"] for s in sql} == {"livros", "ordens", "pagamentos"}
+    assert {s["servico"] for s in sql} == set(topologia.SERVICOS)
     assert {s["nome"] for s in spans} >= {"saga.reservar_estoque", "estoque.reservar", "pagamentos.decidir"}
     # cada worker é uma instância: o recurso traz o id dela e o namespace do laboratório
     assert all(s["recurso"]["service.namespace"] == "bookstore" and s["recurso"]["service.instance.id"]
@@ -104,7 +93,7 @@ def test_uma_compra_e_um_trace_que_atravessa_os_tres_servicos(montagem):
     nomes_http = {m["nome"] for m in metricas}
     assert nomes_http & {"http.server.duration", "http.server.request.duration"}
     assert nomes_http & {"http.client.duration", "http.client.request.duration"}
-    assert {m["recurso"]["service.name"] for m in metricas} == {"livros", "ordens", "pagamentos"}
+    assert {m["recurso"]["service.name"] for m in metricas} == set(topologia.SERVICOS)
 
     assert CARTAO.encode() not in bytes(receptor.bytes_crus)
 
@@ -114,7 +103,8 @@ def test_workers_diferentes_tem_service_instance_id_diferentes(montagem):
     for _ in range(20):
         requests.get(lab.url("livros") + "/livros", timeout=5)
     instancias = esperar(lambda: len({s["recurso"]["service.instance.id"] for s in receptor.spans()
-                                      if s["servico"] == "livros"}) >= 2 or None)
+                                      if s["servico"] == "livros"}) >= 2,
+                         descricao="spans de livros de dois workers")
     assert instancias
 
 
