@@ -1,7 +1,7 @@
 """Catálogo: `POST /livros`, `GET /livros`, `GET /livros/<id>`."""
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, jsonify
 
-from bookstore import db, validacao
+from bookstore import db, respostas, validacao
 from bookstore.erros import NaoEncontrado
 
 bp = Blueprint("catalogo", __name__, url_prefix="/livros")
@@ -26,9 +26,7 @@ def criar():
             " RETURNING id, titulo, autor, preco, estoque_fisico AS estoque",
             (titulo, autor, preco, estoque),
         ).fetchone()
-    resposta = jsonify(livro)
-    resposta.headers["Location"] = url_for("catalogo.detalhe", livro_id=livro["id"])
-    return resposta, 201
+    return respostas.com_location(livro, 201, "catalogo.detalhe", livro_id=livro["id"])
 
 
 @bp.get("")

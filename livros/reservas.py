@@ -4,10 +4,10 @@ As regras de concorrência estão em `estoque.py`; aqui fica só o HTTP.
 """
 import uuid
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 from opentelemetry import trace
 
-from bookstore import db, validacao
+from bookstore import db, respostas, validacao
 from bookstore.erros import EntradaInvalida, NaoEncontrado
 
 from . import estoque
@@ -31,9 +31,7 @@ def criar():
     with db.transacao() as cursor:
         reserva = estoque.reservar(cursor, itens, ordem_id, current_app.config["RESERVA_TTL_SEGUNDOS"])
     trace.get_current_span().set_attribute("bookstore.reserva.id", str(reserva["id"]))
-    resposta = jsonify(reserva)
-    resposta.headers["Location"] = url_for("reservas.detalhe", reserva_id=reserva["id"])
-    return resposta, 201
+    return respostas.com_location(reserva, 201, "reservas.detalhe", reserva_id=reserva["id"])
 
 
 @bp.get("")

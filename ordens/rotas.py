@@ -2,10 +2,10 @@
 import hashlib
 
 import simplejson
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 from opentelemetry import trace
 
-from bookstore import cartao, validacao
+from bookstore import cartao, respostas, validacao
 from bookstore.erros import ErroAPI, EntradaInvalida, NaoEncontrado
 
 from . import recuperacao, repositorio
@@ -25,9 +25,7 @@ def responder(ordem: dict, codigo_http: int):
     corpo = repositorio.como_json(ordem)
     if codigo_http >= 400:
         corpo = {"erro": mensagem_de_erro(ordem["motivo"]), **corpo}
-    resposta = jsonify(corpo)
-    resposta.headers["Location"] = url_for("ordens.detalhe", ordem_id=ordem_id)
-    return resposta, codigo_http
+    return respostas.com_location(corpo, codigo_http, "ordens.detalhe", ordem_id=ordem_id)
 
 
 def impressao_digital(itens: list[dict], cliente: str | None, numero_cartao: str) -> str:

@@ -1,8 +1,8 @@
 """Pagamentos: cobrança idempotente por ordem, consulta e estorno."""
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 from opentelemetry import trace
 
-from bookstore import cartao, db, validacao
+from bookstore import cartao, db, respostas, validacao
 from bookstore.erros import ErroAPI, NaoEncontrado
 
 from . import aprovacao, telemetria
@@ -55,9 +55,7 @@ def cobrar():
     trace.get_current_span().set_attribute("bookstore.pagamento.id", novo["id"])
     telemetria.pagamentos.add(1, {"bookstore.pagamento.status": status, "bookstore.pagamento.motivo": motivo or ""})
     telemetria.valor.record(float(valor), {"bookstore.pagamento.status": status})
-    resposta = jsonify(novo)
-    resposta.headers["Location"] = url_for("pagamentos.detalhe", pagamento_id=novo["id"])
-    return resposta, 201
+    return respostas.com_location(novo, 201, "pagamentos.detalhe", pagamento_id=novo["id"])
 
 
 @bp.get("")
