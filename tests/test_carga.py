@@ -1,6 +1,5 @@
 """Issue 9, item 4: o gerador de carga (Locust) roda de verdade contra o laboratório,
 com prazo, e cada cenário devolve o status que deveria (402/409/422 não são falhas)."""
-import subprocess
 import sys
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import requests
 
 from bookstore.config import RAIZ
 from modo_local.servicos import Laboratorio
-from tests.apoio import portas_livres
+from tests.apoio import explicar, portas_livres, rodar
 
 pytestmark = pytest.mark.e2e
 
@@ -18,14 +17,14 @@ def test_carga_com_prazo_cobre_todos_os_cenarios_sem_falhas(postgres, tmp_path):
     lab = Laboratorio(postgres, portas=portas_livres(), prefixo_bancos="carga_", pasta_logs=tmp_path,
                       ambiente={"WEB_CONCURRENCY": "2", "OTEL_SDK_DISABLED": "true"})
     with lab.iniciar(recriar_bancos=True):
-        resultado = subprocess.run(
+        resultado = rodar(
             [str(Path(sys.executable).parent / "locust"), "-f", "carga/locustfile.py", "--headless",
              "--only-summary", "-u", "6", "-r", "6", "-t", "6s", "--csv", str(tmp_path / "carga")],
-            cwd=RAIZ, capture_output=True, text=True, timeout=60,
+            cwd=RAIZ, timeout=60,
             env={"PATH": "/usr/bin:/bin", "LIVROS_URL": lab.url("livros"), "ORDENS_URL": lab.url("ordens")})
         ordens = requests.get(lab.url("ordens") + "/ordens?limite=200", timeout=5).json()
         catalogo = requests.get(lab.url("livros") + "/livros?limite=200", timeout=5).json()
-    assert resultado.returncode == 0, resultado.stdout[-3000:] + resultado.stderr[-3000:]
+    assert resultado.returncode == 0, explicar(resultado)
     assert "carga:" in resultado.stdout  # a linha de progresso
     linhas = (tmp_path / "carga_stats.csv").read_text().splitlines()
     por_nome = {linha.split(",")[1]: linha.split(",") for linha in linhas[1:]}

@@ -1,7 +1,6 @@
 """Issue 10: `make diagnostico` de verdade contra o modo local, e a leitura das
 respostas do Jaeger e do Prometheus em amostras no formato exato de cada um."""
 import os
-import subprocess
 import sys
 
 import pytest
@@ -10,7 +9,7 @@ from telemetria_local import fontes
 from modo_local.processos import porta_livre
 from bookstore.config import RAIZ
 from telemetria_local import otlp
-from tests.apoio import esperar
+from tests.apoio import esperar, explicar, rodar
 from tests.lancador import ModoLocal
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -53,10 +52,9 @@ def test_le_a_consulta_do_prometheus():
     assert fontes.valor_da_consulta_do_prometheus(PROMETHEUS_ERRO) is None
 
 
-def rodar_diagnostico(lab: ModoLocal, **extras) -> subprocess.CompletedProcess:
+def rodar_diagnostico(lab: ModoLocal, **extras):
     ambiente = {**lab.ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/", **extras}
-    return subprocess.run([sys.executable, "-m", "ferramentas.diagnostico"], cwd=RAIZ, env=ambiente,
-                          capture_output=True, text=True, timeout=60)
+    return rodar([sys.executable, "-m", "ferramentas.diagnostico"], cwd=RAIZ, env=ambiente, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +67,7 @@ def lab(tmp_path_factory):
 @pytest.mark.e2e
 def test_diagnostico_no_modo_local_acha_a_compra_no_receptor(lab):
     resultado = rodar_diagnostico(lab)
-    assert resultado.returncode == 0, resultado.stdout
+    assert resultado.returncode == 0, explicar(resultado)
     saida = resultado.stdout
     assert "modo local" in saida and "Tudo certo." in saida and "✘" not in saida
     assert f"✔ porta {lab.portas['livros']} (livros): pid " in saida and "gunicorn" in saida
@@ -82,7 +80,7 @@ def test_diagnostico_no_modo_local_acha_a_compra_no_receptor(lab):
 def test_diagnostico_diz_o_que_falta_e_falha(lab):
     parado = porta_livre()
     resultado = rodar_diagnostico(lab, PORTA_PAGAMENTOS=str(parado))
-    assert resultado.returncode == 1
+    assert resultado.returncode == 1, explicar(resultado)
     assert f"✘ porta {parado} (pagamentos): ninguém escuta" in resultado.stdout
     assert "✘ pagamentos /ready: ConnectionError" in resultado.stdout
     assert "    → suba o laboratório" in resultado.stdout

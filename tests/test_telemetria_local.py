@@ -6,7 +6,6 @@ como o aluno o roda, em portas livres."""
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 from bookstore import topologia
 from bookstore.config import RAIZ
 from telemetria_local import armazem, otlp, traces
-from tests.apoio import esperar
+from tests.apoio import esperar, explicar, rodar
 from tests.lancador import ModoLocal
 
 LINHAS_DE_ERRO_DO_EXPORTADOR = re.compile(r"Transient error|Failed to export|Exception while exporting|"
@@ -132,9 +131,10 @@ def make(alvo: str, pasta, *argumentos) -> str:
     """`make traces` / `make metricas` como o aluno os roda. `-o`: o venv desta suíte é dado
     como pronto (sem -o, uma lista de dependências recém-editada faria o make refazer o .venv
     no meio dos testes)."""
-    return subprocess.run(["make", "--no-print-directory", "-o", ".venv/.instalado", alvo, *argumentos,
-                           f"BIN={sys.prefix}/bin"], cwd=RAIZ, env={**os.environ, "TELEMETRIA_LOCAL_PASTA": str(pasta)},
-                          capture_output=True, text=True, check=True).stdout
+    resultado = rodar(["make", "--no-print-directory", "-o", ".venv/.instalado", alvo, *argumentos,
+                       f"BIN={sys.prefix}/bin"], cwd=RAIZ, env={**os.environ, "TELEMETRIA_LOCAL_PASTA": str(pasta)})
+    assert resultado.returncode == 0, explicar(resultado)
+    return resultado.stdout
 
 
 def make_traces(pasta, *argumentos) -> str:
@@ -245,9 +245,9 @@ def test_sigkill_no_lancador_nao_deixa_processo_do_laboratorio(tmp_path):
 
 
 def test_zero_code_com_servico_desconhecido_diz_o_que_vale(tmp_path):
-    resultado = subprocess.run([sys.executable, "-m", "modo_local"], cwd=RAIZ, capture_output=True, text=True,
-                               env={**ModoLocal(tmp_path).ambiente, "ZERO_CODE": "pagamento"}, timeout=30)
-    assert resultado.returncode == 2
+    resultado = rodar([sys.executable, "-m", "modo_local"], cwd=RAIZ, timeout=30,
+                      env={**ModoLocal(tmp_path).ambiente, "ZERO_CODE": "pagamento"})
+    assert resultado.returncode == 2, explicar(resultado)
     assert resultado.stderr == "✘ ZERO_CODE=pagamento: use livros, ordens, pagamentos\n"
 
 
@@ -259,7 +259,6 @@ def test_porta_ocupada_diz_quem_a_segura(tmp_path):
         porta = ocupante.getsockname()[1]
         lab = ModoLocal(tmp_path)
         lab.ambiente["PORTA_LIVROS"] = str(porta)
-        resultado = subprocess.run([sys.executable, "-m", "modo_local"], cwd=RAIZ, env=lab.ambiente,
-                                   capture_output=True, text=True, timeout=30)
-    assert resultado.returncode == 1
+        resultado = rodar([sys.executable, "-m", "modo_local"], cwd=RAIZ, env=lab.ambiente, timeout=30)
+    assert resultado.returncode == 1, explicar(resultado)
     assert f"a porta {porta} já está em uso por pid {os.getpid()}" in resultado.stderr
