@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config, db, erros, falhas, saude, telemetria, validacao
+from . import config, db, erros, falhas, origem, saude, telemetria, validacao
 from .erros import NaoEncontrado
 from .json_decimal import ProvedorJSONDecimal
 
@@ -32,7 +32,7 @@ def configuracao_comum(nome: str) -> dict:
     """Variáveis que todo serviço lê."""
     return {
         **ler_configuracao("DB_POOL_MAXIMO", "DB_POOL_ESPERA_SEGUNDOS", "DB_ESPERA_SEGUNDOS", "ADMIN_HABILITADO",
-                           "FALHA_LATENCIA_MS", "FALHA_TAXA_ERRO"),
+                           "FALHA_LATENCIA_MS", "FALHA_TAXA_ERRO", "GUNICORN_TIMEOUT"),
         "DATABASE_URL": config.ler("DATABASE_URL") or f"postgresql://postgres@127.0.0.1:5432/{nome}",
     }
 
@@ -53,6 +53,8 @@ def criar_app(nome: str, esquema: Path, configuracao: dict, test_config: dict | 
     erros.registrar(app)
     db.init_app(app, esquema, ESQUEMA_FALHAS)
     app.register_blueprint(saude.bp)
+    # Antes das falhas injetadas: um PUT /admin/falhas de outra origem nem chega a valer.
+    app.before_request(origem.recusar_outra_origem)
     falhas.init_app(app)
     app.url_value_preprocessor(ids_cabem_no_banco)
     app.extensions[EM_CADA_WORKER] = []

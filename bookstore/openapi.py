@@ -11,7 +11,7 @@ Schemathesis nos testes: cada resposta precisa estar descrita aqui.
 """
 from flask import Blueprint, current_app, jsonify
 
-from . import config
+from . import config, topologia
 
 VERSAO_OPENAPI = "3.1.0"
 MAIOR_INTEIRO = 2**31 - 1  # INTEGER do PostgreSQL
@@ -30,7 +30,9 @@ ESQUEMAS_COMUNS = {
         "type": "object", "required": ["latencia_ms", "taxa_erro"],
         "properties": {
             "latencia_ms": {"type": "integer", "minimum": 0, "maximum": 60000,
-                            "description": "atraso somado a cada requisição de negócio"},
+                            "description": "atraso somado a cada requisição de negócio; acima do prazo do "
+                                           "servidor (GUNICORN_TIMEOUT menos 1 s) a requisição espera o prazo e "
+                                           "responde 504 em JSON"},
             "taxa_erro": {"type": "number", "minimum": 0, "maximum": 1,
                           "description": "fração das requisições de negócio que respondem 500 (até 3 casas)"},
         },
@@ -39,6 +41,12 @@ ESQUEMAS_COMUNS = {
               "properties": {"status": {"type": "string", "enum": ["ok", "pronto", "indisponivel"]},
                              "erro": {"type": "string"}}},
 }
+
+
+# Regras do contrato que o JSON Schema não exprime: um corpo válido pelo esquema ainda recebe 422
+# por elas. Ficam na descrição da operação (e a suíte aceita o 422 do Schemathesis só por elas).
+def regras_do_contrato(*regras: str) -> str:
+    return " Regras que o esquema não exprime (422, com o campo): " + "; ".join(regras) + "."
 
 
 def ref(nome: str) -> dict:
@@ -116,7 +124,8 @@ def _admin() -> dict:
                  "Uma falha injetada é um 500 `{\"erro\": \"falha injetada\"}` com span de erro. "
                  "Só existe com ADMIN_HABILITADO=true (o laboratório liga). Para uma falha só numa "
                  "requisição, use o baggage W3C: `baggage: bookstore.falha=pagamentos:latencia_ms=300` "
-                 "(ou `<serviço>:erro`), que viaja de ordens até o serviço nomeado.")
+                 "(ou `<serviço>:erro`), que viaja de ordens até o serviço nomeado; um valor que não se "
+                 "entende é ignorado, com uma linha no log.")
     return {"/admin/falhas": {
         "get": {"tags": ["admin"], "summary": "A falha injetada agora", "description": descricao,
                 "responses": {"200": resposta("a configuração", ref("Falhas"), {"latencia_ms": 0, "taxa_erro": 0}),
@@ -140,14 +149,21 @@ LIMITES_DO_GUNICORN = {
 }
 
 
+# Toda operação que muda estado recusa uma página de outra origem (bookstore/origem.py).
+OUTRA_ORIGEM = erro("o cabeçalho Origin é de outra origem (uma página web que não é a deste serviço)",
+                    {"erro": "requisição de outra origem recusada: http://exemplo.test não é "
+                             f"http://127.0.0.1:{topologia.PROCESSOS['ordens'].porta}", "origem": "http://exemplo.test"})
+MUDAM_ESTADO = {"post", "put", "patch", "delete"}
+
+
 def documento(servico: str, descricao: str, caminhos: dict, esquemas: dict, admin: dict | None = None) -> dict:
     """O documento OpenAPI de um serviço. `admin`: rotas /admin/* além de /admin/falhas."""
     todos = {**caminhos, **_saude()}
     if current_app.config["ADMIN_HABILITADO"]:
         todos.update({**_admin(), **(admin or {})})
-    todos = {caminho: {metodo: {**operacao, "responses": {**operacao["responses"], **LIMITES_DO_GUNICORN}}
-                       for metodo, operacao in operacoes.items()}
-             for caminho, operacoes in todos.items()}
+    todos = {caminho: {metodo: {**operacao, "responses": {
+        **operacao["responses"], **LIMITES_DO_GUNICORN, **({"403": OUTRA_ORIGEM} if metodo in MUDAM_ESTADO else {})}}
+        for metodo, operacao in operacoes.items()} for caminho, operacoes in todos.items()}
     return {
         "openapi": VERSAO_OPENAPI,
         "info": {"title": f"Livraria OTel Lab — {servico}", "version": config.VERSAO, "description": descricao},

@@ -96,7 +96,7 @@ def test_healthchecks_usam_comandos_que_existem_na_imagem(compose):
 
 
 def test_portas_no_host_sao_as_da_topologia(compose):
-    portas = {p.split(":")[0] for s in compose["services"].values() for p in s.get("ports", [])}
+    portas = {p.rsplit(":", 2)[1] for s in compose["services"].values() for p in s.get("ports", [])}
     assert portas == {str(p.porta) for p in topologia.PROCESSOS.values()} | {"8089"}  # + a interface do Locust
 
 
@@ -135,7 +135,7 @@ def test_compose_e_modo_local_rodam_o_mesmo_gunicorn(compose):
         assert compose["services"][nome]["command"] == ["gunicorn", *local]
         assert compose["services"][nome]["build"] == {"context": ".", "args": {"SERVICO": nome}}
         assert (RAIZ / nome / "gunicorn.conf.py").exists()
-        assert compose["services"][nome]["ports"] == [f"{porta(nome)}:{porta(nome)}"]
+        assert compose["services"][nome]["ports"] == [f"${{PUBLICAR_EM:-127.0.0.1}}:{porta(nome)}:{porta(nome)}"]
     # Um Dockerfile para os três: o serviço vem do argumento de build, e o CMD é o mesmo comando.
     assert 'CMD ["sh", "-c", "exec gunicorn --config \\"$SERVICO/gunicorn.conf.py\\""]' in DOCKERFILE
     assert "ARG SERVICO" in DOCKERFILE and "COPY ${SERVICO}/ ${SERVICO}/" in DOCKERFILE
@@ -285,7 +285,7 @@ def test_spanmetrics_gera_os_nomes_que_o_monitor_do_jaeger_consulta(collector, j
 
 
 def test_toda_porta_que_a_documentacao_manda_abrir_esta_publicada(compose):
-    publicadas = {p.split(":")[0] for s in compose["services"].values() for p in s.get("ports", [])}
+    publicadas = {p.rsplit(":", 2)[1] for s in compose["services"].values() for p in s.get("ports", [])}
     textos = [RAIZ / "README.md", RAIZ / "otel-collector" / "config.yaml", RAIZ / "jaeger" / "config.yaml",
               RAIZ / "docker-compose.yml", *sorted((RAIZ / "docs").glob("*.md"))]
     citadas = {porta for caminho in textos
