@@ -7,8 +7,15 @@ rodando depois, nem se este processo for morto.
 
 Como root (CI, contêineres), o PostgreSQL se recusa a rodar: o servidor roda
 com um usuário de sistema próprio, criado pelas funções do próprio wheel.
+
+Só este laboratório entra: o usuário `postgres` tem uma senha sorteada (guardada em
+`<pasta>/senha`, legível só por quem subiu o laboratório) e o pg_hba.conf pede senha (scram) no
+TCP de 127.0.0.1 e no socket, que fica dentro da pasta de dados (0700). Antes, `trust` deixava
+qualquer usuário da máquina — num computador de laboratório compartilhado — entrar como
+superusuário e ler os pagamentos.
 """
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -106,19 +113,65 @@ class PostgresEmbutido(ServidorPostgres):
         self.manter_dados = manter_dados or pasta is not None
         self._usuario = None
         self._processo = None
-        self.url_base = f"postgresql://postgres@127.0.0.1:{self.porta}/postgres"
+        self.url_base = ""  # com a senha, em iniciar()
 
-    def _rodar(self, *args: str) -> None:
-        subprocess.run([str(_binarios() / args[0]), *args[1:]], check=True, user=self._usuario,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+    def _rodar(self, *args: str, entrada: str | None = None) -> None:
+        subprocess.run([str(_binarios() / args[0]), *args[1:]], check=True, user=self._usuario, input=entrada,
+                       text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+
+    def _initdb(self) -> None:
+        """Um cluster novo, já com a senha (o initdb a lê de um arquivo só do dono do servidor)."""
+        senha = secrets.token_urlsafe(24)
+        descritor, caminho = tempfile.mkstemp(prefix="bookstore-pg-senha-")
+        try:
+            os.write(descritor, (senha + "\n").encode())
+            os.close(descritor)
+            if self._usuario:
+                import pwd
+                entrada = pwd.getpwnam(self._usuario)
+                os.chown(caminho, entrada.pw_uid, entrada.pw_gid)
+            self._rodar("initdb", "-D", str(self.dados), "-U", "postgres", "--auth=scram-sha-256",
+                        f"--pwfile={caminho}", "--encoding=UTF8", "--locale=C.UTF-8")
+        finally:
+            os.unlink(caminho)
+        arquivo = self.raiz / "senha"
+        arquivo.touch(mode=0o600)
+        arquivo.write_text(senha)
+
+    def _senha(self) -> str:
+        """A senha do superusuário: sorteada no primeiro início, guardada só para o dono (0600)."""
+        arquivo = self.raiz / "senha"
+        if arquivo.exists():
+            return arquivo.read_text().strip()
+        senha = secrets.token_urlsafe(24)
+        arquivo.touch(mode=0o600)
+        arquivo.write_text(senha)
+        if (self.dados / "PG_VERSION").exists():
+            # Dados de antes da senha (MANTER_DADOS de uma versão anterior): grava a senha no modo
+            # monousuário, sem servidor no ar.
+            self._rodar("postgres", "--single", "-D", str(self.dados), "postgres",
+                        entrada=f"ALTER USER postgres PASSWORD '{senha}';\n")
+        return senha
+
+    def _so_com_senha(self) -> None:
+        """pg_hba.conf reescrito a cada início: senha no socket e no 127.0.0.1, nada mais."""
+        hba = self.dados / "pg_hba.conf"
+        hba.write_text("# Escrito pelo modo_local a cada início (modo_local/postgres.py): só quem tem a senha.\n"
+                       "local all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n")
+        if self._usuario:
+            import pwd
+            entrada = pwd.getpwnam(self._usuario)
+            os.chown(hba, entrada.pw_uid, entrada.pw_gid)
 
     def iniciar(self) -> "PostgresEmbutido":
         self.raiz.mkdir(parents=True, exist_ok=True)
         self.dados.mkdir(exist_ok=True)
         self._usuario = _preparar_para_root(self.dados)
         if not (self.dados / "PG_VERSION").exists():
-            self._rodar("initdb", "-D", str(self.dados), "-U", "postgres", "--auth=trust",
-                        "--encoding=UTF8", "--locale=C.UTF-8")
+            self._initdb()
+        senha = self._senha()
+        self._so_com_senha()
+        self.url_base = f"postgresql://postgres:{senha}@127.0.0.1:{self.porta}/postgres"
         # O servidor é filho direto deste processo (não via `pg_ctl start`, que o
         # deixaria órfão): se quem o subiu morrer, até por SIGKILL, o kernel manda
         # SIGQUIT (desligamento imediato) — ver modo_local/processos.py.
