@@ -56,7 +56,8 @@ MAIOR_LATENCIA_MS = 60_000
 
 def falha_no_baggage(servico: str) -> dict:
     """A falha que a requisição carrega no baggage para `servico`: {"latencia_ms", "erro"}.
-    O que não se entende é ignorado (o baggage vem de fora; não pode derrubar nada)."""
+    O que não se entende é ignorado com uma linha de log (o baggage vem de fora; não pode
+    derrubar nada — `latencia_ms=²` passava no isdigit() e quebrava o int(): era um 500)."""
     falha = {"latencia_ms": 0, "erro": False}
     for pedaco in str(baggage.get_baggage(CHAVE_DO_BAGGAGE) or "").split("|"):
         alvo, _, acao = (parte.strip() for parte in pedaco.partition(":"))
@@ -65,9 +66,19 @@ def falha_no_baggage(servico: str) -> dict:
         nome, _, valor = acao.partition("=")
         if acao == "erro":
             falha["erro"] = True
-        elif nome == "latencia_ms" and valor.isdigit():
+        elif nome == "latencia_ms" and valor.isascii() and valor.isdigit():
             falha["latencia_ms"] = min(int(valor), MAIOR_LATENCIA_MS)
+        else:
+            logger.warning("baggage %s ignorado para %s: %r não é `latencia_ms=<n>` nem `erro`",
+                           CHAVE_DO_BAGGAGE, servico, acao[:80])
     return falha
+
+
+def prazo_da_latencia_ms() -> int:
+    """Quanto a latência injetada pode segurar uma requisição: um segundo antes do timeout do
+    worker (GUNICORN_TIMEOUT). Passar disso mataria o worker no meio (uma página HTML de 500 e a
+    requisição perdida); aqui a requisição termina com um 504 em JSON, como uma dependência lenta."""
+    return max(0, current_app.config["GUNICORN_TIMEOUT"] * 1000 - 1000)
 
 
 def aplicar_antes_da_requisicao():
@@ -84,8 +95,16 @@ def aplicar_antes_da_requisicao():
         span.set_attribute("bookstore.falha.origem", "baggage")
     latencia_ms = falha["latencia_ms"] + da_requisicao["latencia_ms"]
     if latencia_ms:
+        prazo_ms = prazo_da_latencia_ms()
         span.add_event("bookstore.falha.latencia", {"bookstore.falha.latencia_ms": latencia_ms})
-        time.sleep(latencia_ms / 1000)
+        time.sleep(min(latencia_ms, prazo_ms) / 1000)
+        if latencia_ms > prazo_ms:
+            erro = ErroAPI(504, f"falha injetada: {latencia_ms} ms de latência passam do prazo do servidor "
+                                f"({prazo_ms} ms, GUNICORN_TIMEOUT menos 1 s)", latencia_ms=latencia_ms,
+                           prazo_ms=prazo_ms)
+            span.set_attribute("bookstore.falha.injetada", True)
+            span.set_status(Status(StatusCode.ERROR, "latência injetada acima do prazo"))
+            raise erro
     if da_requisicao["erro"] or (falha["taxa_erro"] and random.random() < float(falha["taxa_erro"])):
         # float só para sortear; a taxa guardada continua exata.
         logger.warning("falha injetada em %s %s", request.method, request.path)

@@ -26,15 +26,24 @@ RESPOSTAS = {
 }
 
 
+# O master manda SIGABRT ao worker que passou de GUNICORN_TIMEOUT numa requisição; o worker sai
+# com SystemExit no meio dela, e o gunicorn responderia a página HTML "500 Internal Server Error".
+INTERROMPIDA = (503, "Service Unavailable",
+                "o servidor interrompeu a requisição: ela passou de {timeout} s (GUNICORN_TIMEOUT) e o worker "
+                "foi reiniciado")
+
+
 class WorkerComErrosJSON(SyncWorker):
     def handle_error(self, req, client, addr, exc):
         resposta = next((r for tipo, r in RESPOSTAS.items() if isinstance(exc, tipo)), None)
+        if isinstance(exc, SystemExit):
+            resposta = INTERROMPIDA
         if resposta is None:
             return super().handle_error(req, client, addr, exc)
         status, frase, mensagem = resposta
         mensagem = mensagem.format(linha=self.cfg.limit_request_line, campo=self.cfg.limit_request_field_size,
-                                   campos=self.cfg.limit_request_fields)
-        self.log.warning("requisição recusada pelo gunicorn (%s): %s", status, exc)
+                                   campos=self.cfg.limit_request_fields, timeout=self.cfg.timeout)
+        self.log.warning("requisição respondida pelo gunicorn (%s): %s", status, exc or type(exc).__name__)
         corpo = json.dumps({"erro": mensagem}, ensure_ascii=False).encode()
         cabecalho = (f"HTTP/1.1 {status} {frase}\r\nConnection: close\r\nContent-Type: application/json\r\n"
                      f"Content-Length: {len(corpo)}\r\n\r\n").encode("latin-1")

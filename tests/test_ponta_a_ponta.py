@@ -88,6 +88,23 @@ def test_pagamento_idempotente_por_ordem(lab):
     assert len(pagamentos_da_ordem(lab, 10**6)) == 1
 
 
+def test_pagamento_feito_por_fora_nunca_e_tomado_pelo_da_ordem(lab):
+    """Alguém cobra à mão (curl) o ordem_id que a próxima compra vai usar. A compra não toma aquele
+    pagamento pelo dela (a saga cobra com a Idempotency-Key da ordem): falha com o motivo dito, não
+    cobra nada, devolve o estoque, e o pagamento de fora fica como estava — nem estornado."""
+    livro = criar_livro(lab, estoque=2)
+    proxima = max((o["id"] for o in requests.get(lab.url("ordens") + "/ordens?limite=1", timeout=5).json()),
+                  default=0) + 1
+    de_fora = requests.post(lab.url("pagamentos") + "/pagamentos", timeout=5,
+                            json={"ordem_id": proxima, "valor": 39.9, "cartao": "4111111111111111"}).json()
+    status, ordem = comprar(lab, [{"livro_id": livro, "quantidade": 1}])
+    assert ordem["id"] == proxima
+    assert (status, ordem["status"], ordem["motivo"]) == (409, "falhou", "pagamento_conflitante")
+    assert "pagamento feito por fora" in ordem["erro"]
+    assert estoque(lab, livro) == 2
+    assert [(p["id"], p["status"]) for p in pagamentos_da_ordem(lab, proxima)] == [(de_fora["id"], "aprovado")]
+
+
 def test_idempotency_key_repetida_move_o_estoque_uma_vez(lab):
     livro = criar_livro(lab, estoque=5)
     chave = {"Idempotency-Key": f"e2e-{time.time_ns()}"}
@@ -201,6 +218,40 @@ def test_latencia_injetada_em_livros_atrasa_mas_compra(lab):
     # 3 chamadas a livros: consulta, reserva, confirmação
     assert status == 201 and time.monotonic() - inicio >= 0.6
     assert requests.get(lab.url("livros") + "/health", timeout=1).status_code == 200
+
+
+def test_latencia_injetada_alem_do_prazo_vira_504_json_e_o_health_responde_enquanto_isso(lab):
+    """`bookstore.falha=livros:latencia_ms=60000` num livros com GUNICORN_TIMEOUT=3: a requisição
+    espera o prazo (2 s) e responde 504 em JSON, antes de o worker ser morto; enquanto ela dorme,
+    /health responde (o outro worker atende)."""
+    lab.parar_servico("livros")
+    lab.iniciar_servico("livros", GUNICORN_TIMEOUT="3", WEB_CONCURRENCY="2")
+    try:
+        lab.esperar_pronto("livros")
+        lenta = {}
+
+        def pedir():
+            inicio = time.monotonic()
+            resposta = requests.get(lab.url("livros") + "/livros", timeout=10,
+                                    headers={"baggage": "bookstore.falha=livros:latencia_ms=60000"})
+            lenta.update(resposta=resposta, segundos=time.monotonic() - inicio)
+
+        thread = threading.Thread(target=pedir)
+        thread.start()
+        time.sleep(0.3)  # a requisição lenta já está dormindo no worker
+        inicio = time.monotonic()
+        assert requests.get(lab.url("livros") + "/health", timeout=2).status_code == 200
+        saude_segundos = time.monotonic() - inicio
+        thread.join()
+        resposta = lenta["resposta"]
+        assert resposta.status_code == 504 and resposta.json()["prazo_ms"] == 2000, resposta.text
+        assert lenta["segundos"] < 3, f"{lenta['segundos']:.1f} s: passou do timeout do worker"
+        assert saude_segundos < 1
+        assert "WORKER TIMEOUT" not in lab.log("livros")
+    finally:
+        lab.parar_servico("livros")
+        lab.iniciar_servico("livros")
+        lab.esperar_pronto("livros")
 
 
 def test_worker_morto_no_meio_da_saga_e_desfeito_pela_recuperacao(lab):
