@@ -128,11 +128,13 @@ def texto(dados: dict, campo: str, *, obrigatorio: bool = True, maximo: int = 20
     if "\x00" in valor or any("\ud800" <= caractere <= "\udfff" for caractere in valor):
         # O PostgreSQL não guarda NUL em TEXT, e um surrogate solto não vira UTF-8 (eram 500).
         raise EntradaInvalida(campo, "contém um caractere que não pode ser gravado (NUL ou surrogate)")
-    if obrigatorio and not valor:
-        raise EntradaInvalida(campo, "não pode ser vazio")
+    if not valor:
+        # Opcional também: "" (ou só espaços) não é "sem autor" — o OpenAPI diz minLength 1, e
+        # gravar null calado deixava servidor e documentação discordando.
+        raise EntradaInvalida(campo, "não pode ser vazio" + ("" if obrigatorio else " (omita o campo ou use null)"))
     if len(valor) > maximo:
         raise EntradaInvalida(campo, f"deve ter no máximo {maximo} caracteres")
-    return valor or None
+    return valor
 
 
 def itens_de_compra(dados: dict, *, maximo: int = 50) -> list[dict]:
@@ -157,6 +159,14 @@ def itens_de_compra(dados: dict, *, maximo: int = 50) -> list[dict]:
         vistos.add(livro_id)
         validos.append({"livro_id": livro_id, "quantidade": quantidade})
     return validos
+
+
+def idempotency_key() -> str | None:
+    """O cabeçalho `Idempotency-Key` (opcional): de 1 a 200 caracteres, ou None se não veio."""
+    chave = request.headers.get("Idempotency-Key")
+    if chave is not None and (not chave.strip() or len(chave) > 200):
+        raise EntradaInvalida("Idempotency-Key", "deve ter de 1 a 200 caracteres")
+    return chave
 
 
 def paginacao() -> tuple[int, int]:

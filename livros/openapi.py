@@ -1,14 +1,14 @@
 """OpenAPI do serviço livros (servido em GET /openapi.json; navegável em /docs)."""
 from bookstore.openapi import (BANCO_FORA, CORPO_GRANDE, JSON_MALFORMADO, MAIOR_INTEIRO, MAIOR_VALOR, PAGINACAO,
                                PAGINACAO_INVALIDA, corpo, documento, erro, invalido, nao_encontrado, parametro_id,
-                               ref, resposta)
+                               ref, regras_do_contrato, resposta)
 
 LIVRO = {"id": 1, "titulo": "Dom Casmurro", "autor": "Machado de Assis", "preco": 39.90, "estoque": 10}
 RESERVA = {"id": "0b5f3c1e-8a1d-4c6e-9f3a-2d7b1e4c5a60", "status": "ativa", "ordem_id": 7,
            "expira_em": "2026-11-24T10:30:00+00:00",
            "itens": [{"livro_id": 1, "quantidade": 2, "preco_unitario": 39.90}], "total": 79.80}
-TEXTO = {"type": "string", "minLength": 1, "maxLength": 200,
-         "description": "até 200 caracteres; sem NUL (\\u0000), que o PostgreSQL não guarda"}
+TEXTO = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S",
+         "description": "até 200 caracteres, não só espaços; sem NUL (\\u0000), que o PostgreSQL não guarda"}
 
 ESQUEMAS = {
     "Livro": {
@@ -84,7 +84,8 @@ CAMINHOS = {
     "/reservas": {
         "post": {"tags": ["reservas"], "summary": "Reserva estoque, tudo ou nada",
                  "description": "Os preços são os de livros. A reserva vive RESERVA_TTL_SEGUNDOS (30 min); "
-                                "depois disso conta como `expirada` e o estoque volta à venda.",
+                                "depois disso conta como `expirada` e o estoque volta à venda."
+                                + regras_do_contrato("um livro aparece uma vez só em `itens` (livro repetido)"),
                  "requestBody": corpo(ref("NovaReserva"), {"itens": [{"livro_id": 1, "quantidade": 2}],
                                                            "ordem_id": 7}),
                  "responses": {
@@ -99,7 +100,7 @@ CAMINHOS = {
         "get": {"tags": ["reservas"], "summary": "As reservas de uma ordem",
                 "description": "Usado por ordens para desfazer uma reserva cuja criação estourou o timeout.",
                 "parameters": [{"name": "ordem_id", "in": "query", "required": True,
-                                "schema": {"type": "integer", "minimum": 0, "maximum": MAIOR_INTEIRO}}],
+                                "schema": {"type": "integer", "minimum": 1, "maximum": MAIOR_INTEIRO}}],
                 "responses": {"200": resposta("as reservas", {"type": "array", "items": ref("Reserva")}, [RESERVA]),
                               "422": invalido("ordem_id", "informe ?ordem_id= com um inteiro positivo"),
                               "503": BANCO_FORA}},

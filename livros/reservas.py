@@ -39,7 +39,7 @@ def listar_da_ordem():
     """`GET /reservas?ordem_id=N`: usado por ordens para desfazer uma reserva cuja
     criação expirou por timeout (a reserva pode existir sem que ordens saiba o id)."""
     ordem_id = request.args.get("ordem_id", "")
-    if not ordem_id.isdigit() or int(ordem_id) > validacao.MAIOR_INTEIRO:
+    if not (ordem_id.isascii() and ordem_id.isdigit()) or not 1 <= int(ordem_id) <= validacao.MAIOR_INTEIRO:
         raise EntradaInvalida("ordem_id", "informe ?ordem_id= com um inteiro positivo")
     with db.transacao() as cursor:
         ids = cursor.execute(

@@ -111,15 +111,23 @@ class ClienteLivros(ClienteHTTP):
         return self.chamar("GET", f"/reservas?ordem_id={ordem_id}", (200,))[1]
 
 
+class PagamentoDeOutraChamada(Exception):
+    """pagamentos já tem um pagamento para este ordem_id, feito com outra Idempotency-Key (409)."""
+
+
 class ClientePagamentos(ClienteHTTP):
-    def cobrar(self, ordem_id: int, valor, cartao: str) -> dict:
-        return self.chamar("POST", "/pagamentos", (200, 201),
-                           data=simplejson.dumps({"ordem_id": ordem_id, "valor": valor, "cartao": cartao},
-                                                 use_decimal=True),
-                           headers={"Content-Type": "application/json"})[1]
+    def cobrar(self, ordem_id: int, valor, cartao: str, chave: str) -> dict:
+        status, corpo = self.chamar("POST", "/pagamentos", (200, 201, 409),
+                                    data=simplejson.dumps({"ordem_id": ordem_id, "valor": valor, "cartao": cartao},
+                                                          use_decimal=True),
+                                    headers={"Content-Type": "application/json", "Idempotency-Key": chave})
+        if status == 409:
+            raise PagamentoDeOutraChamada(corpo.get("erro"))
+        return corpo
 
     def estornar(self, pagamento_id: int) -> None:
         self.chamar("POST", f"/pagamentos/{pagamento_id}/estorno", (200, 404, 409))
 
-    def pagamentos_da_ordem(self, ordem_id: int) -> list[dict]:
-        return self.chamar("GET", f"/pagamentos?ordem_id={ordem_id}", (200,))[1]
+    def pagamentos_da_ordem(self, ordem_id: int, chave: str) -> list[dict]:
+        """Só os desta ordem de verdade (a chave da saga), nunca um feito por fora para o mesmo id."""
+        return self.chamar("GET", "/pagamentos", (200,), params={"ordem_id": ordem_id, "chave": chave})[1]

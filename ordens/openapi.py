@@ -1,7 +1,7 @@
 """OpenAPI do serviço ordens (servido em GET /openapi.json; navegável em /docs)."""
 from bookstore.openapi import (BANCO_FORA, CORPO_GRANDE, JSON_MALFORMADO, MAIOR_INTEIRO, PAGINACAO,
                                PAGINACAO_INVALIDA, corpo, documento, erro, invalido, nao_encontrado, parametro_id,
-                               ref, resposta)
+                               ref, regras_do_contrato, resposta)
 
 STATUS = ["criada", "estoque_reservado", "pagamento_aprovado", "concluida", "estoque_indisponivel",
           "pagamento_recusado", "falhou"]
@@ -21,7 +21,8 @@ ESQUEMAS = {
                       "items": {"type": "object", "required": ["livro_id", "quantidade"],
                                 "properties": {"livro_id": {"type": "integer", "minimum": 1, "maximum": MAIOR_INTEIRO},
                                                "quantidade": {"type": "integer", "minimum": 1, "maximum": 1000}}}},
-            "cliente": {"type": ["string", "null"], "maxLength": 100, "description": "sem NUL (\\u0000)"},
+            "cliente": {"type": ["string", "null"], "minLength": 1, "maxLength": 100, "pattern": "\\S",
+                        "description": "não só espaços (para nenhum, omita ou use null); sem NUL (\\u0000)"},
             "cartao": {"type": ["string", "null"], "pattern": "^[0-9]{13,19}$",
                        "description": "padrão 4111111111111111 (aprovado); final 0002 é recusado"},
         },
@@ -34,8 +35,9 @@ ESQUEMAS = {
             "status": {"type": "string", "enum": STATUS},
             "motivo": {"type": ["string", "null"],
                        "description": "por que não concluiu: estoque_insuficiente, cartao_recusado, "
-                                      "limite_excedido, reserva_expirada, interrompida, <serviço>_indisponivel, "
-                                      "<serviço>_timeout, <serviço>_resposta_invalida"},
+                                      "limite_excedido, reserva_expirada, interrompida, pagamento_conflitante, "
+                                      "pagamento_estornado, <serviço>_indisponivel, <serviço>_timeout, "
+                                      "<serviço>_resposta_invalida"},
             "cliente": {"type": ["string", "null"]},
             "itens": {"type": "array", "items": {
                 "type": "object", "required": ["livro_id", "quantidade", "preco_unitario"],
@@ -64,7 +66,11 @@ CAMINHOS = {
         "post": {
             "tags": ["ordens"], "summary": "Compra: a saga ordens → livros → pagamentos → livros",
             "description": "Cada passo é gravado antes do próximo. Com o cabeçalho Idempotency-Key, repetir "
-                           "com o mesmo corpo devolve a primeira resposta, sem comprar de novo.",
+                           "com o mesmo corpo devolve a primeira resposta, sem comprar de novo."
+                           + regras_do_contrato("todo livro de `itens` existe no catálogo de livros",
+                                                "um livro aparece uma vez só em `itens` (livro repetido)",
+                                                "o `cartao` passa no dígito verificador (Luhn)",
+                                                "uma Idempotency-Key já usada vem com o mesmo corpo"),
             "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                             "description": "de 1 a 200 caracteres",
                             "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
@@ -73,7 +79,8 @@ CAMINHOS = {
                 "201": resposta("concluída", ref("Ordem"), ORDEM, location=True),
                 "400": JSON_MALFORMADO,
                 "402": _desfecho("pagamento recusado; a reserva foi cancelada", RECUSADA),
-                "409": resposta("sem estoque (ou a reserva expirou enquanto pagava: estornado); ou a compra com "
+                "409": resposta("sem estoque (ou a reserva expirou enquanto pagava: estornado; ou o número da "
+                                "ordem já tinha um pagamento feito por fora: nada cobrado); ou a compra com "
                                 "esta Idempotency-Key ainda está em andamento",
                                 {"anyOf": [ref("OrdemComErro"), ref("Erro")]},
                                 {**ORDEM, "status": "estoque_indisponivel", "motivo": "estoque_insuficiente",

@@ -26,29 +26,39 @@ def _transicao(ordem_id: int, status: str) -> None:
 
 # Status em que a saga ainda não terminou (a recuperação olha para eles).
 # O índice parcial `ordens_em_andamento` em schema.sql repete esta lista.
+EPOCA = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 EM_ANDAMENTO = ("criada", "estoque_reservado", "pagamento_aprovado")
 
 
-def criar(cliente: str | None, itens: list[dict], chave: str | None, corpo_hash: str | None) -> int | None:
+def criar(cliente: str | None, itens: list[dict], chave: str | None, corpo_hash: str | None) -> dict | None:
     """Grava a ordem como `criada`, com os itens, num comando só (a ordem e os itens
-    no mesmo INSERT com CTE: um span de SQL a menos por compra). Devolve None se a
-    Idempotency-Key já existe — aí nenhum item é gravado."""
+    no mesmo INSERT com CTE: um span de SQL a menos por compra). Devolve {id, criada_em},
+    ou None se a Idempotency-Key já existe — aí nenhum item é gravado."""
     with db.transacao() as cursor:
         linha = cursor.execute(
             "WITH ordem AS ("
             "   INSERT INTO ordens (status, cliente, idempotency_key, corpo_hash)"
-            "   VALUES ('criada', %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id),"
+            "   VALUES ('criada', %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, criada_em),"
             " itens AS ("
             "   INSERT INTO ordem_itens (ordem_id, livro_id, quantidade)"
             "   SELECT ordem.id, item.livro_id, item.quantidade"
             "     FROM ordem, unnest(%s::integer[], %s::integer[]) AS item (livro_id, quantidade))"
-            " SELECT id FROM ordem",
+            " SELECT id, criada_em FROM ordem",
             (cliente, chave, corpo_hash, [item["livro_id"] for item in itens], [item["quantidade"] for item in itens]),
         ).fetchone()
     if linha is None:
         return None
     _transicao(linha["id"], "criada")
-    return linha["id"]
+    return linha
+
+
+def chave_de_pagamento(ordem: dict) -> str:
+    """A Idempotency-Key com que a saga cobra esta ordem em pagamentos, sempre a mesma para ela:
+    repetir a cobrança (ao desfazer, na recuperação) devolve o mesmo pagamento, e um pagamento
+    feito por fora para o mesmo ordem_id — ou de um banco de ordens anterior — nunca é tomado
+    por este. O instante de criação em microssegundos (inteiro: não depende do fuso da sessão)."""
+    microssegundos = (ordem["criada_em"] - EPOCA) // datetime.timedelta(microseconds=1)
+    return f"ordens/{ordem['id']}/{microssegundos}"
 
 
 # Toda escrita numa ordem é um compare-and-set: o UPDATE só pega a linha se ela
@@ -153,7 +163,7 @@ def registrar_reserva(ordem_id: int, reserva: dict) -> bool:
 # atrasada chega mais (o gunicorn de pagamentos mata requisições presas antes disso).
 SQL_ORDEM_COMPLETA = """
     SELECT o.id, o.status, o.motivo, o.cliente, o.total, o.reserva_id, o.pagamento_id,
-           o.desfazer_para, o.codigo_http, o.corpo_hash,
+           o.desfazer_para, o.codigo_http, o.corpo_hash, o.criada_em,
            o.cobranca_incerta_desde IS NOT NULL AS cobranca_incerta,
            o.cobranca_incerta_desde > clock_timestamp() - make_interval(secs => %(abandono)s)
                AS cobranca_ainda_pode_chegar,

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from opentelemetry import trace
 
 from bookstore import cartao, respostas, validacao
-from bookstore.erros import ErroAPI, EntradaInvalida, NaoEncontrado
+from bookstore.erros import ErroAPI, NaoEncontrado
 
 from . import recuperacao, repositorio
 from .saga import Pedido, mensagem_de_erro
@@ -51,11 +51,9 @@ def comprar():
     itens = validacao.itens_de_compra(dados)
     cliente = validacao.texto(dados, "cliente", obrigatorio=False, maximo=100)
     numero_cartao = cartao.validar(dados) if dados.get("cartao") is not None else CARTAO_PADRAO
-    chave = request.headers.get("Idempotency-Key")
+    chave = validacao.idempotency_key()
     corpo_hash = None
     if chave is not None:
-        if not chave.strip() or len(chave) > 200:
-            raise EntradaInvalida("Idempotency-Key", "deve ter de 1 a 200 caracteres")
         corpo_hash = impressao_digital(itens, cliente, numero_cartao)
         existente = repositorio.buscar_por_chave(chave)
         if existente:

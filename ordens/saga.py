@@ -25,7 +25,7 @@ from bookstore.erros import ErroAPI, EntradaInvalida
 
 from . import repositorio
 from .clientes import (ClienteLivros, ClientePagamentos, EstoqueIndisponivel, FalhaDependencia,
-                       ReservaExpirada, ReservaJaConfirmada)
+                       PagamentoDeOutraChamada, ReservaExpirada, ReservaJaConfirmada)
 from .telemetria import tracer
 
 logger = logging.getLogger(__name__)
@@ -83,9 +83,10 @@ class Saga:
         requisição com a mesma Idempotency-Key gravou a ordem primeiro."""
         with passo("validar_catalogo", **{"bookstore.livro.ids": [i["livro_id"] for i in pedido.itens]}):
             self.validar_no_catalogo(pedido.itens)
-        ordem_id = repositorio.criar(pedido.cliente, pedido.itens, pedido.idempotency_key, pedido.corpo_hash)
-        if ordem_id is None:
+        criada = repositorio.criar(pedido.cliente, pedido.itens, pedido.idempotency_key, pedido.corpo_hash)
+        if criada is None:
             return None
+        ordem_id = criada["id"]
         trace.get_current_span().set_attribute("bookstore.ordem.id", ordem_id)
         try:
             with passo("reservar_estoque", **{"bookstore.ordem.id": ordem_id}) as span:
@@ -102,7 +103,14 @@ class Saga:
 
             with passo("cobrar", **{"bookstore.ordem.id": ordem_id}) as span:
                 try:
-                    pagamento = self.pagamentos.cobrar(ordem_id, reserva["total"], pedido.cartao)
+                    pagamento = self.pagamentos.cobrar(ordem_id, reserva["total"], pedido.cartao,
+                                                       repositorio.chave_de_pagamento(criada))
+                except PagamentoDeOutraChamada:
+                    # Este ordem_id já tem um pagamento que não é desta ordem (feito à mão, por
+                    # fora da saga): nada desta ordem foi cobrado, e o de lá não é tocado.
+                    span.set_attribute("bookstore.pagamento.conflito", True)
+                    return self.compensar(ordem_id, "falhou", "pagamento_conflitante", 409,
+                                          cobranca_incerta_desde=None)
                 except FalhaDependencia as falha:
                     span.set_attribute("bookstore.pagamento.incerto", falha.incerta)
                     if not falha.incerta:  # certeza de que nada foi cobrado
@@ -111,10 +119,15 @@ class Saga:
                 span.set_attributes({"bookstore.pagamento.id": pagamento["id"],
                                      "bookstore.pagamento.status": pagamento["status"],
                                      "bookstore.pagamento.motivo": pagamento["motivo"] or ""})
-            if pagamento["status"] != "aprovado":
+            if pagamento["status"] == "recusado":
                 # A recusa e a decisão de desfazer numa escrita só: um worker que morra
                 # aqui não deixa a recuperação sem saber que o cartão foi recusado.
                 return self.compensar(ordem_id, "pagamento_recusado", pagamento["motivo"], 402,
+                                      pagamento_id=pagamento["id"], cobranca_incerta_desde=None)
+            if pagamento["status"] != "aprovado":
+                # Já estornado: outra passada desta ordem desfez a cobrança. Nunca "recusado"
+                # sem motivo: a ordem conta o que aconteceu.
+                return self.compensar(ordem_id, "falhou", "pagamento_estornado", 409,
                                       pagamento_id=pagamento["id"], cobranca_incerta_desde=None)
             seguir(repositorio.mudar_status(ordem_id, "pagamento_aprovado", pagamento_id=pagamento["id"],
                                             cobranca_incerta_desde=None))
@@ -225,9 +238,13 @@ class Saga:
             # ordem_id: ou devolve a que já existe, ou a cria agora — e a que
             # estava a caminho, ao chegar, encontra esta e não cobra de novo.
             # Assim o desfecho fica decidido, e estornamos o que foi aprovado.
-            pagamentos = [self.pagamentos.cobrar(ordem["id"], ordem["total"], cartao)]
+            try:
+                pagamentos = [self.pagamentos.cobrar(ordem["id"], ordem["total"], cartao,
+                                                     repositorio.chave_de_pagamento(ordem))]
+            except PagamentoDeOutraChamada:
+                return None  # o ordem_id é de um pagamento de fora: o desta ordem nunca existiu
         else:
-            pagamentos = self.pagamentos.pagamentos_da_ordem(ordem["id"])
+            pagamentos = self.pagamentos.pagamentos_da_ordem(ordem["id"], repositorio.chave_de_pagamento(ordem))
             if not pagamentos and ordem["cobranca_ainda_pode_chegar"]:
                 # Sem o cartão não dá para fixar o desfecho; esperamos passar o
                 # tempo em que uma cobrança atrasada ainda poderia chegar.
@@ -258,6 +275,8 @@ MENSAGENS = {
     "limite_excedido": "pagamento recusado: valor acima do limite",
     "reserva_expirada": "a reserva expirou durante o pagamento; o valor foi estornado",
     "interrompida": "a compra foi interrompida e desfeita",
+    "pagamento_conflitante": "este número de ordem já tem um pagamento feito por fora da compra; nada foi cobrado",
+    "pagamento_estornado": "o pagamento desta compra já tinha sido estornado; a compra foi desfeita",
 }
 
 

@@ -1,6 +1,7 @@
 """OpenAPI do serviço pagamentos (servido em GET /openapi.json; navegável em /docs)."""
 from bookstore.openapi import (BANCO_FORA, CORPO_GRANDE, JSON_MALFORMADO, MAIOR_INTEIRO, MAIOR_VALOR, PAGINACAO,
-                               corpo, documento, erro, invalido, nao_encontrado, parametro_id, ref, resposta)
+                               corpo, documento, erro, invalido, nao_encontrado, parametro_id, ref, regras_do_contrato,
+                               resposta)
 
 PAGAMENTO = {"id": 3, "ordem_id": 7, "valor": 79.80, "status": "aprovado", "motivo": None, "cartao_final": "1111"}
 
@@ -33,7 +34,14 @@ CAMINHOS = {
     "/pagamentos": {
         "post": {"tags": ["pagamentos"], "summary": "Cobra uma ordem (idempotente por ordem_id)",
                  "description": "Recusar é um resultado de negócio, não um erro HTTP: 201 com status `recusado`. "
-                                "Acima de PAGAMENTO_LIMITE (5000.00) é recusado com motivo `limite_excedido`.",
+                                "Acima de PAGAMENTO_LIMITE (5000.00) é recusado com motivo `limite_excedido`. "
+                                "Com `Idempotency-Key` (a saga de ordens manda uma por ordem), a repetição precisa "
+                                "da mesma chave: um pagamento feito com outra chave (ou sem) para o mesmo "
+                                "ordem_id é outra cobrança, e a resposta é 409."
+                                + regras_do_contrato("o `cartao` passa no dígito verificador (Luhn)"),
+                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                 "description": "de 1 a 200 caracteres; quem cobrou esta ordem",
+                                 "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}}],
                  "requestBody": corpo(ref("NovoPagamento"), {"ordem_id": 7, "valor": 79.80,
                                                              "cartao": "4111111111111111"}),
                  "responses": {
@@ -41,7 +49,7 @@ CAMINHOS = {
                      "200": resposta("repetição: o pagamento que já existia, nada cobrado", ref("Pagamento"),
                                      PAGAMENTO),
                      "400": JSON_MALFORMADO,
-                     "409": erro("a ordem já tem um pagamento com outro valor",
+                     "409": erro("a ordem já tem um pagamento com outro valor (ou feito com outra Idempotency-Key)",
                                  {"erro": "já existe um pagamento com outro valor para esta ordem",
                                   "pagamento_id": 3, "valor": 79.80}),
                      "413": CORPO_GRANDE,
@@ -49,7 +57,10 @@ CAMINHOS = {
                      "503": BANCO_FORA}},
         "get": {"tags": ["pagamentos"], "summary": "Os pagamentos (de uma ordem, com ?ordem_id=)",
                 "parameters": [*PAGINACAO, {"name": "ordem_id", "in": "query", "required": False,
-                                            "schema": {"type": "integer", "minimum": 0, "maximum": MAIOR_INTEIRO}}],
+                                            "schema": {"type": "integer", "minimum": 1, "maximum": MAIOR_INTEIRO}},
+                               {"name": "chave", "in": "query", "required": False,
+                                "description": "com ordem_id: só o pagamento feito com esta Idempotency-Key",
+                                "schema": {"type": "string", "maxLength": 200}}],
                 "responses": {"200": resposta("os pagamentos", {"type": "array", "items": ref("Pagamento")},
                                               [PAGAMENTO]),
                               "422": invalido("ordem_id", "deve ser um inteiro positivo"), "503": BANCO_FORA}},

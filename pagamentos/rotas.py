@@ -27,6 +27,7 @@ def cobrar():
     ordem_id = validacao.inteiro(dados, "ordem_id", minimo=1)
     valor = validacao.dinheiro(dados, "valor", positivo=True)
     final = cartao.final(cartao.validar(dados))
+    chave = validacao.idempotency_key()
     with tracer.start_as_current_span("pagamentos.decidir") as span:
         status, motivo = aprovacao.decidir(final, valor, current_app.config["PAGAMENTO_LIMITE"])
         # Só os quatro últimos dígitos vão para a telemetria, nunca o número inteiro.
@@ -37,16 +38,19 @@ def cobrar():
     with db.transacao() as cursor:
         # ON CONFLICT: dois POSTs simultâneos para a mesma ordem geram um pagamento só.
         novo = cursor.execute(
-            f"INSERT INTO pagamentos (ordem_id, valor, status, motivo, cartao_final)"
-            f" VALUES (%s, %s, %s, %s, %s) ON CONFLICT (ordem_id) DO NOTHING RETURNING {COLUNAS}",
-            (ordem_id, valor, status, motivo, final),
+            f"INSERT INTO pagamentos (ordem_id, valor, status, motivo, cartao_final, chave)"
+            f" VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (ordem_id) DO NOTHING RETURNING {COLUNAS}",
+            (ordem_id, valor, status, motivo, final, chave),
         ).fetchone()
         existente = novo or cursor.execute(
-            f"SELECT {COLUNAS} FROM pagamentos WHERE ordem_id = %s", (ordem_id,)
+            f"SELECT {COLUNAS}, chave FROM pagamentos WHERE ordem_id = %s", (ordem_id,)
         ).fetchone()
 
     if novo is None:
         trace.get_current_span().set_attribute("bookstore.pagamento.repetido", True)
+        if existente.pop("chave") != chave:
+            raise ErroAPI(409, "esta ordem já tem um pagamento feito por outra chamada (outra Idempotency-Key)",
+                          pagamento_id=existente["id"])
         if existente["valor"] != valor:
             raise ErroAPI(409, "já existe um pagamento com outro valor para esta ordem",
                           pagamento_id=existente["id"], valor=existente["valor"])
@@ -62,8 +66,11 @@ def cobrar():
 def listar():
     limite, offset = validacao.paginacao()
     ordem_id = request.args.get("ordem_id")
-    if ordem_id is not None and (not ordem_id.isdigit() or int(ordem_id) > validacao.MAIOR_INTEIRO):
+    if ordem_id is not None and (not (ordem_id.isascii() and ordem_id.isdigit())
+                                 or not 1 <= int(ordem_id) <= validacao.MAIOR_INTEIRO):
         raise ErroAPI(422, "campo 'ordem_id': deve ser um inteiro positivo", campo="ordem_id")
+    # ?chave=: só o pagamento feito com esta Idempotency-Key (a saga, ao desfazer, não estorna o de outro).
+    chave = request.args.get("chave")
     with db.transacao() as cursor:
         if ordem_id is None:
             pagamentos = cursor.execute(
@@ -71,8 +78,9 @@ def listar():
             ).fetchall()
         else:
             pagamentos = cursor.execute(
-                f"SELECT {COLUNAS} FROM pagamentos WHERE ordem_id = %s ORDER BY id LIMIT %s OFFSET %s",
-                (int(ordem_id), limite, offset),
+                f"SELECT {COLUNAS} FROM pagamentos WHERE ordem_id = %s AND (%s::text IS NULL OR chave = %s)"
+                " ORDER BY id LIMIT %s OFFSET %s",
+                (int(ordem_id), chave, chave, limite, offset),
             ).fetchall()
     return jsonify(pagamentos)
 

@@ -10,3 +10,7 @@ CREATE TABLE IF NOT EXISTS pagamentos (
     cartao_final CHAR(4)       NOT NULL,
     criado_em    TIMESTAMPTZ   NOT NULL DEFAULT now()
 );
+-- A Idempotency-Key de quem cobrou (a saga de ordens manda uma por ordem). Um POST para a mesma
+-- ordem com outra chave é outra cobrança, não uma repetição: 409, e nada é confundido — um
+-- pagamento feito à mão (curl) para um ordem_id nunca passa pelo da ordem de verdade.
+ALTER TABLE pagamentos ADD COLUMN IF NOT EXISTS chave TEXT;

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from autoteste import solucoes
+from autoteste.exercicios import TIPOS, carregar, com_autoteste, tipo
 from bookstore import config, topologia
 from bookstore.config import RAIZ
 from tests.apoio import explicar, rodar
@@ -158,3 +160,30 @@ def test_uma_versao_do_servico():
                and config.VERSAO in arquivo.read_text(encoding="utf-8")]
     assert escrita == []
     assert 'attr = "bookstore.config.VERSAO"' in (RAIZ / "pyproject.toml").read_text()
+
+
+# --- o contrato dos exercícios (autoteste/exercicios.py) ----------------------------------------
+EXERCICIOS = com_autoteste()
+POR_TIPO = {nome: [pasta for pasta in EXERCICIOS if tipo(pasta) == nome] for nome in TIPOS}
+DE_CODIGO, DE_CONFIGURAR = POR_TIPO["codigo"], POR_TIPO["configurar"]
+DE_AMBIENTE, DE_COLLECTOR = POR_TIPO["ambiente"], POR_TIPO["collector"]
+
+
+def test_todo_exercicio_declara_um_tipo_e_tem_o_que_o_tipo_pede():
+    assert sum(len(pastas) for pastas in POR_TIPO.values()) == len(EXERCICIOS)
+    assert POR_TIPO["observar"] and POR_TIPO["codigo"]
+    for pasta in EXERCICIOS:
+        assert (pasta / "README.md").exists() and (pasta / "solucao.py").exists() or pasta in DE_COLLECTOR, pasta
+    for pasta in DE_CODIGO + DE_CONFIGURAR:
+        assert hasattr(carregar(pasta, "solucao"), "ALTERACOES") and (pasta / "solucao.patch").exists(), pasta
+    assert all((pasta / "solucao.env").exists() for pasta in DE_AMBIENTE)
+    assert all((pasta / "solucao.yaml").exists() for pasta in DE_COLLECTOR)
+
+
+def test_os_patches_guardados_sao_os_que_make_solucoes_gera_hoje():
+    """Uma refatoração que mude um trecho que a solução troca falha aqui, com o nome do arquivo;
+    `make solucoes` regera os .patch (exercises/INSTRUTOR.md, "Como mudar um exercício")."""
+    esperados = solucoes.patches_esperados()
+    assert len(esperados) == len(DE_CODIGO) + len(DE_CONFIGURAR) + 1  # + a quebra do 02
+    for caminho, conteudo in esperados.items():
+        assert caminho.read_text(encoding="utf-8") == conteudo, f"{caminho}: rode `make solucoes`"

@@ -18,10 +18,10 @@ IMPORT = """\
 import urllib3
 """
 COBRANCA = """\
-        return self.chamar("POST", "/pagamentos", (200, 201),
-                           data=simplejson.dumps({"ordem_id": ordem_id, "valor": valor, "cartao": cartao},
-                                                 use_decimal=True),
-                           headers={"Content-Type": "application/json"})[1]
+        status, corpo = self.chamar("POST", "/pagamentos", (200, 201, 409),
+                                    data=simplejson.dumps({"ordem_id": ordem_id, "valor": valor, "cartao": cartao},
+                                                          use_decimal=True),
+                                    headers={"Content-Type": "application/json", "Idempotency-Key": chave})
 """
 SEM_INSTRUMENTACAO = """\
         # Exercício 02: como se o cliente HTTP não tivesse instrumentação (um SDK de terceiros,
@@ -32,10 +32,10 @@ SEM_INSTRUMENTACAO = """\
 def cobranca_sem_instrumentacao(cabecalhos: str) -> str:
     return """\
         with suppress_instrumentation():
-            return self.chamar("POST", "/pagamentos", (200, 201),
-                               data=simplejson.dumps({"ordem_id": ordem_id, "valor": valor, "cartao": cartao},
-                                                     use_decimal=True),
-                               headers=%s)[1]
+            status, corpo = self.chamar("POST", "/pagamentos", (200, 201, 409),
+                                        data=simplejson.dumps({"ordem_id": ordem_id, "valor": valor,
+                                                               "cartao": cartao}, use_decimal=True),
+                                        headers=%s)
 """ % cabecalhos
 
 
@@ -44,7 +44,7 @@ QUEBRA = (
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 """),
     Alteracao("ordens/clientes.py", antes=COBRANCA, depois=SEM_INSTRUMENTACAO + cobranca_sem_instrumentacao(
-        '{"Content-Type": "application/json"}')),
+        '{"Content-Type": "application/json", "Idempotency-Key": chave}')),
 )
 ALTERACOES = (
     Alteracao("ordens/clientes.py", antes=IMPORT, depois=IMPORT + """\
@@ -52,7 +52,7 @@ from opentelemetry import propagate
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 """),
     Alteracao("ordens/clientes.py", antes=COBRANCA, depois=SEM_INSTRUMENTACAO + """\
-        cabecalhos = {"Content-Type": "application/json"}
+        cabecalhos = {"Content-Type": "application/json", "Idempotency-Key": chave}
         # O conserto: escrever o contexto atual (traceparent e baggage) nos cabeçalhos, à mão.
         propagate.inject(cabecalhos)
 """ + cobranca_sem_instrumentacao("cabecalhos")),
