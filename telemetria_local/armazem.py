@@ -85,8 +85,9 @@ class Armazem:
             else:
                 linhas.append(parte)
         if recusados:
-            print(f"armazém: {recusados} {NOMES[sinal]} recusados: sozinhos passam de "
-                  f"{self.limite_linha // 1024} KiB por linha", file=sys.stderr, flush=True)
+            singular, plural = NOMES[sinal]
+            print(f"armazém: recusei {recusados} {singular if recusados == 1 else plural} grande(s) demais "
+                  f"para uma linha (mais de {self.limite_linha // 1024} KiB)", file=sys.stderr, flush=True)
         if linhas:
             self._gravar(sinal, b"".join(linhas))
         return recusados
@@ -115,7 +116,8 @@ class Armazem:
                 saida.write(dados)
 
 
-NOMES = {"traces": "spans", "metrics": "pontos de métrica", "logs": "registros de log"}
+NOMES = {"traces": ("span", "spans"), "metrics": ("ponto de métrica", "pontos de métrica"),
+         "logs": ("registro de log", "registros de log")}
 
 
 def dividir(sinal: str, pedido):

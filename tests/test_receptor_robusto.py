@@ -200,7 +200,7 @@ def test_span_grande_demais_para_o_armazem_volta_como_sucesso_parcial(tmp_path):
         status, tipo, corpo = postar(r.porta_http, enorme.SerializeToString())
     assert (status, tipo) == (200, "application/x-protobuf")
     parcial = ExportTraceServiceResponse.FromString(corpo).partial_success
-    assert parcial.rejected_spans == 1 and "64" in parcial.error_message
+    assert parcial.rejected_spans == 1 and "too large" in parcial.error_message
 
 
 # --- o protocolo ------------------------------------------------------------------------------
