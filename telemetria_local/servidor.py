@@ -30,6 +30,20 @@ def primeiro_a_morrer() -> None:
         pass  # fora do Linux, ou sem permissão: só perde a preferência
 
 
+def mais_descritores() -> None:
+    """Cada conexão é um descritor de arquivo, e o limite comum (1024) é baixo para um servidor:
+    sobe o limite flexível até o rígido, como servidores costumam fazer (o receptor também tem o
+    seu teto de conexões, `servidor_http.Limites.conexoes`)."""
+    try:
+        import resource
+        flexivel, rigido = resource.getrlimit(resource.RLIMIT_NOFILE)
+        alvo = 65536 if rigido == resource.RLIM_INFINITY else min(rigido, 65536)
+        if flexivel != resource.RLIM_INFINITY and flexivel < alvo:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (alvo, rigido))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m telemetria_local.servidor", description=__doc__.split("\n")[0])
     parser.add_argument("--porta-http", type=int, default=4318)
@@ -37,6 +51,7 @@ def main(argv=None) -> int:
     parser.add_argument("--pasta", type=Path, default=None, help="o armazém (padrão: .telemetria/)")
     args = parser.parse_args(argv)
     primeiro_a_morrer()
+    mais_descritores()
 
     parar = threading.Event()
     for sinal in (signal.SIGTERM, signal.SIGINT):
