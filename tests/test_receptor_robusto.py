@@ -11,6 +11,7 @@ import http.client
 import io
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -310,6 +311,28 @@ def test_conexao_parada_e_fechada_pelo_receptor(tmp_path):
             assert status_de(resposta) in (None, 408), resposta
 
 
+def test_no_limite_de_conexoes_a_que_so_espera_da_lugar_a_exportacao():
+    # Com 1024 descritores de arquivo, 2000 conexões penduradas esgotavam o processo (EMFILE e 1000
+    # tracebacks de BrokenPipeError). Agora há um teto, e quem chega com um pedido tira quem só espera.
+    from telemetria_local.servidor_http import Limites
+    with ReceptorOTLP(limites=Limites(conexoes=50)) as r:
+        penduradas = [socket.create_connection(("127.0.0.1", r.porta_http), timeout=5) for _ in range(200)]
+        try:
+            for s in penduradas:
+                s.sendall(b"POST /v1/traces HTTP/1.1\r\n")
+            assert postar(r.porta_http, pedido(b"\x10" * 16).SerializeToString(), timeout=5)[0] == 200
+            # Fechada pelo receptor = legível (fim ou reset) sem que ele tenha mandado nada.
+            def fechadas_agora():
+                return len(select.select(penduradas, [], [], 0)[0])
+            esperar(lambda: fechadas_agora() >= 150, 5)
+            fechadas = fechadas_agora()
+        finally:
+            for s in penduradas:
+                s.close()
+    assert fechadas >= 150, fechadas
+    assert len(r.spans()) == 1
+
+
 def test_300_exportadores_ao_mesmo_tempo_sem_conexao_recusada(receptor):
     corpo = pedido(b"\x0d" * 16).SerializeToString()
     requisicao = CABECA + f"Content-Length: {len(corpo)}\r\nConnection: close\r\n\r\n".encode() + corpo
@@ -383,7 +406,7 @@ def test_receptor_morto_volta_sozinho_e_diz_o_que_houve(receptor_em_processo):
 
 
 @pytest.mark.e2e
-def test_com_o_receptor_morto_o_laboratorio_segue_vendendo(tmp_path):
+def test_com_veneno_e_com_o_receptor_morto_o_laboratorio_segue_vendendo(tmp_path):
     with ModoLocal(tmp_path) as lab:
         def pid_do_receptor():
             return next((pid for pid in descendentes(lab.processo.pid) if vivo(pid) and b"telemetria_local.servidor"
@@ -391,6 +414,16 @@ def test_com_o_receptor_morto_o_laboratorio_segue_vendendo(tmp_path):
 
         primeiro = pid_do_receptor()
         assert primeiro, lab.saida()[-3000:]
+        # Os dois venenos da issue no receptor de verdade: a compra seguinte ainda ganha a sua linha.
+        for veneno in ("raiz sem service.name", "array com valor vazio"):
+            assert postar(lab.portas_otlp["http"], VENENOS[veneno].SerializeToString())[0] == 200
+        antes = len(lab.linhas)
+        assert lab.comprar().status_code == 201
+        assert esperar(lambda: any(l.startswith("trace ") and "POST /ordens 201" in l for l in lab.linhas[antes:]),
+                       20), lab.saida()[-3000:]
+        resultado = make_traces(tmp_path, "-n", "30")
+        assert resultado.returncode == 0 and "POST /ordens 201" in resultado.stdout, resultado
+
         os.kill(primeiro, signal.SIGKILL)
         assert lab.comprar().status_code == 201  # a venda não depende do receptor
         assert esperar(lambda: (pid_do_receptor() or primeiro) != primeiro, 15), lab.saida()[-3000:]
