@@ -14,16 +14,14 @@ Ctrl-C, SIGTERM ou fechar o terminal (SIGHUP) param tudo em poucos segundos.
 Os dados e a telemetria são apagados a cada início, a menos que
 MANTER_DADOS=true (aí ficam em .dados-locais/ e .telemetria/).
 """
-import os
 import signal
 import sys
 import threading
 from contextlib import ExitStack
 
 from bookstore import config, topologia
-from telemetria_local.ao_vivo import ResumoAoVivo
 from telemetria_local.armazem import Armazem
-from telemetria_local.receptor import ReceptorOTLP
+from telemetria_local.processo import ReceptorEmProcesso
 
 from .postgres import servidor_do_ambiente
 from .processos import explicar_porta_ocupada, porta_ocupada
@@ -51,32 +49,17 @@ def servicos_zero_code() -> frozenset:
 
 def subir_receptor(pilha: ExitStack, portas: dict, manter: bool) -> dict:
     """O receptor local com o armazém e o resumo no terminal; devolve o ambiente
-    OTEL_* que aponta os serviços para ele."""
+    OTEL_* que aponta os serviços para ele. Ele roda no processo dele: se um cliente
+    o derrubar (memória, um defeito), os serviços e o PostgreSQL seguem e ele volta."""
     armazem = Armazem()
     if not manter:
         armazem.limpar()
-    resumo = pilha.enter_context(_iniciado(ResumoAoVivo()))
-    receptor = ReceptorOTLP(porta_http=portas["http"], porta_grpc=portas["grpc"],
-                            consumidores=[armazem, resumo], em_memoria=False)
-    pilha.enter_context(receptor)
+    receptor = pilha.enter_context(ReceptorEmProcesso(portas["http"], portas["grpc"], pasta=armazem.pasta))
     protocolo = (config.ler("OTEL_EXPORTER_OTLP_PROTOCOL") if config.definida("OTEL_EXPORTER_OTLP_PROTOCOL")
                  else ambiente_otel_do_laboratorio().get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"))
     print(f"Receptor OTLP local em 127.0.0.1:{portas['http']} (HTTP) e :{portas['grpc']} (gRPC); "
           f"telemetria em {armazem.pasta}/")
     return receptor.ambiente(protocolo)
-
-
-class _iniciado:
-    """`with _iniciado(resumo):` inicia e, na saída, imprime o que faltava e para."""
-
-    def __init__(self, componente):
-        self.componente = componente
-
-    def __enter__(self):
-        return self.componente.iniciar()
-
-    def __exit__(self, *exc):
-        self.componente.parar()
 
 
 def main() -> int:

@@ -2,7 +2,7 @@
 import hashlib
 
 import simplejson
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from opentelemetry import trace
 
 from bookstore import cartao, respostas, validacao

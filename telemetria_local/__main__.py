@@ -26,7 +26,30 @@ def main(argv=None) -> int:
     if args.metricas:
         return listar_metricas(args.pasta)
 
-    spans = armazem.itens("traces", args.pasta)
+    ilegiveis: list[str] = []
+    try:
+        return _traces(args, ilegiveis)
+    finally:
+        avisar_ilegiveis(ilegiveis)
+
+
+def avisar_ilegiveis(ilegiveis: list[str]) -> None:
+    """Uma linha só, no fim: o que não deu para ler foi pulado, e o primeiro motivo."""
+    if ilegiveis:
+        plural = "item ilegível ignorado" if len(ilegiveis) == 1 else "itens ilegíveis ignorados"
+        print(f"{len(ilegiveis)} {plural} (o primeiro: {ilegiveis[0]})", file=sys.stderr)
+
+
+def _linha_ou_nada(grupo: list[dict], ilegiveis: list[str]) -> str | None:
+    try:
+        return traces.linha(grupo, id_completo=True)
+    except Exception as erro:  # um trace estranho não pode esconder os outros
+        ilegiveis.append(f"trace {grupo[0]['trace_id']}: {type(erro).__name__}: {erro}")
+        return None
+
+
+def _traces(args, ilegiveis: list[str]) -> int:
+    spans = armazem.itens("traces", args.pasta, ilegiveis)
     guardados = traces.guardados(spans)
     if not guardados:
         print(f"Nenhum trace em {armazem.arquivo(args.pasta, 'traces')}.\n"
@@ -36,7 +59,8 @@ def main(argv=None) -> int:
         return 1
     if args.trace is None:
         for grupo in guardados[-args.n:]:
-            print(traces.linha(grupo, id_completo=True))
+            if (texto := _linha_ou_nada(grupo, ilegiveis)) is not None:
+                print(texto)
         print(f"\n{len(guardados)} traces guardados. Para ver um: make traces TRACE=<id>")
         return 0
 
@@ -46,7 +70,11 @@ def main(argv=None) -> int:
         motivo = "nenhum trace começa" if not achados else f"{len(achados)} traces começam"
         print(f"{motivo} com {prefixo!r}; use mais caracteres do id.", file=sys.stderr)
         return 1
-    print(traces.arvore(achados[0]))
+    try:
+        print(traces.arvore(achados[0]))
+    except Exception as erro:
+        ilegiveis.append(f"trace {achados[0][0]['trace_id']}: {type(erro).__name__}: {erro}")
+        return 1
     return 0
 
 
@@ -57,12 +85,14 @@ TIPOS_DE_METRICA = {"sum": "contador", "gauge": "medidor", "histogram": "histogr
 def listar_metricas(pasta: Path) -> int:
     """`make metricas`: nome, tipo, unidade e os serviços que mandam cada métrica."""
     por_nome: dict[tuple, set] = {}
-    for metrica in armazem.itens("metrics", pasta):
+    ilegiveis: list[str] = []
+    for metrica in armazem.itens("metrics", pasta, ilegiveis):
         tipo = TIPOS_DE_METRICA.get(metrica["tipo"], metrica["tipo"])
         if metrica["tipo"] == "sum" and not metrica["monotonica"]:
             tipo = "contador ±"  # UpDownCounter: sobe e desce
         chave = (metrica["nome"], tipo, metrica["unidade"])
         por_nome.setdefault(chave, set()).add(metrica["recurso"].get("service.name"))
+    avisar_ilegiveis(ilegiveis)
     if not por_nome:
         print(f"Nenhuma métrica em {armazem.arquivo(pasta, 'metrics')} (saem a cada 10 s; espere e tente de novo).",
               file=sys.stderr)

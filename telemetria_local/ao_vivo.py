@@ -26,6 +26,7 @@ class ResumoAoVivo:
         self._spans: dict[str, list[dict]] = {}
         self._visto_em: dict[str, float] = {}
         self._raiz_em: dict[str, float] = {}
+        self.ilegiveis = 0
         self._trava = threading.Lock()
         self._parar = threading.Event()
         self._thread = threading.Thread(target=self._laco, name="traces-ao-vivo", daemon=True)
@@ -34,8 +35,13 @@ class ResumoAoVivo:
         if sinal != "traces":
             return
         agora = time.monotonic()
+        try:
+            spans = otlp.spans(otlp.TIPOS["traces"][0].FromString(corpo))
+        except Exception as erro:  # o receptor já valida; isto é só para nunca derrubar quem chamou
+            self._ilegivel(erro)
+            return
         with self._trava:
-            for span in otlp.spans(otlp.TIPOS["traces"][0].FromString(corpo)):
+            for span in spans:
                 trace_id = span["trace_id"]
                 self._spans.setdefault(trace_id, []).append(span)
                 self._visto_em[trace_id] = agora
@@ -54,13 +60,30 @@ class ResumoAoVivo:
         self._imprimir_prontos(time.monotonic() + self.espera)
 
     def _laco(self) -> None:
+        # Esta thread é a única que imprime: se ela morresse, nenhuma linha sairia até o fim da
+        # sessão, calada. Então nada que venha de um cliente pode terminá-la.
         while not self._parar.wait(0.2):
-            self._imprimir_prontos(time.monotonic())
+            try:
+                self._imprimir_prontos(time.monotonic())
+            except Exception as erro:
+                self._ilegivel(erro)
+
+    def _ilegivel(self, erro: Exception) -> None:
+        self.ilegiveis += 1
+        print(f"✘ resumo ao vivo: 1 trace ilegível ignorado ({type(erro).__name__}: {str(erro)[:120]}); "
+              f"{self.ilegiveis} até agora", file=self.saida, flush=True)
+
+    def _linha(self, spans: list[dict]) -> str | None:
+        try:
+            return traces.linha(spans)
+        except Exception as erro:
+            self._ilegivel(erro)
+            return None
 
     def _imprimir_prontos(self, agora: float) -> None:
         with self._trava:
             prontos = [t for t, em in self._raiz_em.items() if agora - em >= self.espera]
-            linhas = [traces.linha(self._spans[t]) for t in prontos]
+            linhas = [texto for t in prontos if (texto := self._linha(self._spans[t]))]
             velhos = [t for t, em in self._visto_em.items() if agora - em >= ESQUECER_SEGUNDOS]
             for trace_id in {*prontos, *velhos}:
                 self._spans.pop(trace_id, None)

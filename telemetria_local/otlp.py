@@ -24,7 +24,11 @@ TIPOS = {
     "metrics": (metrics_service_pb2.ExportMetricsServiceRequest, metrics_service_pb2.ExportMetricsServiceResponse),
     "logs": (logs_service_pb2.ExportLogsServiceRequest, logs_service_pb2.ExportLogsServiceResponse),
 }
-CAMPOS_DE_ID = {"traceId", "spanId", "parentSpanId"}
+# A especificação escreve os nomes em lowerCamelCase, mas o próprio exemplo dela usa "trace_id"; o
+# json_format aceita os dois nomes, então os dois precisam da conversão (senão viram base64, calados).
+CAMPOS_DE_ID = {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"}
+# Quem não diz o seu service.name aparece como o SDK o chamaria (a especificação de recursos).
+SERVICO_DESCONHECIDO = "unknown_service"
 # SpanKind e StatusCode do protobuf, com os nomes que aparecem no Jaeger.
 INTERNO, SERVIDOR, CLIENTE, PRODUTOR, CONSUMIDOR = 1, 2, 3, 4, 5
 TIPOS_DE_SPAN = {0: "?", INTERNO: "INTERNAL", SERVIDOR: "SERVER", CLIENTE: "CLIENT", PRODUTOR: "PRODUCER",
@@ -50,22 +54,30 @@ def para_json(pedido) -> str:
 
 def de_json(sinal: str, linha: str | dict):
     """Uma linha de OTLP/JSON (ou o dict já lido) → o pedido de exportação em protobuf."""
-    dicionario = json.loads(linha) if isinstance(linha, str) else linha
+    dicionario = json.loads(linha) if isinstance(linha, (str, bytes)) else linha
     dicionario = _converter_ids(dicionario, lambda hexa: base64.b64encode(bytes.fromhex(hexa)).decode())
     return json_format.ParseDict(dicionario, TIPOS[sinal][0](), ignore_unknown_fields=True)
 
 
+def valor(any_value):
+    """AnyValue do protobuf → valor Python. Qualquer cliente pode mandar um AnyValue vazio
+    (None), listas de listas ou kvlists: nada disso pode quebrar quem lê."""
+    tipo = any_value.WhichOneof("value")
+    if tipo == "array_value":
+        return [valor(v) for v in any_value.array_value.values]
+    if tipo == "kvlist_value":
+        return atributos(any_value.kvlist_value.values)
+    return getattr(any_value, tipo) if tipo else None
+
+
 def atributos(lista) -> dict:
     """KeyValue do protobuf → dict Python."""
-    saida = {}
-    for kv in lista:
-        valor = kv.value
-        tipo = valor.WhichOneof("value")
-        if tipo == "array_value":
-            saida[kv.key] = [getattr(v, v.WhichOneof("value")) for v in valor.array_value.values]
-        else:
-            saida[kv.key] = getattr(valor, tipo) if tipo else None
-    return saida
+    return {kv.key: valor(kv.value) for kv in lista}
+
+
+def nome_do_servico(recurso: dict) -> str:
+    nome = recurso.get("service.name")
+    return SERVICO_DESCONHECIDO if nome in (None, "") else str(nome)
 
 
 def _percorrer(pedido, recursos: str, escopos: str, itens: str):
@@ -81,7 +93,7 @@ def _percorrer(pedido, recursos: str, escopos: str, itens: str):
 def spans(pedido) -> list[dict]:
     """Os spans de um ExportTraceServiceRequest, achatados, com o recurso de quem os mandou."""
     return [{
-        "servico": recurso.get("service.name"), "recurso": recurso,
+        "servico": nome_do_servico(recurso), "recurso": recurso,
         "escopo": escopo.name, "nome": span.name, "kind": span.kind,
         "trace_id": span.trace_id.hex(), "span_id": span.span_id.hex(),
         "parent_id": span.parent_span_id.hex(), "atributos": atributos(span.attributes),
@@ -94,10 +106,10 @@ def spans(pedido) -> list[dict]:
 def metricas(pedido) -> list[dict]:
     saida = []
     for recurso, _, metrica in _percorrer(pedido, "resource_metrics", "scope_metrics", "metrics"):
-        tipo = metrica.WhichOneof("data")
-        saida.append({"nome": metrica.name, "unidade": metrica.unit, "tipo": tipo, "recurso": recurso,
+        tipo = metrica.WhichOneof("data")  # None numa métrica sem dados (válida no protobuf)
+        saida.append({"nome": metrica.name, "unidade": metrica.unit, "tipo": tipo or "?", "recurso": recurso,
                       "monotonica": tipo == "sum" and metrica.sum.is_monotonic,
-                      "pontos": [atributos(p.attributes) for p in getattr(metrica, tipo).data_points]})
+                      "pontos": [atributos(p.attributes) for p in getattr(metrica, tipo).data_points] if tipo else []})
     return saida
 
 
@@ -109,3 +121,21 @@ def logs(pedido) -> list[dict]:
 
 
 ACHATAR = {"traces": spans, "metrics": metricas, "logs": logs}
+# Os campos de cada nível (pedido → recursos → escopos → itens), na ordem.
+NIVEIS = {"traces": ("resource_spans", "scope_spans", "spans"),
+          "metrics": ("resource_metrics", "scope_metrics", "metrics"),
+          "logs": ("resource_logs", "scope_logs", "log_records")}
+
+
+def contar(sinal: str, pedido) -> int:
+    """Quantos spans, pontos de métrica ou registros de log o pedido tem — a unidade que o
+    `partial_success` da resposta do OTLP conta ao recusar uma parte."""
+    recursos, escopos, itens = NIVEIS[sinal]
+    total = 0
+    for _, _, item in _percorrer(pedido, recursos, escopos, itens):
+        if sinal == "metrics":
+            tipo = item.WhichOneof("data")
+            total += len(getattr(item, tipo).data_points) if tipo else 0
+        else:
+            total += 1
+    return total

@@ -122,9 +122,15 @@ def arvore(spans: list[dict]) -> str:
 def recursos(spans: list[dict]) -> list[str]:
     """Uma linha por processo que mandou spans do trace: o serviço e os atributos do recurso
     (cada worker tem o seu `service.instance.id`)."""
-    vistos = {tuple(sorted(s["recurso"].items())): s["servico"] for s in spans}
+    # Valores de lista ou dict (um atributo array, como process.command_args) não servem de chave.
+    vistos = {tuple(sorted((chave, _hashavel(valor)) for chave, valor in s["recurso"].items())): s["servico"]
+              for s in spans}
     return [f"  {servico}: " + "  ".join(f"{chave}={valor}" for chave, valor in recurso if chave != "service.name")
             for recurso, servico in sorted(vistos.items(), key=lambda item: str(item[1]))]
+
+
+def _hashavel(valor):
+    return valor if isinstance(valor, (str, int, float, bool, bytes, type(None))) else str(valor)
 
 
 def guardados(spans: list[dict]) -> list[list[dict]]:

@@ -1,6 +1,5 @@
 """Issue 10: `make diagnostico` de verdade contra o modo local, e a leitura das
 respostas do Jaeger e do Prometheus em amostras no formato exato de cada um."""
-import os
 import sys
 
 import pytest

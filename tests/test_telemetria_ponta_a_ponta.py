@@ -72,7 +72,6 @@ def test_uma_compra_e_um_trace_que_atravessa_os_tres_servicos(montagem):
     raiz, spans = esperar(trace_da_compra, descricao="o trace da compra chegar inteiro (os três serviços, "
                                                      "os 5 spans de servidor e o pai de cada span)")
     assert raiz["parent_id"] == ""  # o span de servidor de ordens é a raiz
-    ids = {s["span_id"] for s in spans}
     assert [s for s in spans if s["parent_id"] == ""] == [raiz]
     sql = [s for s in spans if s["atributos"].get("db.system") == "postgresql"]
     assert {s["servico"] for s in sql} == set(topologia.SERVICOS)

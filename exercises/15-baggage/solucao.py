@@ -14,8 +14,10 @@ def acoes(lab: Contexto) -> str:
 # O código da solução: `make solucoes` gera o .patch ao lado a partir daqui.
 ALTERACOES = (
     Alteracao("ordens/rotas.py", antes="""\
+from flask import Blueprint, current_app, jsonify
 from opentelemetry import trace
 """, depois="""\
+from flask import Blueprint, current_app, jsonify, request
 from opentelemetry import baggage, context, trace
 """),
     Alteracao("ordens/rotas.py", antes="""\
