@@ -103,11 +103,33 @@ class PostgresExistente(ServidorPostgres):
         pass
 
 
+PREFIXO_TEMPORARIO = "bookstore-pg-"
+
+
+def varrer_sobras() -> None:
+    """Apaga as pastas temporárias de bancos cujo dono morreu sem limpar (SIGKILL, falta de memória):
+    cada uma guarda o pid de quem a criou em `dono`. Roda a cada início, então nada fica em /tmp
+    depois do próximo `make local` (ou teste)."""
+    for pasta in Path(tempfile.gettempdir()).glob(PREFIXO_TEMPORARIO + "*"):
+        try:
+            dono = int((pasta / "dono").read_text())
+        except (OSError, ValueError):
+            continue  # sem dono anotado: de outra versão, ou sendo criada agora
+        try:
+            os.kill(dono, 0)  # sinal 0: só pergunta se o processo existe
+        except ProcessLookupError:
+            shutil.rmtree(pasta, ignore_errors=True)
+        except PermissionError:
+            pass  # vivo, de outro usuário
+
+
 class PostgresEmbutido(ServidorPostgres):
     """`with PostgresEmbutido() as pg: pg.url("livros")` — sobe, entrega URLs, para."""
 
     def __init__(self, pasta: Path | None = None, porta: int | None = None, manter_dados: bool = False):
-        self.raiz = Path(pasta) if pasta else Path(tempfile.mkdtemp(prefix="bookstore-pg-"))
+        if pasta is None:
+            varrer_sobras()
+        self.raiz = Path(pasta) if pasta else Path(tempfile.mkdtemp(prefix=PREFIXO_TEMPORARIO))
         self.dados = self.raiz / "dados"
         self.porta = porta or porta_livre()
         self.manter_dados = manter_dados or pasta is not None
@@ -165,6 +187,8 @@ class PostgresEmbutido(ServidorPostgres):
 
     def iniciar(self) -> "PostgresEmbutido":
         self.raiz.mkdir(parents=True, exist_ok=True)
+        if not self.manter_dados:
+            (self.raiz / "dono").write_text(str(os.getpid()))
         self.dados.mkdir(exist_ok=True)
         self._usuario = _preparar_para_root(self.dados)
         if not (self.dados / "PG_VERSION").exists():

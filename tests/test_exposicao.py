@@ -128,3 +128,20 @@ def test_worker_morto_por_timeout_responde_json_e_nao_a_pagina_html():
     assert cabecalho.startswith("HTTP/1.1 503 ") and "Content-Type: application/json" in cabecalho
     assert "passou de 30 s (GUNICORN_TIMEOUT)" in json.loads(corpo)["erro"]
 
+
+
+def test_pasta_temporaria_de_um_banco_cujo_dono_morreu_e_apagada_no_proximo_inicio(tmp_path, monkeypatch):
+    """Um make local morto por SIGKILL (ou pela falta de memória) não roda limpeza nenhuma: a pasta
+    do PostgreSQL ficava em /tmp. O próximo início a apaga — e só as de dono morto."""
+    import subprocess
+    import tempfile
+    from modo_local import postgres
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    morto = subprocess.Popen(["true"])
+    morto.wait()
+    sobra, viva = tmp_path / "bookstore-pg-sobra", tmp_path / "bookstore-pg-viva"
+    for pasta, dono in ((sobra, morto.pid), (viva, __import__("os").getpid())):
+        (pasta / "dados").mkdir(parents=True)
+        (pasta / "dono").write_text(str(dono))
+    postgres.varrer_sobras()
+    assert not sobra.exists() and viva.exists()
