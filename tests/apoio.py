@@ -29,23 +29,23 @@ def rodar(comando: list, **opcoes) -> subprocess.CompletedProcess:
 
 
 # --- bancos --------------------------------------------------------------------------------------
-def esvaziar(url: str) -> None:
-    """Apaga todas as linhas de todas as tabelas (e reinicia as sequências)."""
+def esvaziar(url: str, reiniciar_ids: bool = True) -> None:
+    """Apaga todas as linhas de todas as tabelas (e, com `reiniciar_ids`, reinicia as sequências)."""
     with psycopg.connect(url, autocommit=True) as conexao:
         tabelas = [linha[0] for linha in conexao.execute(
             "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'")]
         if tabelas:
-            conexao.execute(f"TRUNCATE {', '.join(tabelas)} RESTART IDENTITY CASCADE")
+            conexao.execute(f"TRUNCATE {', '.join(tabelas)} {'RESTART' if reiniciar_ids else 'CONTINUE'} IDENTITY CASCADE")
 
 
-def criar_app_de_teste(postgres, fabrica, banco: str, **config):
+def criar_app_de_teste(postgres, fabrica, banco: str, reiniciar_ids: bool = True, **config):
     """A app de um serviço num banco recém-esvaziado (compartilhado pela sessão), com o esquema
     aplicado pelo passo explícito (o mesmo do `flask init-db`), como o app fixture do flaskr."""
     from bookstore import db
     url = postgres.criar_banco(banco)
     app = fabrica({"TESTING": True, "DATABASE_URL": url, "ADMIN_HABILITADO": True, **config})
     db.preparar(app)
-    esvaziar(url)
+    esvaziar(url, reiniciar_ids)
     return app
 
 

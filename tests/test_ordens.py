@@ -16,8 +16,11 @@ pytestmark = pytest.mark.e2e  # os vizinhos são processos gunicorn de verdade
 def app(postgres, vizinhos):
     for url in vizinhos.bancos.values():
         esvaziar(url)
+    # Os ids de ordem nunca se repetem entre testes: uma cobrança atrasada de um teste anterior
+    # (latência injetada) chega a pagamentos depois do esvaziamento, e com o mesmo ordem_id ela
+    # seria, com razão, outra cobrança (409) para a ordem nova.
     app = criar_app_de_teste(
-        postgres, create_app, "teste_ordens",
+        postgres, create_app, "teste_ordens", reiniciar_ids=False,
         LIVROS_URL=vizinhos.url("livros"), PAGAMENTOS_URL=vizinhos.url("pagamentos"),
         PAGAMENTOS_TIMEOUT_SEGUNDOS=1.0, ORDENS_RECUPERACAO_AUTOMATICA=False,
     )

@@ -160,7 +160,9 @@ def test_decisao_de_pagamento_so_com_o_final_do_cartao(app_pagamentos, spans, te
 def app_ordens(postgres, vizinhos, telemetria_em_memoria):
     for url in vizinhos.bancos.values():
         esvaziar(url)
-    app = criar_app_de_teste(postgres, ordens.create_app, "teste_ordens", LIVROS_URL=vizinhos.url("livros"),
+    # ids de ordem que não se repetem entre testes (o mesmo motivo de tests/test_ordens.py)
+    app = criar_app_de_teste(postgres, ordens.create_app, "teste_ordens", reiniciar_ids=False,
+                             LIVROS_URL=vizinhos.url("livros"),
                              PAGAMENTOS_URL=vizinhos.url("pagamentos"), ORDENS_RECUPERACAO_AUTOMATICA=False)
     yield app
     db.fechar(app)
