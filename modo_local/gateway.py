@@ -58,6 +58,8 @@ def ambiente_do_gateway(portas: dict[str, list[int]], pasta: Path, destino: dict
         **{f"GATEWAY_{nome.upper()}": " ".join(f"127.0.0.1:{p}" for p in lista) for nome, lista in portas.items()},
         "GATEWAY_SOCKETS": str(pasta),
         "OTEL_SERVICE_NAME": "gateway", "OTEL_RESOURCE_ATTRIBUTES": recurso,
+        # O SDK Go não conhece OTEL_SDK_DISABLED (o make caos e parte dos testes a usam): sem exportador.
+        **({"OTEL_TRACES_EXPORTER": "none"} if otel.get("OTEL_SDK_DISABLED", "").lower() == "true" else {}),
         # otel.env diz 5 porque o SDK Python lê segundos; o SDK Go do Caddy segue a especificação
         # (milissegundos): 5 viraria 5 ms e nenhuma exportação chegaria.
         "OTEL_EXPORTER_OTLP_TIMEOUT": "5000",
@@ -124,7 +126,7 @@ class LaboratorioComGateway:
     todas as réplicas recebem SIGTERM ao mesmo tempo (em série, seriam ~2 s por réplica)."""
 
     def __init__(self, postgres, ambiente: dict, destino: dict, zero_code: frozenset = frozenset(),
-                 replicas: int | None = None):
+                 replicas: int | None = None, **opcoes):
         self.replicas = replicas or config.ler("REPLICAS")
         self.portas = portas_das_replicas(self.replicas)
         self.gateway = Gateway(self.portas, destino)
@@ -132,7 +134,7 @@ class LaboratorioComGateway:
         vizinhos = {"LIVROS_URL": self.gateway.url(), "PAGAMENTOS_URL": self.gateway.url()}
         self.laboratorios = [
             Laboratorio(postgres, portas={nome: lista[k] for nome, lista in self.portas.items()},
-                        ambiente={**ambiente, **vizinhos}, zero_code=zero_code)
+                        ambiente={**ambiente, **vizinhos}, zero_code=zero_code, **opcoes)
             for k in range(self.replicas)]
 
     def __enter__(self):
