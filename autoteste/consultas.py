@@ -15,6 +15,19 @@ def compras(spans: list[dict]) -> dict[str, list[dict]]:
                    for s in grupo)}
 
 
+def pelo_gateway(spans: list[dict]) -> dict[str, list[dict]]:
+    """trace_id → spans, só das compras que entraram pelo gateway (a raiz é o POST /ordens dele),
+    na ordem em que começaram (exercícios 17 e 18)."""
+    grupos = {trace_id: grupo for trace_id, grupo in compras(spans).items()
+              if (inicio := traces.raiz(grupo)) and inicio["servico"] == "gateway" and inicio["nome"] == "POST /ordens"}
+    return dict(sorted(grupos.items(), key=lambda item: traces.raiz(item[1])["inicio_ns"]))
+
+
+def replica(span: dict) -> str:
+    """A réplica que o gateway escolheu para a requisição deste span (host:porta), ou ""."""
+    return span["atributos"].get("bookstore.gateway.replica", "")
+
+
 def completa(grupo: list[dict]) -> bool:
     """A compra atravessou os três serviços e tem SQL (o trace não está pela metade)."""
     return ({s["servico"] for s in grupo} >= set(topologia.SERVICOS)

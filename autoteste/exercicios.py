@@ -26,6 +26,7 @@ TIPOS = {
     "configurar": "muda a configuração do laboratório inteiro (otel.env, por ALTERACOES)",
     "collector": "muda a config do Collector (solucao.yaml)",
     "medir": "mede com o make bench e lê o que ficou guardado",
+    "gateway": "observa o laboratório com o gateway e as réplicas (GATEWAY=true make local)",
 }
 
 

@@ -53,14 +53,18 @@ _portas = [Variavel(p.variavel, "inteiro", p.porta, "make local, ferramentas",
 _urls = [Variavel(p.variavel_url, "texto", None, "autoteste, make diagnostico",
                   f"URL de {p.nome}, se não for 127.0.0.1:<porta>") for p in topologia.PROCESSOS.values()
          if p.variavel_url]
+# Lidas pelo gateway/Caddyfile ({$GATEWAY_LIVROS}…); o `make local` as preenche com a topologia.
+_gateway = [Variavel(f"GATEWAY_{p.nome.upper()}", "texto", None, "gateway", f"as réplicas de {p.nome} que o gateway "
+                     "balanceia, `host:porta` separados por espaço", padrao_no_readme="a topologia (make local)")
+            for p in topologia.SERVICOS_DO_LAB]
 
 VARIAVEIS = {variavel.nome: variavel for variavel in [
     # Todos os serviços
     Variavel("DATABASE_URL", "texto", None, SERVICOS, "banco do serviço",
              padrao_no_readme="`postgresql://postgres@127.0.0.1:5432/<serviço>`"),
     Variavel("SERVICO", "texto", None, "imagem Docker", "qual serviço a imagem roda (argumento de build)"),
-    Variavel("HOST", "texto", "127.0.0.1", SERVICOS, "onde o gunicorn escuta (`0.0.0.0` no contêiner)"),
-    Variavel("PORT", "inteiro", None, SERVICOS, "porta do gunicorn", minimo=1,
+    Variavel("HOST", "texto", "127.0.0.1", "serviços, gateway", "onde o gunicorn escuta (`0.0.0.0` no contêiner)"),
+    Variavel("PORT", "inteiro", None, "serviços, gateway", "porta do gunicorn (ou do gateway)", minimo=1,
              padrao_no_readme="a do serviço (" + ", ".join(str(p.porta) for p in topologia.SERVICOS_DO_LAB) + ")"),
     Variavel("WEB_CONCURRENCY", "inteiro", 2, SERVICOS, "workers (processos) do gunicorn", minimo=1),
     Variavel("GUNICORN_TIMEOUT", "inteiro", 30, SERVICOS, "segundos até o gunicorn matar uma requisição presa",
@@ -109,6 +113,14 @@ VARIAVEIS = {variavel.nome: variavel for variavel in [
     Variavel("MANTER_DADOS", "booleano", False, "make local", "guarda bancos e telemetria em `.dados-locais/`"),
     Variavel("ZERO_CODE", "lista", (), "make local",
              "serviços que rodam sob o `opentelemetry-instrument` (exercício 03)"),
+    Variavel("GATEWAY", "booleano", False, "make local",
+             "`true`: o gateway (Caddy) em 8080 na frente de REPLICAS instâncias de cada serviço"),
+    Variavel("REPLICAS", "inteiro", 2, "make local", "instâncias de cada serviço com GATEWAY=true", minimo=1),
+    *_gateway,
+    Variavel("GATEWAY_SOCKETS", "texto", "/tmp", "gateway", "pasta dos sockets internos do gateway (um por serviço)"),
+    Variavel("BASE_URL", "texto", None, "make carga, cenarios.sh",
+             "uma URL para tudo, no lugar de LIVROS_URL e ORDENS_URL (ex.: o gateway, "
+             f"`http://127.0.0.1:{topologia.PROCESSOS['gateway'].porta}`)"),
     *_portas,
     Variavel("TELEMETRIA_LOCAL_PASTA", "texto", None, "make local, make traces, autoteste",
              "onde o receptor local grava", padrao_no_readme="`.telemetria/`"),

@@ -44,9 +44,16 @@ TELEMETRIA = (
     Processo("jaeger", 16686, "/", "Jaeger v2 (API /api/v3 e interface)", "JAEGER_URL"),
     Processo("prometheus", 9090, "/-/ready", "Prometheus", "PROMETHEUS_URL"),
 )
-PROCESSOS = {processo.nome: processo for processo in (*SERVICOS_DO_LAB, *TELEMETRIA)}
-
 SERVICOS = tuple(processo.nome for processo in SERVICOS_DO_LAB)
+# A entrada pública opcional (GATEWAY=true, perfil `gateway` do compose): o Caddy de gateway/Caddyfile
+# na frente das réplicas dos serviços. Responde /health sozinho, sem perguntar a ninguém.
+GATEWAY = Processo("gateway", 8080, "/health", "caddy run --config gateway/Caddyfile", depende_de=SERVICOS)
+PROCESSOS = {processo.nome: processo for processo in (*SERVICOS_DO_LAB, *TELEMETRIA, GATEWAY)}
+
+# Com o gateway, a réplica k (0, 1, …) de um serviço escuta na porta dele + 100 × k: livros em 8081 e
+# 8181, ordens em 8082 e 8182. A primeira fica na porta de sempre (os curl dos exercícios e o /admin
+# continuam valendo); as outras têm portas previsíveis, que o aluno acha no span do gateway.
+DESLOCAMENTO_DAS_REPLICAS = 100
 
 
 def _ordem_de_subida(processos) -> tuple[str, ...]:
@@ -79,6 +86,11 @@ def url(nome: str) -> str:
         if definida:
             return definida.rstrip("/")
     return f"http://127.0.0.1:{porta(nome)}"
+
+
+def portas_das_replicas(nome: str, replicas: int) -> list[int]:
+    """As portas das `replicas` instâncias de um serviço (a primeira é a porta do serviço)."""
+    return [porta(nome) + DESLOCAMENTO_DAS_REPLICAS * k for k in range(replicas)]
 
 
 def portas_padrao(nomes=SERVICOS) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
     make carga                                  # 10 usuários, 60 s, sem interface
     make carga USUARIOS=30 TAXA=5 DURACAO=2m    # mais gente, chegando 5 por segundo
+    make carga BASE_URL=http://127.0.0.1:8080   # pelo gateway (GATEWAY=true make local)
     docker compose --profile carga up -d        # com a interface web em http://localhost:8089
 
 O que um usuário faz, em proporção (pesos das tarefas abaixo): quase sempre olha o
@@ -20,8 +21,10 @@ import time
 import gevent
 from locust import HttpUser, between, events, task
 
-LIVROS_URL = os.environ.get("LIVROS_URL", "http://127.0.0.1:8081")
-ORDENS_URL = os.environ.get("ORDENS_URL", "http://127.0.0.1:8082")
+# BASE_URL: uma entrada só para tudo, como o gateway (`make carga BASE_URL=http://127.0.0.1:8080`).
+BASE_URL = os.environ.get("BASE_URL", "").rstrip("/")
+LIVROS_URL = BASE_URL or os.environ.get("LIVROS_URL", "http://127.0.0.1:8081")
+ORDENS_URL = BASE_URL or os.environ.get("ORDENS_URL", "http://127.0.0.1:8082")
 CARTAO_APROVADO = "4111111111111111"
 CARTAO_RECUSADO = "4000000000000002"
 LIVRO_INEXISTENTE = 2_000_000_000

@@ -85,8 +85,10 @@ def cronograma(semente: int, duracao_segundos: float) -> list[Falha]:
 
 
 class Caos:
-    def __init__(self, lab: Laboratorio, semente: int = SEMENTE_PADRAO):
+    def __init__(self, lab: Laboratorio, semente: int = SEMENTE_PADRAO, entrada: str | None = None):
         self.lab = lab
+        # Onde os compradores compram: ordens, ou o gateway na frente das réplicas (issue 22).
+        self.entrada = entrada
         self.semente = semente
         self.sorteio = random.Random(semente)
         self.iniciais: dict[int, int] = {}
@@ -114,7 +116,7 @@ class Caos:
                      "cartao": sorteio.choices(cartoes, pesos)[0], "cliente": f"comprador {numero}"}
             cabecalhos = {"Idempotency-Key": str(uuid.UUID(int=sorteio.getrandbits(128)))}
             try:
-                codigo = sessao.post(self.lab.url("ordens") + "/ordens", json=corpo, headers=cabecalhos,
+                codigo = sessao.post((self.entrada or self.lab.url("ordens")) + "/ordens", json=corpo, headers=cabecalhos,
                                      timeout=15).status_code
             except requests.RequestException as erro:
                 codigo = type(erro).__name__  # ex.: o worker que atendia morreu

@@ -23,6 +23,7 @@ from bookstore import config, topologia
 from telemetria_local.armazem import Armazem
 from telemetria_local.processo import ReceptorEmProcesso
 
+from . import gateway
 from .postgres import servidor_do_ambiente
 from .processos import explicar_porta_ocupada, porta_ocupada
 from .servicos import RAIZ, Laboratorio, ambiente_otel_do_laboratorio
@@ -66,7 +67,9 @@ def main() -> int:
     destino_externo = config.ler("OTEL_EXPORTER_OTLP_ENDPOINT")
     hibrido = bool(destino_externo)
     portas_servicos, portas_otlp = portas_do_ambiente()
-    necessarias = [*portas_servicos.values(), *([] if hibrido else portas_otlp.values())]
+    com_gateway = config.ler("GATEWAY")  # o gateway e as réplicas (modo_local/gateway.py)
+    necessarias = [*portas_servicos.values(), *([] if hibrido else portas_otlp.values()),
+                   *(gateway.portas_a_mais(config.ler("REPLICAS")) if com_gateway else [])]
     ocupadas = [porta for porta in necessarias if porta_ocupada(porta)]
     if ocupadas:
         for porta in ocupadas:
@@ -95,11 +98,16 @@ def main() -> int:
             destino = subir_receptor(pilha, portas_otlp, manter)
         # O laboratório é para os exercícios: admin ligado, como no compose.
         ambiente = {**({} if config.definida("ADMIN_HABILITADO") else {"ADMIN_HABILITADO": "true"}), **destino}
-        pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente, zero_code=zero_code))
+        if com_gateway:
+            lab = pilha.enter_context(gateway.LaboratorioComGateway(postgres, ambiente, destino, zero_code))
+        else:
+            pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente, zero_code=zero_code))
         print("\nLaboratório pronto:")
         for nome, porta in portas_servicos.items():
             sob = f"  (zero-code: opentelemetry-instrument gunicorn …, OTEL_SERVICE_NAME={nome})" if nome in zero_code else ""
             print(f"  {nome:<11} http://127.0.0.1:{porta}{sob}")
+        if com_gateway:
+            print(lab.resumo())
         print(f"\nExperimente:  curl -s http://127.0.0.1:{portas_servicos['livros']}/livros\n"
               + ("" if hibrido else "Cada trace terminado aparece aqui numa linha; a árvore: make traces TRACE=<id>\n")
               + "Ctrl-C para parar.\n", flush=True)

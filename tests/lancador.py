@@ -1,6 +1,7 @@
 """`python -m modo_local` como o aluno o roda, em portas livres, para os testes."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -16,10 +17,30 @@ from modo_local.processos import porta_livre
 from tests.apoio import esperar
 
 
+def porta_livre_com_replicas(replicas: int = 3) -> int:
+    """Uma porta livre cujas vizinhas das réplicas (+100, +200) também estão livres agora."""
+    while True:
+        porta = porta_livre()
+        vizinhas = [porta + topologia.DESLOCAMENTO_DAS_REPLICAS * k for k in range(1, replicas)]
+        if all(v < 65536 and _livre(v) for v in vizinhas):
+            return porta
+
+
+def _livre(porta: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", porta))
+            return True
+        except OSError:
+            return False
+
+
 class ModoLocal:
     def __init__(self, pasta_telemetria: Path, raiz: Path = RAIZ, **ambiente):
         self.raiz = Path(raiz)  # outra cópia do projeto (ex.: com a solução de um exercício aplicada)
-        self.portas = {nome: porta_livre() for nome in topologia.SERVICOS}
+        # Com GATEWAY=true, cada serviço tem réplicas em porta + 100 × k: as portas escolhidas deixam
+        # livres também essas. E o gateway numa porta livre (PORTA_GATEWAY), usado ou não.
+        self.portas = {**{nome: porta_livre_com_replicas() for nome in topologia.SERVICOS}, "gateway": porta_livre()}
         self.portas_otlp = {"http": porta_livre(), "grpc": porta_livre()}
         self.pasta_telemetria = Path(pasta_telemetria)
         self.ambiente = {

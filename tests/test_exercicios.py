@@ -26,7 +26,7 @@ from tests.lancador import ModoLocal
 pytestmark = pytest.mark.e2e
 EXERCICIOS = com_autoteste()
 POR_TIPO = {nome: [pasta for pasta in EXERCICIOS if tipo(pasta) == nome] for nome in
-            ("observar", "codigo", "ambiente", "configurar", "collector", "medir")}
+            ("observar", "codigo", "ambiente", "configurar", "collector", "medir", "gateway")}
 DE_OBSERVACAO, DE_CODIGO, DE_AMBIENTE = POR_TIPO["observar"], POR_TIPO["codigo"], POR_TIPO["ambiente"]
 # Soluções que mudam otel.env (a amostragem do 12) valem para o laboratório inteiro: cada uma
 # ganha o seu, para não esconder os spans que os exercícios de código procuram.
@@ -35,6 +35,8 @@ DE_CONFIGURAR = POR_TIPO["configurar"]
 DE_COLLECTOR = POR_TIPO["collector"]
 # Os que leem o que o make bench guardou (o 16), não a telemetria do laboratório.
 DE_MEDICAO = POR_TIPO["medir"]
+# Os do gateway (17, 18): um laboratório com GATEWAY=true, o 17 antes do 18 (que mata uma réplica).
+DE_GATEWAY = POR_TIPO["gateway"]
 # O aluno espera os 10 s de otel.env; a suíte não precisa.
 METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
 # A recuperação (exercício 10) passa a cada 10 s no laboratório; a suíte não espera tanto.
@@ -297,3 +299,20 @@ def test_autoteste_14_compara_o_jaeger_com_o_ordens_de_verdade(intocado, monkeyp
     assert all(ok for ok, *_ in conferir(FonteDoJaeger({"resourceSpans": amostrado}), ""))
     tudo = [span for n in range(1, 40) for span in compra_no_formato_do_jaeger(n, 201)]
     assert [ok for ok, *_ in conferir(FonteDoJaeger({"resourceSpans": tudo}), "")] == [False, True, False]
+
+
+# --- exercícios do gateway (issue 22): GATEWAY=true, antes e depois no mesmo laboratório ---------
+@pytest.fixture(scope="module")
+def com_gateway(tmp_path_factory):
+    with ModoLocal(tmp_path_factory.mktemp("telemetria-gateway"), GATEWAY="true", REPLICAS="2",
+                   WEB_CONCURRENCY="1", OTEL_BSP_SCHEDULE_DELAY="200") as lab:
+        yield lab
+
+
+@pytest.mark.parametrize("pasta", DE_GATEWAY, ids=lambda p: p.name)
+def test_autoteste_do_gateway_falha_antes_e_passa_depois(com_gateway, pasta):
+    antes = confere(com_gateway, pasta)
+    assert antes.returncode == 1 and "dica:" in antes.stdout, explicar(antes)
+    resultado = conferir_ate_passar(com_gateway, pasta, fazer(pasta, com_gateway))
+    assert resultado.returncode == 0, explicar(resultado)
+    assert "✘" not in resultado.stdout and "Tudo certo!" in resultado.stdout

@@ -1,0 +1,50 @@
+"""O que o aluno faz no exercício 18: carga pelo gateway, SIGKILL no master de uma réplica de ordens
+no meio dela, e a carga segue; a resposta é a réplica morta, como o span do gateway a mostra."""
+import os
+import signal
+import threading
+import time
+
+import requests
+
+from autoteste.consultas import esperar, pelo_gateway, replica
+from autoteste.exercicios import Contexto
+from modo_local.processos import quem_usa_a_porta
+from telemetria_local.traces import raiz
+
+SEGUNDOS_DEPOIS = 10
+
+
+def acoes(lab: Contexto) -> str:
+    livro = requests.post(lab.urls["gateway"] + "/livros", json={"titulo": "Livro da réplica morta", "preco": 10,
+                                                                  "estoque": 100_000}, timeout=10).json()["id"]
+    parar = threading.Event()
+
+    def carga():  # passo 2: o `make carga BASE_URL=…` do README, em miniatura
+        sessao = requests.Session()
+        while not parar.is_set():
+            try:
+                sessao.post(lab.urls["gateway"] + "/ordens", json={"itens": [{"livro_id": livro, "quantidade": 1}]},
+                            timeout=20)
+            except requests.RequestException:
+                pass  # a compra que estava na réplica no instante do SIGKILL
+
+    compradores = [threading.Thread(target=carga) for _ in range(3)]
+    for thread in compradores:
+        thread.start()
+    try:
+        # Passo 3: as réplicas de ordens que o span do gateway mostra; a segunda (a de porta maior)...
+        def as_duas():
+            vistas = {replica(raiz(g)) for g in pelo_gateway(lab.fonte.spans()).values()}
+            return sorted(vistas, key=lambda r: int(r.rsplit(":", 1)[1])) if len(vistas) >= 2 else None
+        alvo = esperar(as_duas, 15, intervalo=0.3, descricao="compras nas duas réplicas de ordens")[-1]
+        # ...e o pid de quem escuta na porta dela: o master do gunicorn (os workers morrem junto).
+        dono = quem_usa_a_porta(int(alvo.rsplit(":", 1)[1]))
+        os.kill(int(dono.split()[1].rstrip(":")), signal.SIGKILL)
+        time.sleep(SEGUNDOS_DEPOIS)
+    finally:
+        parar.set()
+        for thread in compradores:
+            thread.join()
+    time.sleep(2)  # o último lote de spans
+    return alvo
