@@ -23,7 +23,7 @@ from bookstore import config, topologia
 from telemetria_local.armazem import Armazem
 from telemetria_local.processo import ReceptorEmProcesso
 
-from . import gateway
+from . import gateway, mensageiros
 from .postgres import servidor_do_ambiente
 from .processos import explicar_porta_ocupada, porta_ocupada
 from .servicos import RAIZ, Laboratorio, ambiente_otel_do_laboratorio
@@ -68,8 +68,10 @@ def main() -> int:
     hibrido = bool(destino_externo)
     portas_servicos, portas_otlp = portas_do_ambiente()
     com_gateway = config.ler("GATEWAY")  # o gateway e as réplicas (modo_local/gateway.py)
+    com_mensagens = mensageiros.pedidos()  # ORDENS_SAGA=mensagens: o RabbitMQ e os mensageiros
     necessarias = [*portas_servicos.values(), *([] if hibrido else portas_otlp.values()),
-                   *(gateway.portas_a_mais(config.ler("REPLICAS")) if com_gateway else [])]
+                   *(gateway.portas_a_mais(config.ler("REPLICAS")) if com_gateway else []),
+                   *(mensageiros.portas_a_mais() if com_mensagens else [])]
     ocupadas = [porta for porta in necessarias if porta_ocupada(porta)]
     if ocupadas:
         for porta in ocupadas:
@@ -101,13 +103,17 @@ def main() -> int:
         if com_gateway:
             lab = pilha.enter_context(gateway.LaboratorioComGateway(postgres, ambiente, destino, zero_code))
         else:
-            pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente, zero_code=zero_code))
+            lab = pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente,
+                                                  zero_code=zero_code))
+        broker = mensageiros.subir(pilha, lab) if com_mensagens else ""
         print("\nLaboratório pronto:")
         for nome, porta in portas_servicos.items():
             sob = f"  (zero-code: opentelemetry-instrument gunicorn …, OTEL_SERVICE_NAME={nome})" if nome in zero_code else ""
             print(f"  {nome:<11} http://127.0.0.1:{porta}{sob}")
         if com_gateway:
             print(lab.resumo())
+        if broker:
+            print(broker)
         print(f"\nExperimente:  curl -s http://127.0.0.1:{portas_servicos['livros']}/livros\n"
               + ("" if hibrido else "Cada trace terminado aparece aqui numa linha; a árvore: make traces TRACE=<id>\n")
               + "Ctrl-C para parar.\n", flush=True)
