@@ -176,3 +176,140 @@ def test_reserva_que_expira_durante_o_pagamento_e_estornada(lab):
     assert linhas(lab, "pagamentos", "SELECT status FROM pagamentos WHERE ordem_id = %s", criada["id"]) == [
         ("estornado",)]
     assert estoque(lab, livro) == 1
+
+
+# --- um trace através das filas ---------------------------------------------------------------------
+# A compra feliz: três comandos e três respostas, cada um um send (PRODUCER) e um process (CONSUMER).
+MENSAGENS_DA_COMPRA = ["livros.reservar", "ordens.estoque_reservado", "pagamentos.cobrar", "ordens.pagamento",
+                       "livros.confirmar", "ordens.reserva_confirmada"]
+
+
+def test_a_compra_e_um_trace_so_com_send_e_process_de_cada_mensagem(lab, receptor):
+    livro = criar_livro(lab, estoque=2)
+    criada = comprar(lab, livro)
+    assert esperar_final(lab, criada["id"])["status"] == "concluida"
+
+    def trace_da_compra():
+        raizes = [s for s in receptor.spans() if s["nome"] == "POST /ordens" and s["kind"] == otlp.SERVIDOR
+                  and s["atributos"].get("bookstore.ordem.id") == criada["id"]]
+        if not raizes:
+            return None
+        spans = [s for s in receptor.spans() if s["trace_id"] == raizes[0]["trace_id"]]
+        processos = [s for s in spans if s["kind"] == otlp.CONSUMIDOR]
+        ids = {s["span_id"] for s in spans}
+        inteiro = len(processos) == len(MENSAGENS_DA_COMPRA) and all(
+            s["parent_id"] in ids for s in spans if s["span_id"] != raizes[0]["span_id"])
+        return (raizes[0], spans) if inteiro else None
+
+    raiz, spans = esperar(trace_da_compra, 20, intervalo=0.2, descricao="o trace da compra chegar inteiro")
+    assert raiz["parent_id"] == "" and [s for s in spans if not s["parent_id"]] == [raiz]
+    assert {s["servico"] for s in spans} == {"ordens", "livros", "pagamentos"}
+    envios = {s["span_id"]: s for s in spans if s["kind"] == otlp.PRODUTOR}
+    processos = [s for s in spans if s["kind"] == otlp.CONSUMIDOR]
+    # Um send e um process por mensagem — nenhum duplicado, nenhum com nome de outra convenção.
+    assert sorted(s["atributos"]["messaging.rabbitmq.destination.routing_key"] for s in envios.values()) == sorted(
+        MENSAGENS_DA_COMPRA)
+    for envio in envios.values():
+        chave = envio["atributos"]["messaging.rabbitmq.destination.routing_key"]
+        assert envio["nome"] == f"send bookstore:{chave}"
+        assert envio["atributos"]["messaging.system"] == "rabbitmq"
+        assert envio["atributos"]["messaging.operation.type"] == "send"
+        assert envio["atributos"]["messaging.destination.name"] == f"bookstore:{chave}"
+        assert envio["atributos"]["messaging.message.conversation_id"] == str(criada["id"])
+    for processo in processos:
+        envio = envios[processo["parent_id"]]  # o pai é o send da mesma mensagem...
+        assert processo["links"] == [(envio["trace_id"], envio["span_id"])]  # ...e o link também
+        chave = envio["atributos"]["messaging.rabbitmq.destination.routing_key"]
+        assert processo["nome"] == f"process bookstore:{chave}:{filas.fila_de(chave)}"
+        assert processo["atributos"]["messaging.message.id"] == envio["atributos"]["messaging.message.id"]
+        assert processo["atributos"]["bookstore.mensagem.espera_ms"] >= 0
+        assert processo["servico"] == filas.servico_de(chave)
+    antigos = [s["nome"] for s in spans if "messaging.destination" in s["atributos"] or "pika" in s["escopo"]]
+    assert antigos == []
+    metricas = esperar(lambda: {m["nome"] for m in receptor.metricas()} >= {
+        "bookstore.mensagem.tempo_na_fila", "bookstore.fila.profundidade", "messaging.process.duration"} or None,
+        10, descricao="as métricas das filas")
+    assert metricas
+
+
+# --- entrega em que se pode confiar ---------------------------------------------------------------
+def republicar(broker, lab, servico: str, destino: str, ordem_id: int) -> str:
+    """Publica de novo, com o mesmo message_id, uma mensagem que o relay de `servico` já publicou."""
+    import simplejson
+    (mensagem_id, corpo), = linhas(lab, servico, "SELECT id::text, corpo FROM mensagens_a_enviar"
+                                                  " WHERE destino = %s AND conversa = %s", destino, str(ordem_id))
+    with pika.BlockingConnection(pika.URLParameters(broker.url())) as conexao:
+        canal = conexao.channel()
+        canal.confirm_delivery()
+        canal.basic_publish(filas.EXCHANGE, destino, simplejson.dumps(corpo, use_decimal=True),
+                            pika.BasicProperties(message_id=mensagem_id, correlation_id=str(ordem_id)))
+    return mensagem_id
+
+
+def test_mensagem_entregue_de_novo_nao_muda_nada_duas_vezes(lab, broker):
+    livro = criar_livro(lab, estoque=3)
+    criada = comprar(lab, livro)
+    antes = esperar_final(lab, criada["id"])
+    repetidas = [republicar(broker, lab, "ordens", destino, criada["id"])
+                 for destino in ("livros.reservar", "pagamentos.cobrar", "livros.confirmar")]
+    repetidas.append(republicar(broker, lab, "livros", "ordens.estoque_reservado", criada["id"]))
+
+    def todas_reconhecidas():
+        vistas = {}
+        for servico in ("livros", "pagamentos", "ordens"):
+            vistas.update(dict(linhas(lab, servico, "SELECT id::text, repeticoes FROM mensagens_recebidas"
+                                                     " WHERE id::text = ANY(%s)", repetidas)))
+        return all(vistas.get(m, 0) >= 1 for m in repetidas)
+
+    esperar(todas_reconhecidas, 20, intervalo=0.2, descricao="as quatro repetições chegarem às inboxes")
+    time.sleep(1)  # as respostas reenviadas também chegam (e são reconhecidas) em ordens
+    assert ordem(lab, criada["id"]) == antes  # nem status, nem histórico
+    assert estoque(lab, livro) == 2
+    assert linhas(lab, "livros", "SELECT count(*) FROM reservas WHERE ordem_id = %s", criada["id"]) == [(1,)]
+    assert linhas(lab, "pagamentos", "SELECT count(*), min(status) FROM pagamentos WHERE ordem_id = %s",
+                  criada["id"]) == [(1, "aprovado")]
+
+
+def test_relay_fora_as_ordens_esperam_e_terminam_quando_ele_volta(lab):
+    livro = criar_livro(lab, estoque=2)
+    lab.mensageiros.parar_servico("ordens")
+    try:
+        criada = comprar(lab, livro)  # a requisição não fala com o broker: 202 mesmo assim
+        time.sleep(1.5)
+        assert ordem(lab, criada["id"])["status"] == "criada"
+        assert linhas(lab, "ordens", "SELECT count(*) FROM mensagens_a_enviar WHERE conversa = %s"
+                                     " AND publicada_em IS NULL", str(criada["id"])) == [(1,)]
+    finally:
+        lab.mensageiros.retomar_servico("ordens")
+    assert esperar_final(lab, criada["id"], 40)["status"] == "concluida"
+
+
+def test_kill_9_num_consumidor_no_meio_da_mensagem_ela_e_entregue_de_novo(lab, broker):
+    livro = criar_livro(lab, estoque=4)
+    # 3 s de latência em livros, só nesta compra: o consumidor fica com a mensagem na mão.
+    criada = comprar(lab, livro, cabecalhos={"baggage": "bookstore.falha=livros:latencia_ms=3000"})
+    esperar(lambda: linhas(lab, "ordens", "SELECT count(*) FROM mensagens_a_enviar WHERE conversa = %s"
+                                          " AND publicada_em IS NOT NULL", str(criada["id"]))[0][0] >= 1, 10,
+            intervalo=0.05, descricao="o livros.reservar sair da outbox")
+    time.sleep(1)
+    mortos = lab.mensageiros.pids("livros")
+    for pid in mortos:  # o que estava com a mensagem está entre eles (e o vigia sobe outros)
+        import os
+        os.kill(pid, signal.SIGKILL)
+    final = esperar_final(lab, criada["id"], 60)
+    assert final["status"] == "concluida"
+    assert set(lab.mensageiros.pids("livros")).isdisjoint(mortos)
+    assert linhas(lab, "livros", "SELECT count(*) FROM reservas WHERE ordem_id = %s", criada["id"]) == [(1,)]
+    assert estoque(lab, livro) == 3
+
+
+def test_dois_consumidores_por_fila_e_40_compradores_para_7_exemplares(lab):
+    livro = criar_livro(lab, estoque=7)
+    with ThreadPoolExecutor(max_workers=40) as executor:
+        criadas = list(executor.map(lambda _: comprar(lab, livro), range(40)))
+    finais = [esperar_final(lab, c["id"], 90) for c in criadas]
+    contagem = {status: sum(f["status"] == status for f in finais) for status in FINAIS}
+    assert contagem["concluida"] == 7 and contagem["estoque_indisponivel"] == 33, contagem
+    assert estoque(lab, livro) == 0
+    invariantes = verificar_invariantes(lab, {livro: 7})
+    assert {nome: v for nome, _, v in invariantes if v} == {}
