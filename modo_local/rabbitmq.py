@@ -131,8 +131,9 @@ class RabbitMQLocal:
             self.epmd = subprocess.Popen([*prefixo_morre_com_o_pai("KILL"), epmd, "-port", str(porta_epmd),
                                           "-address", "127.0.0.1"], stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL, start_new_session=True)
+            self._ambiente = self.ambiente(porta_epmd)
             self.processo = subprocess.Popen([*prefixo_morre_com_o_pai("KILL"), servidor],
-                                             env=self.ambiente(porta_epmd), stdin=subprocess.DEVNULL,
+                                             env=self._ambiente, stdin=subprocess.DEVNULL,
                                              stdout=self.saida or subprocess.DEVNULL, stderr=subprocess.STDOUT,
                                              start_new_session=True)
             self._esperar_pronto()
@@ -151,6 +152,16 @@ class RabbitMQLocal:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"o RabbitMQ não ficou pronto em {PRONTO_EM_SEGUNDOS} s:\n" + self.log()[-3000:])
+
+    def criar_vhost(self, nome: str) -> str:
+        """Um vhost novo (filas com os mesmos nomes, sem se misturar) e a URL dele: dois laboratórios
+        num broker só (a suíte: o do caos e o dos outros testes)."""
+        ctl = str(Path(achar_servidor()).with_name("rabbitmqctl"))
+        ambiente = self._ambiente
+        for comando in (["add_vhost", nome], ["set_permissions", "-p", nome, "guest", ".*", ".*", ".*"]):
+            subprocess.run([ctl, "-n", ambiente["RABBITMQ_NODENAME"], *comando], env=ambiente, check=True,
+                           capture_output=True, timeout=60)
+        return f"amqp://guest:guest@127.0.0.1:{self.porta}/{nome}"
 
     def log(self) -> str:
         arquivos = sorted((self.pasta / "log").glob("*.log")) if self.pasta else []

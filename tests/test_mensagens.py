@@ -313,3 +313,31 @@ def test_dois_consumidores_por_fila_e_40_compradores_para_7_exemplares(lab):
     assert estoque(lab, livro) == 0
     invariantes = verificar_invariantes(lab, {livro: 7})
     assert {nome: v for nome, _, v in invariantes if v} == {}
+
+
+# --- o caos, também por mensagens (ferramentas/caos.py) ------------------------------------------
+CAOS_SEGUNDOS = 15
+
+
+def test_sob_caos_por_mensagens_estoque_dinheiro_e_historia_das_ordens_batem(postgres, broker, tmp_path_factory):
+    """O cronograma do `make caos` (workers e mensageiros mortos com kill -9, conexões dos bancos
+    derrubadas, latência e erros injetados) com a compra pelo RabbitMQ; depois, as mesmas invariantes."""
+    from ferramentas import caos as modulo_caos
+    url = broker.criar_vhost("caos")  # as mesmas filas, sem se misturar com as do outro laboratório
+    laboratorio = Laboratorio(postgres, portas=portas_livres(), prefixo_bancos="caos_msg_",
+                              pasta_logs=tmp_path_factory.mktemp("logs-caos-msg"),
+                              ambiente={**modulo_caos.ambiente_do_laboratorio(), "OTEL_SDK_DISABLED": "true",
+                                        "ORDENS_SAGA": "mensagens", "RABBITMQ_URL": url})
+    with laboratorio.iniciar(recriar_bancos=True), Mensageiros(laboratorio, 2) as mensageiros:
+        caos = modulo_caos.Caos(laboratorio, mensageiros=mensageiros)
+        caos.criar_livros()
+        caos.rodar(CAOS_SEGUNDOS)
+        restantes = caos.esperar_recuperacao()
+        invariantes = verificar_invariantes(laboratorio, caos.iniciais)
+        modulo_caos.imprimir(caos, invariantes)
+        finais = dict(linhas(laboratorio, "ordens", "SELECT status, count(*) FROM ordens GROUP BY status"))
+        print(f"ordens por status final: {finais}; em andamento no fim: {restantes}")
+    assert set(caos.disparadas) == set(modulo_caos.TIPOS_DE_FALHA)
+    assert caos.respostas[202] >= 100, caos.respostas
+    assert finais.get("concluida", 0) >= 50 and finais.get("pagamento_recusado", 0) > 0, finais
+    assert {nome: v for nome, _, v in invariantes if v} == {}
