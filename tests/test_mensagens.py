@@ -341,3 +341,66 @@ def test_sob_caos_por_mensagens_estoque_dinheiro_e_historia_das_ordens_batem(pos
     assert caos.respostas[202] >= 100, caos.respostas
     assert finais.get("concluida", 0) >= 50 and finais.get("pagamento_recusado", 0) > 0, finais
     assert {nome: v for nome, _, v in invariantes if v} == {}
+
+
+# --- medir: a latência da compra nos dois transportes e a memória do broker ------------------------
+COMPRAS_MEDIDAS = 60
+
+
+def percentis(duracoes: list[float]) -> tuple[float, float]:
+    cortes = statistics.quantiles(duracoes, n=100, method="inclusive")
+    return cortes[49] * 1000, cortes[98] * 1000
+
+
+def test_mede_a_latencia_da_compra_nos_dois_transportes_e_a_memoria_do_broker(lab, broker, capsys):
+    """Não é um limite (a máquina é dividida com outras suítes): são os números do README, medidos aqui.
+    HTTP: POST → 201 concluida. Mensagens: POST → 202, e GET /ordens/{id} até ver concluida."""
+    import subprocess
+
+    from bookstore.config import RAIZ
+    from modo_local.servicos import comando_gunicorn
+    livro = criar_livro(lab, estoque=10_000)
+    porta_http = porta_livre()
+    # Um ordens a mais, com a saga HTTP, nos mesmos bancos e vizinhos (sem a recuperação: a do
+    # laboratório cuida das ordens; esta desfaria por HTTP as que estão sendo desfeitas por mensagens).
+    http = subprocess.Popen(comando_gunicorn("ordens"), cwd=RAIZ, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**lab.ambiente_do_servico("ordens"), "PORT": str(porta_http), "ORDENS_SAGA": "http",
+                                 "ORDENS_RECUPERACAO_AUTOMATICA": "false"})
+    try:
+        url_http = f"http://127.0.0.1:{porta_http}"
+        esperar(lambda: _pronto(url_http), 30, descricao="o ordens da saga HTTP subir")
+        corpo = {"itens": [{"livro_id": livro, "quantidade": 1}]}
+        por_http, por_mensagens = [], []
+        sessao = requests.Session()
+        for _ in range(COMPRAS_MEDIDAS):
+            inicio = time.perf_counter()
+            assert sessao.post(url_http + "/ordens", json=corpo, timeout=15).status_code == 201
+            por_http.append(time.perf_counter() - inicio)
+
+            inicio = time.perf_counter()
+            resposta = sessao.post(lab.url("ordens") + "/ordens", json=corpo, timeout=15)
+            assert resposta.status_code == 202
+            local = resposta.headers["Location"]
+            esperar(lambda: sessao.get(lab.url("ordens") + local[local.index("/ordens"):], timeout=5).json()[
+                "status"] == "concluida", 30, intervalo=0.002)
+            por_mensagens.append(time.perf_counter() - inicio)
+    finally:
+        http.terminate()
+        http.wait(10)
+    rss = broker.rss_mib()
+    with capsys.disabled():
+        print(f"\nlatência da compra ({COMPRAS_MEDIDAS} compras seguidas, 2 consumidores por fila, esta máquina):"
+              f"\n  HTTP       POST → 201 concluida:            p50 {percentis(por_http)[0]:.0f} ms,"
+              f" p99 {percentis(por_http)[1]:.0f} ms"
+              f"\n  mensagens  POST → 202 … GET concluida:      p50 {percentis(por_mensagens)[0]:.0f} ms,"
+              f" p99 {percentis(por_mensagens)[1]:.0f} ms"
+              f"\nRabbitMQ (beam.smp): {rss:.0f} MiB de RSS depois de todos os testes do módulo")
+    assert rss and rss < 256  # cabe no mem_limit do compose (rabbitmq/rabbitmq.conf)
+
+
+def _pronto(url: str) -> bool:
+    try:
+        return requests.get(url + "/ready", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
