@@ -13,11 +13,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-## make test: a suíte inteira (PostgreSQL embutido, serviços reais sob gunicorn, OTLP real).
+## make test: a suíte inteira (PostgreSQL embutido, serviços reais sob gunicorn, OTLP real, RabbitMQ real).
 test: $(STAMP)
+	@./scripts/preparar-rabbitmq.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## make local: os três serviços em 127.0.0.1:8081-8083 e um receptor OTLP em 4317/4318, sem Docker.
+## make local: os três serviços em 127.0.0.1:8081-8083 e um receptor OTLP em 4317/4318, sem Docker (ORDENS_SAGA=mensagens: + RabbitMQ).
 local: $(STAMP)
 	$(BIN)/python -m modo_local
 
