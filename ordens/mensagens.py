@@ -3,6 +3,8 @@ ao orquestrador (orquestrador.py), dentro da transação da inbox. Ordens não r
 há falha injetada aqui: as de ordens valem no POST /ordens, como na saga HTTP."""
 from bookstore.mensageria.consumidor import Tratadores
 
+from .orquestrador import SagaPorMensagens
+
 # evento → (método do orquestrador, campos do corpo que ele recebe além do ordem_id)
 EVENTOS = {
     "estoque_reservado": ("reserva",),
@@ -20,7 +22,10 @@ EVENTOS = {
 
 
 def tratadores(app) -> Tratadores:
-    orquestrador = app.extensions["ordens.saga"]
+    # O mensageiro de ordens trata os eventos pela saga por mensagens mesmo que este processo tenha
+    # subido sem ORDENS_SAGA=mensagens (os eventos só existem se alguém comprou por mensagens).
+    saga = app.extensions["ordens.saga"]
+    orquestrador = saga if isinstance(saga, SagaPorMensagens) else SagaPorMensagens(saga)
 
     def tratador(evento: str, campos: tuple):
         metodo = getattr(orquestrador, evento)

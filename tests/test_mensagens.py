@@ -18,6 +18,7 @@ import pytest
 import requests
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
+from bookstore import topologia
 from bookstore.mensageria import filas
 from ferramentas.invariantes import verificar_invariantes
 from modo_local.mensageiros import Mensageiros
@@ -207,7 +208,7 @@ def test_a_compra_e_um_trace_so_com_send_e_process_de_cada_mensagem(lab, recepto
 
     raiz, spans = esperar(trace_da_compra, 20, intervalo=0.2, descricao="o trace da compra chegar inteiro")
     assert raiz["parent_id"] == "" and [s for s in spans if not s["parent_id"]] == [raiz]
-    assert {s["servico"] for s in spans} == {"ordens", "livros", "pagamentos"}
+    assert {s["servico"] for s in spans} == set(topologia.SERVICOS)
     envios = {s["span_id"]: s for s in spans if s["kind"] == otlp.PRODUTOR}
     processos = [s for s in spans if s["kind"] == otlp.CONSUMIDOR]
     # Um send e um process por mensagem — nenhum duplicado, nenhum com nome de outra convenção.
@@ -260,7 +261,7 @@ def test_mensagem_entregue_de_novo_nao_muda_nada_duas_vezes(lab, broker):
 
     def todas_reconhecidas():
         vistas = {}
-        for servico in ("livros", "pagamentos", "ordens"):
+        for servico in topologia.SERVICOS:
             vistas.update(dict(linhas(lab, servico, "SELECT id::text, repeticoes FROM mensagens_recebidas"
                                                      " WHERE id::text = ANY(%s)", repetidas)))
         return all(vistas.get(m, 0) >= 1 for m in repetidas)
@@ -393,13 +394,16 @@ def test_mede_a_latencia_da_compra_nos_dois_transportes_e_a_memoria_do_broker(la
         http.terminate()
         http.wait(10)
     rss = broker.rss_mib()
+    from modo_local.rabbitmq import rss_mib
+    mensageiros = [rss_mib(pid) for servico in topologia.SERVICOS for pid in lab.mensageiros.pids(servico)]
     with capsys.disabled():
         print(f"\nlatência da compra ({COMPRAS_MEDIDAS} compras seguidas, 2 consumidores por fila, esta máquina):"
               f"\n  HTTP       POST → 201 concluida:            p50 {percentis(por_http)[0]:.0f} ms,"
               f" p99 {percentis(por_http)[1]:.0f} ms"
               f"\n  mensagens  POST → 202 … GET concluida:      p50 {percentis(por_mensagens)[0]:.0f} ms,"
               f" p99 {percentis(por_mensagens)[1]:.0f} ms"
-              f"\nRabbitMQ (beam.smp): {rss:.0f} MiB de RSS depois de todos os testes do módulo")
+              f"\nRabbitMQ (beam.smp): {rss:.0f} MiB de RSS depois de todos os testes do módulo;"
+              f" mensageiros: {min(mensageiros):.0f}–{max(mensageiros):.0f} MiB cada")
     assert rss and rss < 256  # cabe no mem_limit do compose (rabbitmq/rabbitmq.conf)
 
 
