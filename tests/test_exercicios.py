@@ -26,7 +26,7 @@ from tests.lancador import ModoLocal
 pytestmark = pytest.mark.e2e
 EXERCICIOS = com_autoteste()
 POR_TIPO = {nome: [pasta for pasta in EXERCICIOS if tipo(pasta) == nome] for nome in
-            ("observar", "codigo", "ambiente", "configurar", "collector", "medir", "gateway")}
+            ("observar", "codigo", "ambiente", "configurar", "collector", "medir", "gateway", "mensagens")}
 DE_OBSERVACAO, DE_CODIGO, DE_AMBIENTE = POR_TIPO["observar"], POR_TIPO["codigo"], POR_TIPO["ambiente"]
 # Soluções que mudam otel.env (a amostragem do 12) valem para o laboratório inteiro: cada uma
 # ganha o seu, para não esconder os spans que os exercícios de código procuram.
@@ -37,6 +37,8 @@ DE_COLLECTOR = POR_TIPO["collector"]
 DE_MEDICAO = POR_TIPO["medir"]
 # Os do gateway (17, 18): um laboratório com GATEWAY=true, o 17 antes do 18 (que mata uma réplica).
 DE_GATEWAY = POR_TIPO["gateway"]
+# Os da compra por mensagens (19 a 21): ORDENS_SAGA=mensagens, com o RabbitMQ da máquina.
+DE_MENSAGENS = POR_TIPO["mensagens"]
 # O aluno espera os 10 s de otel.env; a suíte não precisa.
 METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
 # A recuperação (exercício 10) passa a cada 10 s no laboratório; a suíte não espera tanto.
@@ -314,5 +316,45 @@ def test_autoteste_do_gateway_falha_antes_e_passa_depois(com_gateway, pasta):
     antes = confere(com_gateway, pasta)
     assert antes.returncode == 1 and "dica:" in antes.stdout, explicar(antes)
     resultado = conferir_ate_passar(com_gateway, pasta, fazer(pasta, com_gateway))
+    assert resultado.returncode == 0, explicar(resultado)
+    assert "✘" not in resultado.stdout and "Tudo certo!" in resultado.stdout
+
+
+# --- exercícios da compra por mensagens (issue 21): ORDENS_SAGA=mensagens, com o RabbitMQ -----------
+def com_rabbitmq() -> None:
+    from modo_local.rabbitmq import RabbitMQAusente, achar_servidor
+    try:
+        achar_servidor()
+    except RabbitMQAusente as erro:  # `make test` o instala como root no Debian (scripts/preparar-rabbitmq.sh)
+        pytest.skip(str(erro))
+
+
+POR_MENSAGENS = {"ORDENS_SAGA": "mensagens", "OTEL_BSP_SCHEDULE_DELAY": "200", **METRICAS_A_CADA_SEGUNDO}
+
+
+@pytest.fixture(scope="module")
+def com_mensagens(tmp_path_factory):
+    com_rabbitmq()
+    with ModoLocal(tmp_path_factory.mktemp("telemetria-mensagens"), **POR_MENSAGENS) as lab:
+        yield lab
+
+
+@pytest.mark.parametrize("pasta", DE_MENSAGENS, ids=lambda p: p.name)
+def test_autoteste_das_mensagens_falha_antes_e_passa_depois(request, tmp_path, pasta):
+    """Os que viram um interruptor (o 20: MENSAGENS_SO_LINKS, em AMBIENTE no solucao.py) ganham um
+    laboratório com ele ligado; os outros usam o mesmo, um depois do outro."""
+    interruptor = getattr(carregar(pasta, "solucao"), "AMBIENTE", None)
+    if interruptor:
+        com_rabbitmq()
+        with ModoLocal(tmp_path / "telemetria", **POR_MENSAGENS, **interruptor) as lab:
+            antes_e_depois(lab, pasta)
+    else:
+        antes_e_depois(request.getfixturevalue("com_mensagens"), pasta)
+
+
+def antes_e_depois(lab: ModoLocal, pasta: Path) -> None:
+    antes = confere(lab, pasta)
+    assert antes.returncode == 1 and "dica:" in antes.stdout, explicar(antes)
+    resultado = conferir_ate_passar(lab, pasta, fazer(pasta, lab))
     assert resultado.returncode == 0, explicar(resultado)
     assert "✘" not in resultado.stdout and "Tudo certo!" in resultado.stdout

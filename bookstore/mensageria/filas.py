@@ -9,7 +9,8 @@ Um exchange `topic` só, `bookstore`; a routing key é `<serviço que recebe>.<o
 Comandos pedem ("reserve"), eventos contam ("reservei"): só ordens manda comandos, e é só a ele que os
 eventos interessam — a saga é orquestrada, como a HTTP. Cada fila é uma quorum queue com limite de
 entregas (MENSAGENS_TENTATIVAS): uma mensagem que falha N vezes (o banco fora, um defeito) não trava a
-fila — o próprio broker a manda para `<fila>.dlq`, pelo exchange `bookstore.mortas`. Por que quorum
+fila — o próprio broker a manda para `<fila>.dlq` (ex.: pagamentos.comandos.dlq), pelo exchange
+`bookstore.mortas`. Por que quorum
 e não clássica: a contagem de entregas é do broker (cabeçalho x-delivery-count), sobrevive à morte do
 consumidor e vale para qualquer número de consumidores; numa fila clássica seria preciso republicar a
 mensagem com um contador, e republicar é mais uma escrita que pode falhar no meio.
