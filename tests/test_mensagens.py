@@ -349,7 +349,7 @@ def test_sob_caos_por_mensagens_estoque_dinheiro_e_historia_das_ordens_batem(pos
 
 
 # --- medir: a latência da compra nos dois transportes e a memória do broker ------------------------
-COMPRAS_MEDIDAS = 60
+COMPRAS_MEDIDAS = 40
 
 
 def percentis(duracoes: list[float]) -> tuple[float, float]:
