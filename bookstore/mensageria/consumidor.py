@@ -15,7 +15,6 @@ Uma mensagem que não se entende (destino desconhecido, corpo que não é JSON) 
 import logging
 import random
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Callable
@@ -55,7 +54,6 @@ class Consumidor(threading.Thread):
         self.app, self.servico, self.tratadores = app, servico, tratadores
         self.parar, self.tentativas, self.so_links = parar, tentativas, so_links
         self.fila = filas.FILA_DO_SERVICO[servico]
-        self.pronto = threading.Event()
 
     def run(self) -> None:
         while not self.parar.is_set():
@@ -76,7 +74,6 @@ class Consumidor(threading.Thread):
             canal.basic_qos(prefetch_count=1)
             self.amqp = amqp
             logger.info("consumidor de %s pronto", self.fila)
-            self.pronto.set()
             # inactivity_timeout: volta a cada segundo mesmo sem mensagens — para notar o pedido de
             # parar e, no caminho, atender os heartbeats do broker.
             for metodo, propriedades, corpo in canal.consume(self.fila, inactivity_timeout=1):
@@ -86,7 +83,6 @@ class Consumidor(threading.Thread):
                     break
             canal.cancel()
         finally:
-            self.pronto.clear()
             if amqp.is_open:
                 amqp.close()
 
@@ -174,10 +170,3 @@ class Consumidor(threading.Thread):
             span.set_status(Status(StatusCode.ERROR, "falha injetada"))
         return bool(erro)
 
-
-def esperar_pronto(consumidor: Consumidor, limite: float) -> bool:
-    fim = time.monotonic() + limite
-    while time.monotonic() < fim and consumidor.is_alive():
-        if consumidor.pronto.wait(0.1):
-            return True
-    return False

@@ -52,7 +52,8 @@ class Relay(threading.Thread):
                 canal = amqp.channel()
                 canal.confirm_delivery()  # cada basic_publish espera o ack do broker (ou levanta)
                 filas.declarar(canal, self.tentativas)
-                servidor = (amqp._impl.params.host, amqp._impl.params.port)
+                parametros = pika.URLParameters(conexao.url())
+                servidor = (parametros.host, parametros.port)
                 logger.info("relay de %s publicando em %s:%s", self.servico, *servidor)
                 proxima_medida = 0.0
                 while not self.parar.is_set():
