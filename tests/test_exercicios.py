@@ -37,6 +37,10 @@ DE_COLLECTOR = POR_TIPO["collector"]
 DE_MEDICAO = POR_TIPO["medir"]
 # O aluno espera os 10 s de otel.env; a suíte não precisa.
 METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
+# O laboratório das soluções de código exporta mais devagar que o de otel.env (lotes de 2 s, métricas a
+# cada 3 s): conferir logo depois do curl, como a sala faz, só passa se o autoteste esperar a telemetria.
+LOTES_DEVAGAR = {"OTEL_BSP_SCHEDULE_DELAY": "2000", "OTEL_BLRP_SCHEDULE_DELAY": "2000",
+                 "OTEL_METRIC_EXPORT_INTERVAL": "3000"}
 # A recuperação (exercício 10) passa a cada 10 s no laboratório; a suíte não espera tanto.
 RECUPERACAO_A_CADA_SEGUNDO = {"ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS": "1"}
 
@@ -74,8 +78,7 @@ def com_solucoes(tmp_path_factory):
     atrapalha o que os outros conferem, e um laboratório a menos custa ~6 s a menos na suíte."""
     copia = copia_com(tmp_path_factory.mktemp("projeto"), *(pasta / "solucao.patch" for pasta in DE_CODIGO))
     ambientes = {chave: valor for pasta in DE_AMBIENTE for chave, valor in ambiente_da_solucao(pasta).items()}
-    with ModoLocal(tmp_path_factory.mktemp("telemetria-solucoes"), raiz=copia, **METRICAS_A_CADA_SEGUNDO,
-                   **ambientes) as lab:
+    with ModoLocal(tmp_path_factory.mktemp("telemetria-solucoes"), raiz=copia, **LOTES_DEVAGAR, **ambientes) as lab:
         yield lab
 
 
@@ -209,9 +212,12 @@ def test_a_quebra_do_02_parte_o_trace_e_o_autoteste_aponta(tmp_path):
 
 
 @pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
-def test_autoteste_passa_com_a_solucao_aplicada(com_solucoes, pasta):
-    resultado = conferir_ate_passar(com_solucoes, pasta, fazer(pasta, com_solucoes))
+def test_autoteste_passa_com_a_solucao_aplicada_conferindo_logo_depois_do_curl(com_solucoes, pasta):
+    """Issue 19: a sala cola o curl e o `make confere` juntos. Uma vez só, sem esperar nada antes: o
+    autoteste espera o que está a caminho (lotes de 2 s, métricas a cada 3 s) e só então julga."""
+    resultado = confere(com_solucoes, pasta, fazer(pasta, com_solucoes))
     assert resultado.returncode == 0, explicar(resultado)
+    assert resultado.stdout.count("esperando a telemetria chegar…") <= 1, explicar(resultado)
 
 
 def test_make_confere_roda_como_o_readme_mostra(intocado):
