@@ -13,7 +13,6 @@ inteiro — e nunca mais que isso. Uma linha só ("esperando a telemetria chegar
 Sem resposta do `ordens` (laboratório parado, lendo o armazém de ontem), não há o que esperar.
 """
 import datetime
-import os
 import secrets
 import sys
 import time
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 
 import requests
 
-from bookstore import topologia
+from bookstore import config, topologia
 
 from .otlp import CLIENTE
 
@@ -33,8 +32,6 @@ MARGEM_DOCKER_TRACES_SEGUNDOS = 2.0
 RASPAGEM_DO_PROMETHEUS_SEGUNDOS = 10.0
 # Uma ordem criada há menos que isso e ainda em andamento é uma compra em curso (o curl não voltou).
 EM_CURSO_SEGUNDOS = 60
-# Os padrões do SDK, quando nem o ambiente nem otel.env dizem (especificação do OpenTelemetry).
-PADROES_MS = {"OTEL_BSP_SCHEDULE_DELAY": 5000, "OTEL_METRIC_EXPORT_INTERVAL": 60000}
 FINAIS = {"concluida", "pagamento_recusado", "estoque_indisponivel", "falhou"}
 
 
@@ -44,20 +41,19 @@ class Intervalos:
     metricas: float  # segundos entre duas exportações de métricas
 
 
-def intervalos(ambiente=None) -> Intervalos:
+def intervalos() -> Intervalos:
     """Os intervalos em vigor: os do ambiente (como o SDK os lê), senão os de otel.env — o que os
-    serviços do `make local` e do compose recebem."""
+    serviços do `make local` e do compose recebem —, senão os padrões do SDK (os da tabela)."""
     from modo_local.servicos import ambiente_otel_do_laboratorio  # aqui: modo_local importa este pacote
-    ambiente = os.environ if ambiente is None else ambiente
     do_arquivo = ambiente_otel_do_laboratorio()
 
     def em_segundos(nome: str) -> float:
-        for bruto in (ambiente.get(nome), do_arquivo.get(nome)):
-            try:
-                return int(bruto) / 1000
-            except (TypeError, ValueError):
-                continue
-        return PADROES_MS[nome] / 1000
+        if config.definida(nome):
+            return config.ler(nome) / 1000
+        try:
+            return int(do_arquivo[nome]) / 1000
+        except (KeyError, ValueError):
+            return config.ler(nome) / 1000
     return Intervalos(em_segundos("OTEL_BSP_SCHEDULE_DELAY"), em_segundos("OTEL_METRIC_EXPORT_INTERVAL"))
 
 
@@ -111,10 +107,10 @@ def _da_ordem(spans: list[dict], ordem_id: int) -> list[dict]:
 class Espera:
     """A espera de um leitor. `ate(condicao, prazo)` é a única espera; as outras dizem o prazo."""
 
-    def __init__(self, saida=None, docker: bool = False, ambiente=None, url_ordens: str | None = None):
+    def __init__(self, saida=None, docker: bool = False, url_ordens: str | None = None):
         self.saida = saida or sys.stdout
         self.docker = docker
-        self.intervalos = intervalos(ambiente)
+        self.intervalos = intervalos()
         self.url_ordens = url_ordens
         self.avisou = False
         self.esperado = 0.0  # segundos esperados, somados (para quem mede)
