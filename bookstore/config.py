@@ -38,7 +38,7 @@ class Variavel:
     def texto_do_padrao(self) -> str:
         if self.padrao_no_readme is not None:
             return self.padrao_no_readme
-        if self.padrao is None or self.padrao == "":
+        if self.padrao is None or self.padrao == "" or self.padrao == ():
             return "—"
         if isinstance(self.padrao, bool):
             return f"`{str(self.padrao).lower()}`"
@@ -50,6 +50,11 @@ class Variavel:
 SERVICOS = "serviços"
 _portas = [Variavel(p.variavel, "inteiro", p.porta, "make local, ferramentas",
                     f"porta de {p.nome} no modo local", minimo=1) for p in topologia.PROCESSOS.values()]
+# Variáveis só de um serviço, por cima de otel.env e do ambiente — como o `environment:` de um serviço no
+# compose. O exercício 12 dá a livros outra amostragem (cada equipe escolhendo a sua).
+_por_servico = [Variavel(p.variavel_ambiente, "lista", (), "make local",
+                         f"variáveis só de {p.nome}, por cima de `otel.env` (ex.: `OTEL_TRACES_SAMPLER_ARG=0.6`; "
+                         "várias separadas por vírgula)") for p in topologia.SERVICOS_DO_LAB]
 _urls = [Variavel(p.variavel_url, "texto", None, "autoteste, make diagnostico",
                   f"URL de {p.nome}, se não for 127.0.0.1:<porta>") for p in topologia.PROCESSOS.values()
          if p.variavel_url]
@@ -89,8 +94,12 @@ VARIAVEIS = {variavel.nome: variavel for variavel in [
       (("TRACES", "traces"), ("METRICS", "métricas"), ("LOGS", "logs"))),
     Variavel("OTEL_EXPORTER_OTLP_ENDPOINT", "texto", None, "serviços, make local",
              "para onde vai a telemetria; no `make local`, liga o modo híbrido"),
-    Variavel("OTEL_BSP_SCHEDULE_DELAY", "inteiro", 5000, "serviços, make bench",
+    Variavel("OTEL_BSP_SCHEDULE_DELAY", "inteiro", 5000, "serviços, make bench, quem lê a telemetria",
              "ms entre dois lotes de spans (o laboratório usa 1000, em `otel.env`)"),
+    Variavel("OTEL_TRACES_SAMPLER", "texto", None, "serviços, autoteste 12",
+             "amostrador (o laboratório usa `parentbased_always_on`, em `otel.env`)"),
+    Variavel("OTEL_METRIC_EXPORT_INTERVAL", "inteiro", 60000, "serviços, quem lê a telemetria",
+             "ms entre duas exportações de métricas (o laboratório usa 10000, em `otel.env`)"),
     # Um serviço só
     Variavel("RESERVA_TTL_SEGUNDOS", "inteiro", 1800, "livros", "vida de uma reserva", minimo=1),
     Variavel("CATALOGO_INICIAL", "booleano", True, "livros", "carrega 10 livros no primeiro arranque"),
@@ -121,6 +130,7 @@ VARIAVEIS = {variavel.nome: variavel for variavel in [
     Variavel("BASE_URL", "texto", None, "make carga, cenarios.sh",
              "uma URL para tudo, no lugar de LIVROS_URL e ORDENS_URL (ex.: o gateway, "
              f"`http://127.0.0.1:{topologia.PROCESSOS['gateway'].porta}`)"),
+    *_por_servico,
     *_portas,
     Variavel("TELEMETRIA_LOCAL_PASTA", "texto", None, "make local, make traces, autoteste",
              "onde o receptor local grava", padrao_no_readme="`.telemetria/`"),

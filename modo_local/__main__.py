@@ -48,6 +48,20 @@ def servicos_zero_code() -> frozenset:
     return nomes
 
 
+def ambiente_por_servico() -> dict[str, dict]:
+    """AMBIENTE_LIVROS=OTEL_TRACES_SAMPLER_ARG=0.6 (ou outro serviço; vários pares separados por
+    vírgula): variáveis só daquele serviço, como o `environment:` dele no compose (exercício 12)."""
+    por_servico = {}
+    for nome in topologia.SERVICOS:
+        variavel = topologia.PROCESSOS[nome].variavel_ambiente
+        pares = config.ler(variavel)
+        errados = [par for par in pares if "=" not in par]
+        if errados:
+            raise config.ConfiguracaoInvalida(f"{variavel}: {', '.join(errados)} não é NOME=valor")
+        por_servico[nome] = dict(par.split("=", 1) for par in pares)
+    return por_servico
+
+
 def subir_receptor(pilha: ExitStack, portas: dict, manter: bool) -> dict:
     """O receptor local com o armazém e o resumo no terminal; devolve o ambiente
     OTEL_* que aponta os serviços para ele. Ele roda no processo dele: se um cliente
@@ -80,6 +94,7 @@ def main() -> int:
         return 1
 
     zero_code = servicos_zero_code()
+    so_de_um = ambiente_por_servico()
     manter = config.ler("MANTER_DADOS")
     postgres = servidor_do_ambiente(pasta=RAIZ / ".dados-locais" if manter else None)
 
@@ -99,13 +114,16 @@ def main() -> int:
         # O laboratório é para os exercícios: admin ligado, como no compose.
         ambiente = {**({} if config.definida("ADMIN_HABILITADO") else {"ADMIN_HABILITADO": "true"}), **destino}
         if com_gateway:
-            lab = pilha.enter_context(gateway.LaboratorioComGateway(postgres, ambiente, destino, zero_code))
+            lab = pilha.enter_context(gateway.LaboratorioComGateway(postgres, ambiente, destino, zero_code,
+                                                                    ambiente_por_servico=so_de_um))
         else:
-            pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente, zero_code=zero_code))
+            pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente, zero_code=zero_code,
+                                            ambiente_por_servico=so_de_um))
         print("\nLaboratório pronto:")
         for nome, porta in portas_servicos.items():
             sob = f"  (zero-code: opentelemetry-instrument gunicorn …, OTEL_SERVICE_NAME={nome})" if nome in zero_code else ""
-            print(f"  {nome:<11} http://127.0.0.1:{porta}{sob}")
+            so_dele = "".join(f"  {chave}={valor}" for chave, valor in so_de_um[nome].items())
+            print(f"  {nome:<11} http://127.0.0.1:{porta}{sob}{so_dele}")
         if com_gateway:
             print(lab.resumo())
         print(f"\nExperimente:  curl -s http://127.0.0.1:{portas_servicos['livros']}/livros\n"

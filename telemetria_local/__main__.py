@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bookstore import topologia
 
-from . import armazem, traces
+from . import armazem, em_voo, traces
 
 
 def main(argv=None) -> int:
@@ -49,6 +49,9 @@ def _linha_ou_nada(grupo: list[dict], ilegiveis: list[str]) -> str | None:
 
 
 def _traces(args, ilegiveis: list[str]) -> int:
+    # Logo depois do curl, o trace ainda está a caminho (lotes de 1 s): a espera vai para o stderr,
+    # para a lista no stdout continuar só a lista.
+    em_voo.Espera(saida=sys.stderr).traces(lambda: armazem.itens("traces", args.pasta))
     spans = armazem.itens("traces", args.pasta, ilegiveis)
     guardados = traces.guardados(spans)
     if not guardados:
@@ -66,9 +69,13 @@ def _traces(args, ilegiveis: list[str]) -> int:
 
     prefixo = args.trace.lower().rstrip("…")
     achados = [grupo for grupo in guardados if grupo[0]["trace_id"].startswith(prefixo)]
-    if len(achados) != 1:
-        motivo = "nenhum trace começa" if not achados else f"{len(achados)} traces começam"
-        print(f"{motivo} com {prefixo!r}; use mais caracteres do id.", file=sys.stderr)
+    if not achados:
+        print(f"trace {prefixo!r} não encontrado entre os {len(guardados)} traces guardados em "
+              f"{armazem.arquivo(args.pasta, 'traces')}. Confira o id (`make traces` lista os últimos); "
+              "um trace de antes do último `make local` foi apagado com ele.", file=sys.stderr)
+        return 1
+    if len(achados) > 1:
+        print(f"{len(achados)} traces começam com {prefixo!r}; use mais caracteres do id.", file=sys.stderr)
         return 1
     try:
         print(traces.arvore(achados[0]))
