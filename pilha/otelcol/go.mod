@@ -1,3 +1,5 @@
+// Collector do laboratório (main.go, components.go). Todos os módulos do Collector numa só
+// release (pilha/versoes.env: core/contrib v0.155.0, módulos estáveis v1.61.0); construir.sh confere.
 module bookstore-otel-lab/pilha/otelcol
 
 go 1.25.0
