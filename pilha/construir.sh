@@ -99,10 +99,18 @@ em_dia() { # $1 pasta, $2... binários
 }
 
 # go build para um arquivo temporário e depois mv: um build interrompido não deixa um
-# binário pela metade que pareceria em dia.
+# binário pela metade que pareceria em dia. A saída do go (centenas de "go: downloading"
+# numa máquina nova) vai para um log, mostrado só se o build falhar.
 go_build() { # $1 pasta do módulo, $2 binário, $3 ldflags extras, $4 pacote
-    (cd "$1" && "$GO" build -mod=readonly -trimpath -ldflags="-s -w $3" -o "$DESTINO/.$2.tmp" "$4")
+    local log="$DESTINO/.$2.log"
+    if ! (cd "$1" && "$GO" build -mod=readonly -trimpath -ldflags="-s -w $3" \
+        -o "$DESTINO/.$2.tmp" "$4") >"$log" 2>&1; then
+        echo "FALHOU"
+        cat "$log" >&2
+        falha "o build de $2 falhou (saída acima, também em $log)"
+    fi
     mv -f "$DESTINO/.$2.tmp" "$DESTINO/$2"
+    rm -f "$log"
 }
 
 tamanho() { # MiB de cada binário

@@ -1,6 +1,7 @@
 // Módulo só para construir o Jaeger v2 (release 2.13.0 = módulo v1.76.0) do código-fonte:
 // `go install ...@v1.76.0` é recusado (o go.mod do Jaeger tem replace). Feito com
-// `go get -tool github.com/jaegertracing/jaeger/cmd/jaeger@v1.76.0`.
+// `go get -tool github.com/jaegertracing/jaeger/cmd/jaeger@v1.76.0`. O replace no fim é o mesmo do
+// go.mod do Jaeger v2.13.0 (num módulo dependente o go ignora os replaces dele).
 module bookstore-otel-lab/pilha/jaeger
 
 go 1.25.0
@@ -159,6 +160,7 @@ require (
 	github.com/openzipkin/zipkin-go v0.4.3 // indirect
 	github.com/paulmach/orb v0.11.1 // indirect
 	github.com/pelletier/go-toml/v2 v2.2.4 // indirect
+	github.com/pierrec/lz4 v2.6.1+incompatible // indirect
 	github.com/pierrec/lz4/v4 v4.1.22 // indirect
 	github.com/pkg/browser v0.0.0-20240102092130-5ac0b6a4141c // indirect
 	github.com/pkg/errors v0.9.1 // indirect
@@ -332,3 +334,5 @@ require (
 	k8s.io/klog/v2 v2.130.1 // indirect
 	k8s.io/utils v0.0.0-20250604170112-4c0f3b243397 // indirect
 )
+
+replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0
