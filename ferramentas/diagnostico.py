@@ -1,9 +1,10 @@
 """`make diagnostico`: "não aparece trace nenhum" — o que está faltando, linha a linha.
 
 Para o instrutor antes da aula e para o aluno quando algo não aparece. Descobre
-sozinho o modo: se o health_check do Collector responde (porta 13133), é o
-compose; senão, o `make local` com o receptor OTLP local. Cada linha é ✔ ou ✘, e
-cada ✘ diz o que fazer.
+sozinho o modo: se o health_check do Collector responde (porta 13133), é a pilha
+com Collector, Jaeger e Prometheus (o compose, ou o `make local` com a pilha real);
+senão, o `make local` com o receptor OTLP local. Cada linha é ✔ ou ✘, e cada ✘ diz
+o que fazer.
 
 A compra de teste usa o cartão recusado (…0002): atravessa os três serviços
 (reserva, cobrança, cancelamento) e devolve o estoque — o diagnóstico não gasta
@@ -95,8 +96,9 @@ def trace_no_jaeger(relatorio: Relatorio, espera: Espera, url_jaeger: str, trace
             return []
     achados = _esperar_o_trace(espera, spans)
     _trace_encontrado(relatorio, achados, f"no Jaeger ({detalhe[0]})",
-                      "o trace não chegou ao Jaeger: `docker compose logs otel-collector` (memory_limiter "
-                      "recusando? exportador sem conexão com o Jaeger?) e `docker compose ps jaeger`")
+                      "o trace não chegou ao Jaeger: `docker compose logs otel-collector` (no make local: "
+                      ".telemetria/pilha/otelcol.log) — memory_limiter recusando? exportador sem conexão com o "
+                      "Jaeger? — e `docker compose ps jaeger` (no make local, o terminal diz se ele caiu)")
 
 
 def trace_no_armazem_local(relatorio: Relatorio, espera: Espera, pasta: Path, trace_id: str) -> None:
@@ -172,7 +174,8 @@ def main() -> int:
     urls = {nome: topologia.url(nome) for nome in topologia.SERVICOS}
     saude_collector = topologia.url("collector-saude")
     docker = collector_no_ar()
-    modo = (f"Docker (o Collector respondeu em {saude_collector})" if docker
+    modo = (f"pilha com Collector, Jaeger e Prometheus — o compose ou o make local com a pilha real "
+            f"(o Collector respondeu em {saude_collector})" if docker
             else f"local (nenhum Collector em {saude_collector}; olhando o receptor do make local)")
     print(f"make diagnostico — modo {modo}\n")
 

@@ -23,7 +23,7 @@ from bookstore import config, topologia
 from telemetria_local.armazem import Armazem
 from telemetria_local.processo import ReceptorEmProcesso
 
-from . import gateway
+from . import gateway, pilha_real
 from .postgres import servidor_do_ambiente
 from .processos import explicar_porta_ocupada, porta_ocupada
 from .servicos import RAIZ, Laboratorio, ambiente_otel_do_laboratorio
@@ -82,7 +82,10 @@ def main() -> int:
     hibrido = bool(destino_externo)
     portas_servicos, portas_otlp = portas_do_ambiente()
     com_gateway = config.ler("GATEWAY")  # o gateway e as réplicas (modo_local/gateway.py)
+    # A pilha real (Collector, Jaeger, Prometheus de .ferramentas/bin/) ou o receptor local: modo_local/pilha_real.py.
+    real = not hibrido and pilha_real.usar_pilha_real()
     necessarias = [*portas_servicos.values(), *([] if hibrido else portas_otlp.values()),
+                   *(porta for porta in pilha_real.portas_publicas().values() if real and porta not in portas_otlp.values()),
                    *(gateway.portas_a_mais(config.ler("REPLICAS")) if com_gateway else [])]
     ocupadas = [porta for porta in necessarias if porta_ocupada(porta)]
     if ocupadas:
@@ -109,6 +112,9 @@ def main() -> int:
             destino = {}
             print(f"Modo híbrido: telemetria para {destino_externo} "
                   "(nenhum receptor local).")
+        elif real:
+            destino, resumo_da_pilha = pilha_real.subir(pilha, Armazem().pasta, manter)
+            print(resumo_da_pilha)
         else:
             destino = subir_receptor(pilha, portas_otlp, manter)
         # O laboratório é para os exercícios: admin ligado, como no compose.
@@ -127,7 +133,8 @@ def main() -> int:
         if com_gateway:
             print(lab.resumo())
         print(f"\nExperimente:  curl -s http://127.0.0.1:{portas_servicos['livros']}/livros\n"
-              + ("" if hibrido else "Cada trace terminado aparece aqui numa linha; a árvore: make traces TRACE=<id>\n")
+              + ("" if hibrido else "Os traces (lidos do Jaeger): make traces; a árvore de um: make traces TRACE=<id>\n"
+                 if real else "Cada trace terminado aparece aqui numa linha; a árvore: make traces TRACE=<id>\n")
               + "Ctrl-C para parar.\n", flush=True)
         encerrar.wait()
         print("\nParando os serviços...", flush=True)

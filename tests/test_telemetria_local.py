@@ -16,6 +16,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 
 from bookstore import topologia
 from bookstore.config import RAIZ
+from modo_local.processos import porta_livre
 from telemetria_local import armazem, otlp, traces
 from tests.apoio import esperar, explicar, rodar
 from tests.lancador import ModoLocal
@@ -135,7 +136,9 @@ def make(alvo: str, pasta, *argumentos) -> str:
     como pronto (sem -o, uma lista de dependências recém-editada faria o make refazer o .venv
     no meio dos testes)."""
     resultado = rodar(["make", "--no-print-directory", "-o", ".venv/.instalado", alvo, *argumentos,
-                       f"BIN={sys.prefix}/bin"], cwd=RAIZ, env={**os.environ, "TELEMETRIA_LOCAL_PASTA": str(pasta)})
+                       f"BIN={sys.prefix}/bin"], cwd=RAIZ, env={**os.environ, "TELEMETRIA_LOCAL_PASTA": str(pasta),
+                                                                # nenhum Collector: o make traces lê o armazém
+                                                                "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/"})
     assert resultado.returncode == 0, explicar(resultado)
     return resultado.stdout
 
