@@ -12,8 +12,9 @@ GitHub); a convenção está em exercises/INSTRUTOR.md, "Como mudar um exercíci
     <!-- autoteste: falha aqui -->
     <!-- espera: 15 s -->
 
-`não roda na suíte` marca um bloco que precisa do que a suíte não tem (o Docker); `autoteste: falha
-aqui`, um `make confere` que nesse ponto DEVE dar ✘ (o exercício mostra o erro antes do conserto);
+`não roda na suíte` marca um bloco que precisa do que a suíte não tem (o Docker, os 90 s de carga do
+18, que o teste troca por uma carga menor); `autoteste: falha aqui`, um `make confere` que nesse ponto
+DEVE dar ✘ (o exercício mostra o erro antes do conserto);
 `espera: N s`, a espera que o texto manda fazer antes do bloco (a suíte espera no máximo isso, até o
 autoteste passar). A âncora é o começo de UMA linha do arquivo (sem os espaços da frente). Num .py, troca-se ou
 ladeia-se o comando inteiro que começa nessa linha (pode ter várias linhas), e o trecho ganha o

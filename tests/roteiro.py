@@ -2,9 +2,11 @@
 aplicados do próprio texto (autoteste/readme.py), e o `make confere` logo depois do último passo.
 
 O que muda do terminal do aluno é só o endereço: o laboratório da suíte está em portas livres, então
-`localhost:8082` vira a porta de ordens dele (e `make` roda com o virtualenv desta suíte). As respostas
-que o aluno lê na tela (`RESPOSTA=<trace_id>`) vêm do `resposta(contexto)` do solucao.py — a parte de
-ler o terminal ou o Jaeger, que não é um comando; `N` (o id da ordem que o curl devolveu) vem da saída.
+`localhost:8082` vira a porta de ordens dele, `localhost:8080` a do gateway e `:8182` (a réplica 2 de
+ordens, porta + 100) a porta de ordens dele + 100 (e `make` roda com o virtualenv desta suíte). As
+respostas que o aluno lê na tela (`RESPOSTA=<trace_id>`, `RESPOSTA='<porta> <id>'`) vêm do
+`resposta(contexto)` do solucao.py — a parte de ler o terminal ou o Jaeger, que não é um comando; `N`
+(o id da ordem que o curl devolveu) vem da saída.
 """
 import re
 import shlex
@@ -15,11 +17,29 @@ from pathlib import Path
 
 from autoteste.exercicios import Contexto, carregar
 from autoteste.readme import Passo, aplicar, passos
+from bookstore import config, topologia
 from modo_local.processos import porta_livre
 from telemetria_local.fontes import FonteLocal
 from tests.apoio import esperar, explicar
 
-PORTAS_DO_TEXTO = {"8081": "livros", "8082": "ordens", "8083": "pagamentos"}
+# Uma porta no texto: `localhost:8082`, `127.0.0.1:8182`, `sport = :8182`. Só as da topologia mudam
+# (`:1` de um JSON, `:16686` do Jaeger ficam como estão).
+PORTA_NO_TEXTO = re.compile(r"(?P<host>localhost|127\.0\.0\.1)?:(?P<porta>\d+)\b")
+# Um RESPOSTA a preencher: `RESPOSTA=<trace_id>`, ou entre aspas quando a resposta tem espaço
+# (`RESPOSTA='<porta> <começo do service.instance.id>'`, o 17).
+RESPOSTA_A_PREENCHER = re.compile(r"RESPOSTA=(?:<[^>]*>|'<[^']*>')")
+
+
+def portas_do_texto(portas: dict, replicas: int) -> dict[int, int]:
+    """Porta padrão (a que o texto mostra) → a do laboratório: cada serviço e as réplicas dele (a k-ésima
+    na porta + 100 × k, no laboratório do aluno e no da suíte: tests.lancador deixa as vizinhas livres)
+    e o gateway."""
+    traducao = {topologia.PROCESSOS["gateway"].porta: portas["gateway"]} if "gateway" in portas else {}
+    for nome in topologia.SERVICOS:
+        for k in range(replicas):
+            deslocamento = topologia.DESLOCAMENTO_DAS_REPLICAS * k
+            traducao[topologia.PROCESSOS[nome].porta + deslocamento] = portas[nome] + deslocamento
+    return traducao
 
 
 def so_git_apply(passo: Passo) -> bool:
@@ -84,11 +104,19 @@ class Aluno:
 
     def traduzir(self, texto: str) -> str:
         if self.lab:
-            texto = re.sub(r"localhost:(808[1-3])",
-                           lambda achado: f"127.0.0.1:{self.lab.portas[PORTAS_DO_TEXTO[achado.group(1)]]}", texto)
-        if "RESPOSTA=<" in texto:
+            # As réplicas que existem no GATEWAY=true make local do aluno (REPLICAS, 2 se ele não disser).
+            replicas = int(self.lab.ambiente.get("REPLICAS") or config.VARIAVEIS["REPLICAS"].padrao)
+            traducao = portas_do_texto(self.lab.portas, replicas)
+
+            def porta(achado: re.Match) -> str:
+                nova = traducao.get(int(achado["porta"]))
+                if nova is None:
+                    return achado.group(0)
+                return f"{'127.0.0.1' if achado['host'] else ''}:{nova}"  # ele escuta só em 127.0.0.1
+            texto = PORTA_NO_TEXTO.sub(porta, texto)
+        if RESPOSTA_A_PREENCHER.search(texto):
             resposta = carregar(self.pasta, "solucao").resposta(self.contexto())
-            texto = re.sub(r"RESPOSTA=<[^>]*>", lambda _: f"RESPOSTA={shlex.quote(resposta)}", texto)
+            texto = RESPOSTA_A_PREENCHER.sub(lambda _: f"RESPOSTA={shlex.quote(resposta)}", texto)
         if re.search(r"/ordens/N\b|ordem_id=N\b", texto):
             ordem = re.findall(r'"id":\s*(\d+)', "\n".join(self.saidas))[-1]  # a da última compra
             texto = re.sub(r"(/ordens/|ordem_id=)N\b", rf"\g<1>{ordem}", texto)
