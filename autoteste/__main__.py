@@ -1,10 +1,12 @@
 """`make confere EX=04` · `python -m autoteste 04 [--resposta VALOR]`.
 
-Imprime ✔/✘ por critério, com uma dica em cada ✘; sai com 0 só se todos passarem."""
+Imprime ✔/✘ por critério, com uma dica em cada ✘; sai com 0 só se todos passarem. Antes de julgar,
+espera a telemetria que ainda está a caminho (telemetria_local.em_voo): um ✘ nunca é só atraso."""
 import argparse
 import sys
 
-from telemetria_local.fontes import fonte_do_ambiente
+from telemetria_local.em_voo import Espera, FonteQueEspera
+from telemetria_local.fontes import FonteDocker, fonte_do_ambiente
 
 from .exercicios import Criterio, carregar, com_autoteste, pasta_do_exercicio
 
@@ -20,6 +22,8 @@ def main(argv=None) -> int:
         print(f"✘ não há autoteste para o exercício {args.exercicio!r}; os que têm: {disponiveis}")
         return 2
     fonte = fonte_do_ambiente()
+    # Só o que o exercício lê é esperado: o trace na primeira leitura de spans, a métrica na de métricas.
+    fonte = FonteQueEspera(fonte, Espera(docker=isinstance(fonte, FonteDocker)))
     exercicio = carregar(pasta)
     # Um autoteste que não lê a telemetria (o 16 lê o que o make bench guardou) diz de onde lê.
     origem = exercicio.le_de() if hasattr(exercicio, "le_de") else f"do {fonte.nome}"

@@ -1,4 +1,5 @@
 """Perguntas que vários autotestes fazem à telemetria e ao laboratório."""
+import re
 import time
 
 import requests
@@ -49,6 +50,21 @@ def falha_desligada(servico: str) -> bool | None:
     return falha == {"latencia_ms": 0, "taxa_erro": 0}
 
 
+def parece_trace_id(resposta: str) -> bool:
+    """Um trace id em hexadecimal, inteiro (32) ou o começo dele (8 ou mais): `zzzz` não é."""
+    return re.fullmatch(r"[0-9a-f]{8,32}", resposta.lower().strip().rstrip("…")) is not None
+
+
+def onde_achar_o_id(fonte) -> str:
+    """Onde o aluno copia o id do trace, no modo em vigor: o terminal do make local e o `make traces`,
+    ou o topo do trace no Jaeger."""
+    from telemetria_local.fontes import FonteLocal
+    if isinstance(fonte, FonteLocal):
+        return ("na linha `trace 1a2b3c4d… POST /ordens …` do terminal do make local, ou inteiro na "
+                "primeira coluna do `make traces`")
+    return "no Jaeger, no topo do trace (Trace ID)"
+
+
 def trace_informado(resposta: str, grupos: dict[str, list[dict]]) -> list[dict] | None:
     """O trace cujo id o aluno informou (aceita o id inteiro ou o começo, com 8+ caracteres)."""
     resposta = resposta.lower().strip().rstrip("…")
@@ -56,6 +72,27 @@ def trace_informado(resposta: str, grupos: dict[str, list[dict]]) -> list[dict] 
         return None
     achados = [grupo for trace_id, grupo in grupos.items() if trace_id.startswith(resposta)]
     return achados[0] if len(achados) == 1 else None
+
+
+def pedacos_sem_raiz(spans: list[dict]) -> list[list[dict]]:
+    """Traces partidos: pedaços em que um serviço gravou o que fez para ordens, mas o span de ordens
+    que o chamou não foi gravado (nenhum span de ordens no trace, e algum span cujo pai não está)."""
+    pedacos = []
+    for grupo in traces.agrupar(spans).values():
+        ids = {s["span_id"] for s in grupo}
+        if not any(s["servico"] == "ordens" for s in grupo) and any(
+                s["parent_id"] and s["parent_id"] not in ids for s in grupo):
+            pedacos.append(grupo)
+    return pedacos
+
+
+def otel_em_vigor(nome: str) -> str | None:
+    """Uma variável OTEL_* como os serviços a recebem: a do ambiente, senão a de otel.env."""
+    from bookstore import config
+    from modo_local.servicos import ambiente_otel_do_laboratorio
+    if nome in config.VARIAVEIS and config.definida(nome):
+        return str(config.ler(nome))
+    return ambiente_otel_do_laboratorio().get(nome)
 
 
 def tem_metrica(nomes: set[str], nome: str) -> bool:

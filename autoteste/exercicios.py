@@ -5,6 +5,8 @@ Cada pasta `exercises/NN-nome/` tem:
 - `confere.py`, o autoteste: `TIPO` (um de TIPOS) e `conferir(fonte, resposta) -> list[Criterio]`;
 - `solucao.py`, o que o aluno faz, para a suíte provar que o autoteste passa depois:
   `acoes(contexto: Contexto) -> str` devolve a resposta que o aluno daria (ou "");
+  nos que pedem RESPOSTA, `resposta(contexto) -> str` é só a parte de ler (o aluno achando o id no
+  terminal ou no Jaeger): a suíte a usa também ao fazer o exercício pelos blocos do README;
   nos exercícios que mudam código ou configuração, também `ALTERACOES` (e, no 02, `QUEBRA`):
   os trechos trocados, de que `make solucoes` gera `solucao.patch` (e `quebra.patch`);
 - conforme o tipo, `solucao.env` (o ambiente do `make local`) ou `solucao.yaml` (a config do Collector).
@@ -44,6 +46,7 @@ class Contexto:
     urls: dict          # serviço → URL
     fonte: object       # a fonte de telemetria (telemetria_local.fontes)
     ambiente: dict      # o ambiente de quem roda (o do laboratório em teste)
+    saida: str = ""     # o que os comandos do aluno imprimiram até aqui (a tabela do make bench, no 16)
 
 
 def pasta_do_exercicio(numero: str) -> Path | None:

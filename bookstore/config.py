@@ -10,6 +10,7 @@ As variáveis OTEL_* padrão do OpenTelemetry (endpoint, lotes, amostragem) são
 pelo próprio SDK e estão em `otel.env`; aqui ficam só as que o código do laboratório lê.
 """
 import os
+import re
 import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -38,7 +39,7 @@ class Variavel:
     def texto_do_padrao(self) -> str:
         if self.padrao_no_readme is not None:
             return self.padrao_no_readme
-        if self.padrao is None or self.padrao == "":
+        if self.padrao is None or self.padrao == "" or self.padrao == ():
             return "—"
         if isinstance(self.padrao, bool):
             return f"`{str(self.padrao).lower()}`"
@@ -50,6 +51,11 @@ class Variavel:
 SERVICOS = "serviços"
 _portas = [Variavel(p.variavel, "inteiro", p.porta, "make local, ferramentas",
                     f"porta de {p.nome} no modo local", minimo=1) for p in topologia.PROCESSOS.values()]
+# Variáveis só de um serviço, por cima de otel.env e do ambiente — como o `environment:` de um serviço no
+# compose. O exercício 12 dá a livros outra amostragem (cada equipe escolhendo a sua).
+_por_servico = [Variavel(p.variavel_ambiente, "lista", (), "make local",
+                         f"variáveis só de {p.nome}, por cima de `otel.env` (ex.: `OTEL_TRACES_SAMPLER_ARG=0.6`; "
+                         "várias separadas por vírgula)") for p in topologia.SERVICOS_DO_LAB]
 _urls = [Variavel(p.variavel_url, "texto", None, "autoteste, make diagnostico",
                   f"URL de {p.nome}, se não for 127.0.0.1:<porta>") for p in topologia.PROCESSOS.values()
          if p.variavel_url]
@@ -57,6 +63,35 @@ _urls = [Variavel(p.variavel_url, "texto", None, "autoteste, make diagnostico",
 _gateway = [Variavel(f"GATEWAY_{p.nome.upper()}", "texto", None, "gateway", f"as réplicas de {p.nome} que o gateway "
                      "balanceia, `host:porta` separados por espaço", padrao_no_readme="a topologia (make local)")
             for p in topologia.SERVICOS_DO_LAB]
+
+# Os endereços da pilha de telemetria, lidos pelas configs do Collector e do Jaeger (`${env:NOME:-padrão}`).
+# O padrão é o endereço do compose, escrito só no arquivo da config; o `make local` com a pilha real
+# (modo_local/pilha_real.py) define cada um com uma porta de 127.0.0.1. Daqui, a tabela do README.
+CONFIGS_DA_PILHA = ("otel-collector/config.yaml", "jaeger/config.yaml")
+_REFERENCIA = re.compile(r"\$\{env:([A-Z0-9_]+):-([^}]*)\}")
+
+
+def variaveis_da_config(arquivo: str) -> dict[str, tuple[str, str]]:
+    """{NOME: (chave.completa.no.yaml, padrão)} de cada `${env:NOME:-padrão}` do arquivo (sem o PyYAML,
+    que a imagem dos serviços não tem: o caminho vem do recuo de cada linha)."""
+    achadas, caminho = {}, []  # caminho: [(recuo, chave), …] das chaves abertas acima da linha
+    if not (RAIZ / arquivo).exists():  # na imagem de um serviço (só bookstore/ e ele): nada a declarar
+        return achadas
+    for linha in (RAIZ / arquivo).read_text(encoding="utf-8").splitlines():
+        texto = linha.split(" #")[0].rstrip()
+        if not texto.strip() or texto.lstrip().startswith("#") or ":" not in texto:
+            continue
+        recuo = len(texto) - len(texto.lstrip(" -"))
+        chave = texto.strip(" -").split(":", 1)[0]
+        caminho = [(r, c) for r, c in caminho if r < recuo] + [(recuo, chave)]
+        for nome, padrao in _REFERENCIA.findall(texto):
+            achadas[nome] = (".".join(c for _, c in caminho), padrao)
+    return achadas
+
+
+_pilha = [Variavel(nome, "texto", None, f"`{arquivo}`", f"`{chave}` (no `make local` com a pilha real: 127.0.0.1)",
+                   padrao_no_readme=f"`{padrao}` (o do compose)")
+          for arquivo in CONFIGS_DA_PILHA for nome, (chave, padrao) in variaveis_da_config(arquivo).items()]
 
 VARIAVEIS = {variavel.nome: variavel for variavel in [
     # Todos os serviços
@@ -89,8 +124,12 @@ VARIAVEIS = {variavel.nome: variavel for variavel in [
       (("TRACES", "traces"), ("METRICS", "métricas"), ("LOGS", "logs"))),
     Variavel("OTEL_EXPORTER_OTLP_ENDPOINT", "texto", None, "serviços, make local",
              "para onde vai a telemetria; no `make local`, liga o modo híbrido"),
-    Variavel("OTEL_BSP_SCHEDULE_DELAY", "inteiro", 5000, "serviços, make bench",
+    Variavel("OTEL_BSP_SCHEDULE_DELAY", "inteiro", 5000, "serviços, make bench, quem lê a telemetria",
              "ms entre dois lotes de spans (o laboratório usa 1000, em `otel.env`)"),
+    Variavel("OTEL_TRACES_SAMPLER", "texto", None, "serviços, autoteste 12",
+             "amostrador (o laboratório usa `parentbased_always_on`, em `otel.env`)"),
+    Variavel("OTEL_METRIC_EXPORT_INTERVAL", "inteiro", 60000, "serviços, quem lê a telemetria",
+             "ms entre duas exportações de métricas (o laboratório usa 10000, em `otel.env`)"),
     # Um serviço só
     Variavel("RESERVA_TTL_SEGUNDOS", "inteiro", 1800, "livros", "vida de uma reserva", minimo=1),
     Variavel("CATALOGO_INICIAL", "booleano", True, "livros", "carrega 10 livros no primeiro arranque"),
@@ -132,10 +171,15 @@ VARIAVEIS = {variavel.nome: variavel for variavel in [
     Variavel("BASE_URL", "texto", None, "make carga, cenarios.sh",
              "uma URL para tudo, no lugar de LIVROS_URL e ORDENS_URL (ex.: o gateway, "
              f"`http://127.0.0.1:{topologia.PROCESSOS['gateway'].porta}`)"),
+    *_por_servico,
     *_portas,
     Variavel("TELEMETRIA_LOCAL_PASTA", "texto", None, "make local, make traces, autoteste",
              "onde o receptor local grava", padrao_no_readme="`.telemetria/`"),
     *_urls,
+    Variavel("PILHA", "texto", "auto", "make local",
+             "`real`: Collector, Jaeger e Prometheus de `.ferramentas/bin/` (`make ferramentas`); `receptor`: o "
+             "receptor OTLP local; `auto`: a pilha real se os binários estão lá"),
+    *_pilha,
     Variavel("BENCH_COMPRAS", "inteiro", 300, "make bench", "compras por carga", minimo=1),
     Variavel("BENCH_CONCORRENCIA", "lista", ("1", "8"), "make bench", "clientes simultâneos de cada carga"),
     Variavel("BENCH_RODADAS", "inteiro", 6, "make bench", "rodadas alternadas entre os modos", minimo=1),

@@ -48,6 +48,10 @@ class EntradaInvalida(ErroAPI):
 def registrar(app) -> None:
     @app.errorhandler(ErroAPI)
     def _erro_api(erro: ErroAPI):
+        if "campo" in erro.extras:
+            # O campo que o 422 nomeia, também no span de servidor: sem ele o trace de uma compra
+            # recusada na validação só mostra um GET 404 e não diz qual item estava errado.
+            trace.get_current_span().set_attribute("bookstore.erro.campo", str(erro.extras["campo"]))
         return jsonify(erro.corpo()), erro.status
 
     @app.errorhandler(HTTPException)

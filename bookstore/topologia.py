@@ -27,6 +27,11 @@ class Processo:
         """A variável que troca a porta: PORTA_LIVROS, PORTA_OTLP_HTTP…"""
         return "PORTA_" + self.nome.upper().replace("-", "_")
 
+    @property
+    def variavel_ambiente(self) -> str:
+        """A variável com o ambiente só deste serviço no make local: AMBIENTE_LIVROS…"""
+        return "AMBIENTE_" + self.nome.upper().replace("-", "_")
+
 
 # Os serviços, na ordem do contrato; ordens chama os outros dois, então sobe depois deles.
 SERVICOS_DO_LAB = (

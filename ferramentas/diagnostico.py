@@ -1,9 +1,10 @@
 """`make diagnostico`: "não aparece trace nenhum" — o que está faltando, linha a linha.
 
 Para o instrutor antes da aula e para o aluno quando algo não aparece. Descobre
-sozinho o modo: se o health_check do Collector responde (porta 13133), é o
-compose; senão, o `make local` com o receptor OTLP local. Cada linha é ✔ ou ✘, e
-cada ✘ diz o que fazer.
+sozinho o modo: se o health_check do Collector responde (porta 13133), é a pilha
+com Collector, Jaeger e Prometheus (o compose, ou o `make local` com a pilha real);
+senão, o `make local` com o receptor OTLP local. Cada linha é ✔ ou ✘, e cada ✘ diz
+o que fazer.
 
 A compra de teste usa o cartão recusado (…0002): atravessa os três serviços
 (reserva, cobrança, cancelamento) e devolve o estoque — o diagnóstico não gasta
@@ -20,9 +21,11 @@ import requests
 from bookstore import topologia
 from modo_local.processos import porta_ocupada, quem_usa_a_porta
 from telemetria_local import armazem
+from telemetria_local.em_voo import MARGEM_SEGUNDOS, RASPAGEM_DO_PROMETHEUS_SEGUNDOS, Espera
 from telemetria_local.fontes import collector_no_ar, spans_da_resposta_do_jaeger, valor_da_consulta_do_prometheus
 
 PRAZO_DO_TRACE_SEGUNDOS = 10
+SPANMETRICS_SEGUNDOS = 15  # metrics_flush_interval do spanmetrics em otel-collector/config.yaml
 CARTAO_RECUSADO = "4000000000000002"
 SERIES_DO_MONITOR = "traces_span_metrics_calls_total"
 
@@ -80,29 +83,40 @@ def comprar_com_trace_conhecido(relatorio: Relatorio, url_ordens: str) -> str | 
     return trace_id if ok else None
 
 
-def trace_no_jaeger(relatorio: Relatorio, url_jaeger: str, trace_id: str) -> None:
-    fim, spans, detalhe = time.monotonic() + PRAZO_DO_TRACE_SEGUNDOS, [], ""
-    while time.monotonic() < fim and not set(topologia.SERVICOS) <= {s["servico"] for s in spans}:
+def trace_no_jaeger(relatorio: Relatorio, espera: Espera, url_jaeger: str, trace_id: str) -> None:
+    detalhe = [""]
+
+    def spans():
         try:
             resposta = requests.get(f"{url_jaeger}/api/v3/traces/{trace_id}", timeout=3)
-            spans = spans_da_resposta_do_jaeger(resposta.json()) if resposta.status_code == 200 else []
-            detalhe = f"HTTP {resposta.status_code}"
+            detalhe[0] = f"HTTP {resposta.status_code}"
+            return spans_da_resposta_do_jaeger(resposta.json()) if resposta.status_code == 200 else []
         except (requests.RequestException, ValueError) as erro:
-            detalhe = type(erro).__name__
-        time.sleep(0.5)
-    _trace_encontrado(relatorio, spans, f"no Jaeger ({detalhe})",
-                      "o trace não chegou ao Jaeger: `docker compose logs otel-collector` (memory_limiter "
-                      "recusando? exportador sem conexão com o Jaeger?) e `docker compose ps jaeger`")
+            detalhe[0] = type(erro).__name__
+            return []
+    achados = _esperar_o_trace(espera, spans)
+    _trace_encontrado(relatorio, achados, f"no Jaeger ({detalhe[0]})",
+                      "o trace não chegou ao Jaeger: `docker compose logs otel-collector` (no make local: "
+                      ".telemetria/pilha/otelcol.log) — memory_limiter recusando? exportador sem conexão com o "
+                      "Jaeger? — e `docker compose ps jaeger` (no make local, o terminal diz se ele caiu)")
 
 
-def trace_no_armazem_local(relatorio: Relatorio, pasta: Path, trace_id: str) -> None:
-    fim, spans = time.monotonic() + PRAZO_DO_TRACE_SEGUNDOS, []
-    while time.monotonic() < fim and not set(topologia.SERVICOS) <= {s["servico"] for s in spans}:
-        spans = [s for s in armazem.itens("traces", pasta) if s["trace_id"] == trace_id]
-        time.sleep(0.5)
-    _trace_encontrado(relatorio, spans, f"no receptor local ({armazem.arquivo(pasta, 'traces')})",
+def trace_no_armazem_local(relatorio: Relatorio, espera: Espera, pasta: Path, trace_id: str) -> None:
+    achados = _esperar_o_trace(espera, lambda: [s for s in armazem.itens("traces", pasta) if s["trace_id"] == trace_id])
+    _trace_encontrado(relatorio, achados, f"no receptor local ({armazem.arquivo(pasta, 'traces')})",
                       "o make local foi iniciado com OTEL_EXPORTER_OTLP_ENDPOINT (modo híbrido)? Então o trace "
                       "está lá, não aqui. Senão, reinicie o make local e veja se ele diz 'Receptor OTLP local'")
+
+
+def _esperar_o_trace(espera: Espera, ler) -> list[dict]:
+    """Os spans do trace da compra de teste, esperando até ele chegar com os três serviços."""
+    ultimos = [[]]
+
+    def chegou():
+        ultimos[0] = ler()
+        return set(topologia.SERVICOS) <= {s["servico"] for s in ultimos[0]}
+    espera.ate(chegou, time.monotonic() + PRAZO_DO_TRACE_SEGUNDOS, intervalo=0.5)
+    return ultimos[0]
 
 
 def _trace_encontrado(relatorio: Relatorio, spans: list[dict], onde: str, conserto: str) -> None:
@@ -112,7 +126,7 @@ def _trace_encontrado(relatorio: Relatorio, spans: list[dict], onde: str, conser
                     f"serviços {', '.join(servicos) or 'nenhum'}", conserto)
 
 
-def series_no_prometheus(relatorio: Relatorio, url_prometheus: str) -> None:
+def series_no_prometheus(relatorio: Relatorio, espera: Espera, url_prometheus: str, comprou_em: float) -> None:
     consultas = {
         'count({__name__=~"bookstore_.+"})': ("séries bookstore_* (métricas de negócio)",
                                               "as métricas saem a cada 10 s e o Prometheus lê a cada 10 s: "
@@ -122,19 +136,36 @@ def series_no_prometheus(relatorio: Relatorio, url_prometheus: str) -> None:
                                         "compra; se continuar vazio, confira namespace/unit do spanmetrics"),
     }
     for consulta, (nome, conserto) in consultas.items():
-        try:
-            corpo = requests.get(url_prometheus + "/api/v1/query", params={"query": consulta}, timeout=5).json()
-            valor = valor_da_consulta_do_prometheus(corpo)
-        except (requests.RequestException, ValueError):
-            valor = None
-        relatorio.linha(bool(valor), f"Prometheus: {nome}: {int(valor or 0)}", conserto)
+        def valor():
+            try:
+                corpo = requests.get(url_prometheus + "/api/v1/query", params={"query": consulta}, timeout=5).json()
+                return valor_da_consulta_do_prometheus(corpo)
+            except (requests.RequestException, ValueError):
+                return None
+        # A compra de teste entra na próxima exportação e na raspagem seguinte: espera-se por elas.
+        achado = espera.ate(valor, _prazo_das_metricas(espera, comprou_em), intervalo=1.0)
+        relatorio.linha(bool(achado), f"Prometheus: {nome}: {int(achado or 0)}", conserto)
 
 
-def metricas_no_armazem_local(relatorio: Relatorio, pasta: Path) -> None:
-    nomes = {m["nome"] for m in armazem.itens("metrics", pasta)}
-    negocio = sorted(n for n in nomes if n.startswith("bookstore."))
+def _prazo_das_metricas(espera: Espera, comprou_em: float) -> float:
+    """Até quando (monotonic) a compra de teste aparece nas métricas: a próxima exportação
+    (OTEL_METRIC_EXPORT_INTERVAL) e, no Docker, a raspagem do Prometheus, com margem."""
+    if espera.docker:  # e o spanmetrics do Collector publica as dele a cada 15 s
+        atraso = max(espera.intervalos.metricas, SPANMETRICS_SEGUNDOS) + RASPAGEM_DO_PROMETHEUS_SEGUNDOS
+    else:
+        atraso = espera.intervalos.metricas
+    atraso += MARGEM_SEGUNDOS
+    return time.monotonic() + max(0.0, comprou_em + atraso - time.time())
+
+
+def metricas_no_armazem_local(relatorio: Relatorio, espera: Espera, pasta: Path, comprou_em: float) -> None:
+    def negocio_no_armazem():
+        return sorted({m["nome"] for m in armazem.itens("metrics", pasta) if m["nome"].startswith("bookstore.")})
+    # Logo depois de "Laboratório pronto", nenhum worker exportou ainda: a primeira sai um intervalo depois.
+    negocio = espera.ate(negocio_no_armazem, _prazo_das_metricas(espera, comprou_em))
     relatorio.linha(bool(negocio), f"métricas bookstore.* no receptor local: {', '.join(negocio) or 'nenhuma'}",
-                    "as métricas saem a cada 10 s (OTEL_METRIC_EXPORT_INTERVAL): espere e rode de novo")
+                    f"nenhuma chegou em {espera.intervalos.metricas + MARGEM_SEGUNDOS:g} s (OTEL_METRIC_EXPORT_INTERVAL "
+                    "e a margem): os serviços exportam para este receptor? Veja o terminal do make local")
 
 
 def main() -> int:
@@ -143,7 +174,8 @@ def main() -> int:
     urls = {nome: topologia.url(nome) for nome in topologia.SERVICOS}
     saude_collector = topologia.url("collector-saude")
     docker = collector_no_ar()
-    modo = (f"Docker (o Collector respondeu em {saude_collector})" if docker
+    modo = (f"pilha com Collector, Jaeger e Prometheus — o compose ou o make local com a pilha real "
+            f"(o Collector respondeu em {saude_collector})" if docker
             else f"local (nenhum Collector em {saude_collector}; olhando o receptor do make local)")
     print(f"make diagnostico — modo {modo}\n")
 
@@ -154,15 +186,17 @@ def main() -> int:
         relatorio.linha(True, f"Collector health_check: {saude_collector} respondeu 200")
     servicos_prontos(relatorio, urls)
     trace_id = comprar_com_trace_conhecido(relatorio, urls["ordens"])
+    comprou_em = time.time()
+    espera = Espera(docker=docker)
     if docker:
         if trace_id:
-            trace_no_jaeger(relatorio, topologia.url("jaeger"), trace_id)
-        series_no_prometheus(relatorio, topologia.url("prometheus"))
+            trace_no_jaeger(relatorio, espera, topologia.url("jaeger"), trace_id)
+        series_no_prometheus(relatorio, espera, topologia.url("prometheus"), comprou_em)
     else:
         pasta = armazem.pasta_padrao()
         if trace_id:
-            trace_no_armazem_local(relatorio, pasta, trace_id)
-        metricas_no_armazem_local(relatorio, pasta)
+            trace_no_armazem_local(relatorio, espera, pasta, trace_id)
+        metricas_no_armazem_local(relatorio, espera, pasta, comprou_em)
     print(f"\n{'Tudo certo.' if not relatorio.falhas else f'{relatorio.falhas} problema(s) acima.'}")
     return 0 if not relatorio.falhas else 1
 

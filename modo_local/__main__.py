@@ -23,7 +23,7 @@ from bookstore import config, topologia
 from telemetria_local.armazem import Armazem
 from telemetria_local.processo import ReceptorEmProcesso
 
-from . import gateway, mensageiros
+from . import gateway, mensageiros, pilha_real
 from .postgres import servidor_do_ambiente
 from .processos import explicar_porta_ocupada, porta_ocupada
 from .servicos import RAIZ, Laboratorio, ambiente_otel_do_laboratorio
@@ -48,6 +48,20 @@ def servicos_zero_code() -> frozenset:
     return nomes
 
 
+def ambiente_por_servico() -> dict[str, dict]:
+    """AMBIENTE_LIVROS=OTEL_TRACES_SAMPLER_ARG=0.6 (ou outro serviço; vários pares separados por
+    vírgula): variáveis só daquele serviço, como o `environment:` dele no compose (exercício 12)."""
+    por_servico = {}
+    for nome in topologia.SERVICOS:
+        variavel = topologia.PROCESSOS[nome].variavel_ambiente
+        pares = config.ler(variavel)
+        errados = [par for par in pares if "=" not in par]
+        if errados:
+            raise config.ConfiguracaoInvalida(f"{variavel}: {', '.join(errados)} não é NOME=valor")
+        por_servico[nome] = dict(par.split("=", 1) for par in pares)
+    return por_servico
+
+
 def subir_receptor(pilha: ExitStack, portas: dict, manter: bool) -> dict:
     """O receptor local com o armazém e o resumo no terminal; devolve o ambiente
     OTEL_* que aponta os serviços para ele. Ele roda no processo dele: se um cliente
@@ -69,7 +83,10 @@ def main() -> int:
     portas_servicos, portas_otlp = portas_do_ambiente()
     com_gateway = config.ler("GATEWAY")  # o gateway e as réplicas (modo_local/gateway.py)
     com_mensagens = mensageiros.pedidos()  # ORDENS_SAGA=mensagens: o RabbitMQ e os mensageiros
+    # A pilha real (Collector, Jaeger, Prometheus de .ferramentas/bin/) ou o receptor local: modo_local/pilha_real.py.
+    real = not hibrido and pilha_real.usar_pilha_real()
     necessarias = [*portas_servicos.values(), *([] if hibrido else portas_otlp.values()),
+                   *(porta for porta in pilha_real.portas_publicas().values() if real and porta not in portas_otlp.values()),
                    *(gateway.portas_a_mais(config.ler("REPLICAS")) if com_gateway else []),
                    *(mensageiros.portas_a_mais() if com_mensagens else [])]
     ocupadas = [porta for porta in necessarias if porta_ocupada(porta)]
@@ -82,6 +99,7 @@ def main() -> int:
         return 1
 
     zero_code = servicos_zero_code()
+    so_de_um = ambiente_por_servico()
     manter = config.ler("MANTER_DADOS")
     postgres = servidor_do_ambiente(pasta=RAIZ / ".dados-locais" if manter else None)
 
@@ -96,26 +114,32 @@ def main() -> int:
             destino = {}
             print(f"Modo híbrido: telemetria para {destino_externo} "
                   "(nenhum receptor local).")
+        elif real:
+            destino, resumo_da_pilha = pilha_real.subir(pilha, Armazem().pasta, manter)
+            print(resumo_da_pilha)
         else:
             destino = subir_receptor(pilha, portas_otlp, manter)
         # O laboratório é para os exercícios: admin ligado, como no compose.
         ambiente = {**({} if config.definida("ADMIN_HABILITADO") else {"ADMIN_HABILITADO": "true"}), **destino}
         if com_gateway:
-            lab = pilha.enter_context(gateway.LaboratorioComGateway(postgres, ambiente, destino, zero_code))
+            lab = pilha.enter_context(gateway.LaboratorioComGateway(postgres, ambiente, destino, zero_code,
+                                                                    ambiente_por_servico=so_de_um))
         else:
-            lab = pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente,
-                                                  zero_code=zero_code))
+            lab = pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente, zero_code=zero_code,
+                                                  ambiente_por_servico=so_de_um))
         broker = mensageiros.subir(pilha, lab) if com_mensagens else ""
         print("\nLaboratório pronto:")
         for nome, porta in portas_servicos.items():
             sob = f"  (zero-code: opentelemetry-instrument gunicorn …, OTEL_SERVICE_NAME={nome})" if nome in zero_code else ""
-            print(f"  {nome:<11} http://127.0.0.1:{porta}{sob}")
+            so_dele = "".join(f"  {chave}={valor}" for chave, valor in so_de_um[nome].items())
+            print(f"  {nome:<11} http://127.0.0.1:{porta}{sob}{so_dele}")
         if com_gateway:
             print(lab.resumo())
         if broker:
             print(broker)
         print(f"\nExperimente:  curl -s http://127.0.0.1:{portas_servicos['livros']}/livros\n"
-              + ("" if hibrido else "Cada trace terminado aparece aqui numa linha; a árvore: make traces TRACE=<id>\n")
+              + ("" if hibrido else "Os traces (lidos do Jaeger): make traces; a árvore de um: make traces TRACE=<id>\n"
+                 if real else "Cada trace terminado aparece aqui numa linha; a árvore: make traces TRACE=<id>\n")
               + "Ctrl-C para parar.\n", flush=True)
         encerrar.wait()
         print("\nParando os serviços...", flush=True)

@@ -10,6 +10,7 @@ do gunicorn ligam o mesmo no `post_fork` (bookstore/gunicorn_comum.py). Em outro
 sistemas não há esse mecanismo: aí a mensagem de porta ocupada diz quem a segura.
 """
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -22,10 +23,23 @@ def prefixo_morre_com_o_pai(sinal: str = "KILL") -> list[str]:
     return [setpriv, f"--pdeathsig={sinal}", "--"] if setpriv and Path("/proc/self").exists() else []
 
 
+# Portas para escutar, abaixo da faixa efêmera do Linux (32768-60999). A porta que o kernel sorteia
+# com bind(0) vem DESSA faixa — a mesma das portas de saída das conexões de cliente (requests,
+# psycopg): entre escolher e escutar, uma conexão qualquer podia pegá-la (EADDRINUSE, raro e aleatório).
+FAIXA_PARA_ESCUTAR = (20000, 32000)
+
+
 def porta_livre() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """Uma porta de 127.0.0.1 em que ninguém escuta agora, fora da faixa efêmera."""
+    for _ in range(200):
+        porta = random.randrange(*FAIXA_PARA_ESCUTAR)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", porta))
+            except OSError:
+                continue
+            return porta
+    raise RuntimeError(f"nenhuma porta livre entre {FAIXA_PARA_ESCUTAR[0]} e {FAIXA_PARA_ESCUTAR[1]}")
 
 
 def filhos(pid: int) -> list[int]:

@@ -9,6 +9,8 @@
   (o mesmo formato do exporter `file` do Collector), com tamanho limitado;
 - `traces`: agrupa spans em traces, resume um trace numa linha e o desenha em árvore;
 - `ao_vivo`: imprime uma linha por trace terminado enquanto o `make local` roda;
+- `em_voo`: quem lê (`make confere`, `make traces`, `make diagnostico`) espera, com prazo, a
+  telemetria que ainda está a caminho (lotes de spans, exportação de métricas) antes de julgar;
 - `python -m telemetria_local`: lista os últimos traces do armazém ou mostra um deles
   (o que não consegue ler, pula e conta).
 

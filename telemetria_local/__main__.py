@@ -1,5 +1,8 @@
 """`python -m telemetria_local` (ou `make traces`): os traces que o `make local` guardou.
 
+De onde: do Jaeger quando um Collector responde (o compose, ou o `make local` com a pilha real —
+o mesmo critério do autoteste, telemetria_local/fontes.py); senão, do armazém do receptor local.
+
     python -m telemetria_local            os últimos 10 traces, um por linha
     python -m telemetria_local -n 30      os últimos 30
     python -m telemetria_local 4bf92f     a árvore do trace cujo id começa com 4bf92f
@@ -11,7 +14,8 @@ from pathlib import Path
 
 from bookstore import topologia
 
-from . import armazem, traces
+from . import armazem, em_voo, traces
+from .fontes import FonteDocker, collector_no_ar
 
 
 def main(argv=None) -> int:
@@ -48,11 +52,23 @@ def _linha_ou_nada(grupo: list[dict], ilegiveis: list[str]) -> str | None:
         return None
 
 
+def _spans(args, ilegiveis: list[str]) -> tuple[list[dict], str]:
+    """Os spans e de onde vieram: o Jaeger da pilha (se o Collector responde) ou o armazém local."""
+    # Logo depois do curl, o trace ainda está a caminho (lotes de 1 s): a espera vai para o stderr,
+    # para a lista no stdout continuar só a lista.
+    if collector_no_ar():
+        fonte = FonteDocker()
+        em_voo.Espera(saida=sys.stderr, docker=True).traces(fonte.spans)
+        return fonte.spans(), f"o Jaeger ({fonte.jaeger}, últimos 30 min)"
+    em_voo.Espera(saida=sys.stderr).traces(lambda: armazem.itens("traces", args.pasta))
+    return armazem.itens("traces", args.pasta, ilegiveis), str(armazem.arquivo(args.pasta, "traces"))
+
+
 def _traces(args, ilegiveis: list[str]) -> int:
-    spans = armazem.itens("traces", args.pasta, ilegiveis)
+    spans, origem = _spans(args, ilegiveis)
     guardados = traces.guardados(spans)
     if not guardados:
-        print(f"Nenhum trace em {armazem.arquivo(args.pasta, 'traces')}.\n"
+        print(f"Nenhum trace em {origem}.\n"
               "O `make local` está no ar? Faça uma compra e tente de novo:\n"
               f"  curl -s -X POST {topologia.url('ordens')}/ordens -H 'Content-Type: application/json' "
               "-d '{\"itens\": [{\"livro_id\": 1, \"quantidade\": 1}]}'", file=sys.stderr)
@@ -66,9 +82,13 @@ def _traces(args, ilegiveis: list[str]) -> int:
 
     prefixo = args.trace.lower().rstrip("…")
     achados = [grupo for grupo in guardados if grupo[0]["trace_id"].startswith(prefixo)]
-    if len(achados) != 1:
-        motivo = "nenhum trace começa" if not achados else f"{len(achados)} traces começam"
-        print(f"{motivo} com {prefixo!r}; use mais caracteres do id.", file=sys.stderr)
+    if not achados:
+        print(f"trace {prefixo!r} não encontrado entre os {len(guardados)} traces guardados em "
+              f"{armazem.arquivo(args.pasta, 'traces')}. Confira o id (`make traces` lista os últimos); "
+              "um trace de antes do último `make local` foi apagado com ele.", file=sys.stderr)
+        return 1
+    if len(achados) > 1:
+        print(f"{len(achados)} traces começam com {prefixo!r}; use mais caracteres do id.", file=sys.stderr)
         return 1
     try:
         print(traces.arvore(achados[0]))

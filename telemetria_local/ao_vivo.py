@@ -5,6 +5,15 @@ span a terminar, mas cada worker manda os seus spans em lotes a cada
 OTEL_BSP_SCHEDULE_DELAY (1 s no laboratório): spans de livros e pagamentos podem
 chegar um pouco depois da raiz. Então a linha sai ESPERA segundos depois de a
 raiz chegar, com o que tiver chegado até lá (a árvore completa fica no armazém).
+
+Em ordem de início: a raiz de um trace que começou antes pode chegar depois (cada worker manda
+no seu ritmo) — o PUT que desligou a falha não pode aparecer antes do que a ligou. Então uma linha
+pronta espera as de traces que começaram antes dela e cuja raiz já chegou (no máximo ESPERA).
+
+Um trace sem raiz aqui também ganha linha, quando fica quieto por ESPERA_SEM_RAIZ: o continuado
+de um `traceparent` de fora (a compra do `make diagnostico`, o passo 1 do exercício 02) e o pedaço
+de um trace partido (exercício 12) — desde que tudo o que está sem pai seja span de SERVIDOR, quem
+atendeu alguém de fora. Um trace em andamento (a raiz ainda aberta) tem spans da saga sem pai.
 """
 import sys
 import threading
@@ -13,6 +22,7 @@ import time
 from . import otlp, traces
 
 ESPERA_SEGUNDOS = 1.5
+ESPERA_SEM_RAIZ_SEGUNDOS = 4.0
 # Traces sem raiz (só pedaços) são esquecidos depois disso, para a memória não crescer.
 ESQUECER_SEGUNDOS = 120
 
@@ -20,12 +30,15 @@ ESQUECER_SEGUNDOS = 120
 class ResumoAoVivo:
     """Consumidor do receptor: `ReceptorOTLP(consumidores=[ResumoAoVivo()])`."""
 
-    def __init__(self, saida=None, espera: float = ESPERA_SEGUNDOS):
+    def __init__(self, saida=None, espera: float = ESPERA_SEGUNDOS, espera_sem_raiz: float = ESPERA_SEM_RAIZ_SEGUNDOS):
         self.saida = saida or sys.stdout
         self.espera = espera
+        self.espera_sem_raiz = espera_sem_raiz
         self._spans: dict[str, list[dict]] = {}
         self._visto_em: dict[str, float] = {}
         self._raiz_em: dict[str, float] = {}
+        # Já impressos: um span atrasado (a cobrança que chegou depois do timeout) não vira outra linha.
+        self._impressos: dict[str, float] = {}
         self.ilegiveis = 0
         self._trava = threading.Lock()
         self._parar = threading.Event()
@@ -43,6 +56,8 @@ class ResumoAoVivo:
         with self._trava:
             for span in spans:
                 trace_id = span["trace_id"]
+                if trace_id in self._impressos:
+                    continue
                 self._spans.setdefault(trace_id, []).append(span)
                 self._visto_em[trace_id] = agora
                 if not span["parent_id"]:
@@ -57,7 +72,7 @@ class ResumoAoVivo:
         self._parar.set()
         if self._thread.is_alive():
             self._thread.join()
-        self._imprimir_prontos(time.monotonic() + self.espera)
+        self._imprimir_prontos(time.monotonic() + max(self.espera, self.espera_sem_raiz))
 
     def _laco(self) -> None:
         # Esta thread é a única que imprime: se ela morresse, nenhuma linha sairia até o fim da
@@ -80,14 +95,32 @@ class ResumoAoVivo:
             self._ilegivel(erro)
             return None
 
+    def _entrou_de_fora(self, trace_id: str) -> bool:
+        """Sem raiz aqui, e tudo o que está sem pai é SERVIDOR: quem chamou não é deste trace."""
+        spans = self._spans[trace_id]
+        ids = {s["span_id"] for s in spans}
+        sem_pai = [s for s in spans if s["parent_id"] not in ids]
+        return bool(sem_pai) and all(s["kind"] == otlp.SERVIDOR for s in sem_pai)
+
     def _imprimir_prontos(self, agora: float) -> None:
         with self._trava:
-            prontos = [t for t, em in self._raiz_em.items() if agora - em >= self.espera]
+            # Os que terão linha: com a raiz, ou sem ela e quietos há ESPERA_SEM_RAIZ.
+            candidatos = [t for t in self._spans if t in self._raiz_em or (
+                agora - self._visto_em[t] >= self.espera_sem_raiz and self._entrou_de_fora(t))]
+            inicio = {t: min(s["inicio_ns"] for s in self._spans[t]) for t in candidatos}
+            prontos = []
+            for trace_id in sorted(candidatos, key=inicio.get):
+                if trace_id in self._raiz_em and agora - self._raiz_em[trace_id] < self.espera:
+                    break  # começou antes dos que faltam: eles esperam por ele
+                prontos.append(trace_id)
             linhas = [texto for t in prontos if (texto := self._linha(self._spans[t]))]
             velhos = [t for t, em in self._visto_em.items() if agora - em >= ESQUECER_SEGUNDOS]
             for trace_id in {*prontos, *velhos}:
                 self._spans.pop(trace_id, None)
                 self._visto_em.pop(trace_id, None)
                 self._raiz_em.pop(trace_id, None)
+            self._impressos.update(dict.fromkeys(prontos, agora))
+            for trace_id in [t for t, em in self._impressos.items() if agora - em >= ESQUECER_SEGUNDOS]:
+                del self._impressos[trace_id]
         for texto in linhas:
             print(texto, file=self.saida, flush=True)

@@ -3,7 +3,8 @@
 As duas fontes devolvem spans no mesmo formato (`telemetria_local.otlp.spans`), então
 um critério escrito uma vez vale nos dois modos. Quem lê: os autotestes (`make confere`)
 e o `make diagnostico`. O modo se descobre igual para os dois: o health_check do
-Collector respondendo (porta 13133) = a pilha com Collector, Jaeger e Prometheus.
+Collector respondendo (porta 13133) = a pilha com Collector, Jaeger e Prometheus — a do compose
+ou a do `make local` com a pilha real (modo_local/pilha_real.py), nas mesmas portas.
 """
 import datetime
 
@@ -88,16 +89,21 @@ def consulta_do_total(nome: str, atributos: dict) -> str:
 
 
 class FonteDocker:
-    nome = "Jaeger e Prometheus do compose"
+    """O Jaeger e o Prometheus da pilha: os do compose ou os do `make local` com a pilha real."""
+    nome = "Jaeger e Prometheus (compose ou make local com a pilha real)"
 
-    def __init__(self):
-        self.jaeger = topologia.url("jaeger")
-        self.prometheus = topologia.url("prometheus")
+    def __init__(self, jaeger: str | None = None, prometheus: str | None = None):
+        self.jaeger = jaeger or topologia.url("jaeger")
+        self.prometheus = prometheus or topologia.url("prometheus")
 
     def spans(self) -> list[dict]:
         agora = datetime.datetime.now(datetime.timezone.utc)
         janela = {"query.start_time_min": (agora - datetime.timedelta(minutes=JANELA_MINUTOS)).isoformat(),
-                  "query.start_time_max": agora.isoformat(), "query.search_depth": 100}
+                  "query.start_time_max": agora.isoformat(),
+                  # Os dois nomes do mesmo limite: o Jaeger até 2.18 só conhece num_traces (sem ele, a busca
+                  # é um 500 e o autoteste não acharia span nenhum); de 2.19 em diante, search_depth (e
+                  # num_traces vira um apelido obsoleto). O laboratório roda 2.13 (pilha/versoes.env).
+                  "query.num_traces": 100, "query.search_depth": 100}
         vistos = {}
         for servico in topologia.SERVICOS:
             resposta = requests.get(f"{self.jaeger}/api/v3/traces", timeout=10,

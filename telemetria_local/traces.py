@@ -3,7 +3,7 @@
 O mesmo código desenha a linha que o `make local` imprime ao vivo, a lista do
 `make traces` e a árvore de um trace, para o aluno ver sempre o mesmo formato.
 """
-from .otlp import STATUS_ERRO, TIPOS_DE_SPAN
+from .otlp import CLIENTE, STATUS_ERRO, TIPOS_DE_SPAN
 
 # O que aparece ao lado de cada span na árvore, além dos `bookstore.*`.
 ATRIBUTOS_MOSTRADOS = ("http.response.status_code", "http.status_code", "db.statement", "db.query.text",
@@ -56,18 +56,60 @@ def status_http(span: dict):
     return atributos.get("http.response.status_code", atributos.get("http.status_code", ""))
 
 
+# Status de uma ordem que terminou (ordens/repositorio.py: os outros são "em andamento").
+DESFECHOS = ("concluida", "pagamento_recusado", "estoque_indisponivel", "falhou")
+
+
+def desfecho(spans: list[dict]) -> str | None:
+    """Como a compra terminou (o status final da ordem no trace), com o motivo
+    que `saga.compensar` guardou: `estoque_indisponivel`, `falhou: pagamentos_indisponivel`."""
+    # O POST /ordens responde com o status no span (ordens/rotas.py); o evento cobre o trace sem ele.
+    candidatos = [s["atributos"].get("bookstore.ordem.status") for s in spans] + [
+        atributos.get("bookstore.ordem.status") for s in spans for nome, atributos in s["eventos"]
+        if nome == "bookstore.ordem.transicao"]
+    status = next((c for c in candidatos if c in DESFECHOS), None)
+    if status is None:
+        return None
+    motivo = next((s["atributos"].get("bookstore.ordem.motivo") for s in spans if s["nome"] == "saga.compensar"
+                   and s["atributos"].get("bookstore.ordem.motivo")), None)
+    return f"{status}: {motivo}" if motivo else status
+
+
+def origem_do_erro(spans: list[dict]) -> str | None:
+    """Onde o erro nasceu: o primeiro span em ERROR que não é um cliente HTTP (esse só repete o
+    status de quem ele chamou: `POST` em ordens diz pouco; `POST /pagamentos` em pagamentos, tudo)."""
+    com_erro = erros(spans)
+    if not com_erro:
+        return None
+    primeiro = next((s for s in com_erro if s["kind"] != CLIENTE), com_erro[0])
+    motivo = f" ({primeiro['status_mensagem']})" if primeiro["status_mensagem"] else ""
+    return f"erro em {primeiro['servico']}: {primeiro['nome']}{motivo}"
+
+
+def causa(spans: list[dict]) -> str | None:
+    """Por que a resposta foi 4xx/5xx, em poucas palavras: o desfecho da compra, o campo inválido
+    (`bookstore.erro.campo`, o mesmo que o 422 nomeia), ou o span onde o erro nasceu."""
+    partes = [desfecho(spans),
+              next((s["atributos"]["bookstore.erro.campo"] for s in spans if "bookstore.erro.campo" in s["atributos"]),
+                   None)]
+    partes = [parte for parte in partes if parte]
+    return " · ".join(partes) if partes else origem_do_erro(spans)
+
+
 def linha(spans: list[dict], id_completo: bool = False) -> str:
-    """`trace 4bf92f… POST /ordens 201 35 ms 34 spans ordens→livros→pagamentos`, com ✘ se houve erro."""
+    """`trace 4bf92f… POST /ordens 201 35 ms 34 spans ordens→livros→pagamentos`; com ✘ se houve erro
+    e, numa resposta 4xx/5xx, a causa: `— estoque_indisponivel`, `— itens[0].livro_id`."""
     inicio = entrada(spans)
     trace_id = spans[0]["trace_id"] if id_completo else spans[0]["trace_id"][:8] + "…"
-    texto = (f"trace {trace_id} {inicio['nome']} {status_http(inicio)} {duracao_ms(inicio):.0f} ms "
+    status = status_http(inicio)
+    texto = (f"trace {trace_id} {inicio['nome']} {status} {duracao_ms(inicio):.0f} ms "
              f"{len(spans)} spans {'→'.join(servicos_em_ordem(spans))}").replace("  ", " ")
-    com_erro = erros(spans)
-    if com_erro:
-        primeiro = com_erro[0]
-        motivo = f" ({primeiro['status_mensagem']})" if primeiro["status_mensagem"] else ""
-        texto = f"✘ {texto} — erro em {primeiro['servico']}: {primeiro['nome']}{motivo}"
-    return texto
+    if raiz(spans) is None:
+        texto += " (sem raiz aqui: o pai do primeiro span não está neste trace)"
+    motivo = causa(spans) if isinstance(status, int) and status >= 400 else origem_do_erro(spans)
+    if motivo:
+        texto += f" — {motivo}"
+    return f"✘ {texto}" if erros(spans) else texto
 
 
 def _detalhes(span: dict) -> str:

@@ -43,18 +43,25 @@ class ModoLocal:
         self.portas = {**{nome: porta_livre_com_replicas() for nome in topologia.SERVICOS}, "gateway": porta_livre(),
                        "rabbitmq": porta_livre()}  # o broker de ORDENS_SAGA=mensagens (usado ou não)
         self.portas_otlp = {"http": porta_livre(), "grpc": porta_livre()}
+        # Os da pilha real (PILHA=real): saúde do Collector, Jaeger e Prometheus, também em portas livres —
+        # e, com o receptor local, a saúde numa porta em que nada escuta: o autoteste lê o armazém.
+        self.portas_da_pilha = {nome: porta_livre() for nome in ("collector-saude", "jaeger", "prometheus")}
         self.pasta_telemetria = Path(pasta_telemetria)
         self.ambiente = {
             **os.environ, "PYTHONUNBUFFERED": "1", "TELEMETRIA_LOCAL_PASTA": str(self.pasta_telemetria),
+            # O receptor local, como antes da pilha real; os testes dela pedem PILHA=real.
+            "PILHA": "receptor",
             **{f"PORTA_{nome.upper()}": str(porta) for nome, porta in self.portas.items()},
             **{f"PORTA_OTLP_{nome.upper()}": str(porta) for nome, porta in self.portas_otlp.items()},
+            **{topologia.PROCESSOS[nome].variavel: str(porta) for nome, porta in self.portas_da_pilha.items()},
             **ambiente,
         }
         self.linhas: list[str] = []
         self.processo: subprocess.Popen | None = None
 
     def url(self, nome: str) -> str:
-        return f"http://127.0.0.1:{self.portas[nome]}"
+        porta = self.portas[nome] if nome in self.portas else self.portas_da_pilha[nome]
+        return f"http://127.0.0.1:{porta}"
 
     def iniciar(self, limite_segundos: float = 60) -> "ModoLocal":
         self.processo = subprocess.Popen([sys.executable, "-m", "modo_local"], cwd=self.raiz, env=self.ambiente,

@@ -1,5 +1,6 @@
 """Issue 10: `make diagnostico` de verdade contra o modo local, e a leitura das
 respostas do Jaeger e do Prometheus em amostras no formato exato de cada um."""
+import re
 import sys
 
 import pytest
@@ -58,17 +59,25 @@ def rodar_diagnostico(lab: ModoLocal, **extras):
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    # Métricas a cada 1 s (o padrão é 10 s) para o teste não esperar.
-    with ModoLocal(tmp_path_factory.mktemp("telemetria"), OTEL_METRIC_EXPORT_INTERVAL="1000") as laboratorio:
+    # Métricas a cada 4 s (o padrão é 10 s): a primeira exportação sai 4 s depois de "Laboratório pronto".
+    with ModoLocal(tmp_path_factory.mktemp("telemetria"), OTEL_METRIC_EXPORT_INTERVAL="4000") as laboratorio:
         yield laboratorio
 
 
 @pytest.mark.e2e
-def test_diagnostico_no_modo_local_acha_a_compra_no_receptor(lab):
+def test_diagnostico_logo_depois_de_laboratorio_pronto_e_todo_verde(lab):
+    """Issue 19: rodado logo depois de "Laboratório pronto" (é o primeiro teste com este laboratório),
+    nenhum worker exportou métricas ainda. O diagnóstico espera a próxima exportação, numa linha, e só
+    então julga — antes, dizia "✘ métricas bookstore.* … nenhuma"."""
     resultado = rodar_diagnostico(lab)
     assert resultado.returncode == 0, explicar(resultado)
     saida = resultado.stdout
     assert "modo local" in saida and "Tudo certo." in saida and "✘" not in saida
+    assert saida.count("esperando a telemetria chegar…") == 1, saida
+    # A compra do diagnóstico (continuada do traceparent dele) ganha a sua linha no terminal.
+    trace_id = re.search(r"; trace ([0-9a-f]{32})", saida).group(1)
+    linha = lab.esperar_linha(f"trace {trace_id[:8]}… POST /ordens 402", 15)
+    assert linha and linha.endswith("— pagamento_recusado: cartao_recusado"), lab.saida()[-3000:]
     assert f"✔ porta {lab.portas['livros']} (livros): pid " in saida and "gunicorn" in saida
     assert "✔ compra de teste (cartão recusado, estoque devolvido): 402 pagamento_recusado" in saida
     assert "serviços livros, ordens, pagamentos" in saida

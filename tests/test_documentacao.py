@@ -55,7 +55,8 @@ def test_toda_variavel_de_ambiente_citada_e_lida_em_algum_lugar():
     variaveis = citados(r"\b([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b")
     # As PORTA_* e *_URL da topologia são lidas pelo nome que ela monta (bookstore/topologia.py).
     da_topologia = {p.variavel for p in topologia.PROCESSOS.values()} | {
-        p.variavel_url for p in topologia.PROCESSOS.values() if p.variavel_url}
+        p.variavel_url for p in topologia.PROCESSOS.values() if p.variavel_url} | {
+        p.variavel_ambiente for p in topologia.SERVICOS_DO_LAB}
     faltando = {nome: docs for nome, docs in variaveis.items()
                 if nome not in DE_FORA | da_topologia and not nome.startswith("OTEL_")
                 and not re.search(rf"\b{nome}\b", CODIGO)}

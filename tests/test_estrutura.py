@@ -91,7 +91,8 @@ def test_toda_variavel_da_tabela_e_lida_por_alguem():
     codigo = "\n".join(arquivo.read_text(encoding="utf-8") for arquivo in modulos()
                        if arquivo != RAIZ / "bookstore" / "config.py")
     por_topologia = {p.variavel for p in topologia.PROCESSOS.values()} | {
-        p.variavel_url for p in topologia.PROCESSOS.values() if p.variavel_url}
+        p.variavel_url for p in topologia.PROCESSOS.values() if p.variavel_url} | {
+        p.variavel_ambiente for p in topologia.SERVICOS_DO_LAB}
     caddyfile = (RAIZ / "gateway" / "Caddyfile").read_text(encoding="utf-8")  # {$GATEWAY_LIVROS}…
     sem_leitor = [nome for nome in config.VARIAVEIS if nome not in por_topologia and f'"{nome}"' not in codigo
                   and "{$" + nome not in caddyfile

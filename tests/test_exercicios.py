@@ -7,6 +7,7 @@ laboratório, numa cópia do projeto com todas as soluções (`solucao.patch`) a
 ambientes (`solucao.env`) — um reinício só, não um por exercício. Os que não cabem nele têm
 o seu: a configuração do 12 (otel.env vale para o laboratório inteiro), a quebra do 02, a
 medição do 16. As ações de cada exercício (o que o README manda fazer) estão no `solucao.py`."""
+import contextlib
 import os
 import shutil
 import sys
@@ -20,6 +21,8 @@ from bookstore.config import RAIZ
 from modo_local.processos import porta_livre
 from telemetria_local import traces
 from telemetria_local.fontes import FonteLocal
+from autoteste.readme import aplicar, passos
+from tests import roteiro
 from tests.apoio import esperar, explicar, rodar
 from tests.lancador import ModoLocal
 
@@ -41,6 +44,10 @@ DE_GATEWAY = POR_TIPO["gateway"]
 DE_MENSAGENS = POR_TIPO["mensagens"]
 # O aluno espera os 10 s de otel.env; a suíte não precisa.
 METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
+# O laboratório das soluções de código exporta mais devagar que o de otel.env (lotes de 2 s, métricas a
+# cada 3 s): conferir logo depois do curl, como a sala faz, só passa se o autoteste esperar a telemetria.
+LOTES_DEVAGAR = {"OTEL_BSP_SCHEDULE_DELAY": "2000", "OTEL_BLRP_SCHEDULE_DELAY": "2000",
+                 "OTEL_METRIC_EXPORT_INTERVAL": "3000"}
 # A recuperação (exercício 10) passa a cada 10 s no laboratório; a suíte não espera tanto.
 RECUPERACAO_A_CADA_SEGUNDO = {"ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS": "1"}
 
@@ -78,8 +85,7 @@ def com_solucoes(tmp_path_factory):
     atrapalha o que os outros conferem, e um laboratório a menos custa ~6 s a menos na suíte."""
     copia = copia_com(tmp_path_factory.mktemp("projeto"), *(pasta / "solucao.patch" for pasta in DE_CODIGO))
     ambientes = {chave: valor for pasta in DE_AMBIENTE for chave, valor in ambiente_da_solucao(pasta).items()}
-    with ModoLocal(tmp_path_factory.mktemp("telemetria-solucoes"), raiz=copia, **METRICAS_A_CADA_SEGUNDO,
-                   **ambientes) as lab:
+    with ModoLocal(tmp_path_factory.mktemp("telemetria-solucoes"), raiz=copia, **LOTES_DEVAGAR, **ambientes) as lab:
         yield lab
 
 
@@ -106,11 +112,23 @@ def conferir_ate_passar(lab: ModoLocal, pasta: Path, resposta: str, limite_segun
     return execucoes[-1]
 
 
-@pytest.mark.parametrize("pasta", DE_OBSERVACAO, ids=lambda p: p.name)
-def test_autoteste_passa_depois_do_exercicio_de_observacao(intocado, pasta):
-    resultado = conferir_ate_passar(intocado, pasta, fazer(pasta, intocado))
+# --- os READMEs executados (issue 19): o exercício feito pelo texto, o autoteste logo depois ----------
+def passou(resultado) -> None:
     assert resultado.returncode == 0, explicar(resultado)
-    assert "✘" not in resultado.stdout and "Tudo certo!" in resultado.stdout
+    assert "✘" not in resultado.stdout and "Tudo certo!" in resultado.stdout, explicar(resultado)
+
+
+@pytest.fixture(scope="module")
+def terminal(tmp_path_factory):
+    return roteiro.pasta_do_make(tmp_path_factory.mktemp("terminal"))
+
+
+@pytest.mark.parametrize("pasta", DE_OBSERVACAO, ids=lambda p: p.name)
+def test_readme_de_observacao_executado_passa_logo_depois(intocado, terminal, pasta):
+    """Os blocos do README na ordem, contra o laboratório intocado; a resposta é a que o aluno leria
+    (solucao.resposta); o `make confere` do fim roda uma vez só, logo depois do último passo."""
+    aluno = roteiro.Aluno(pasta, intocado, intocado.raiz, terminal)
+    passou(roteiro.fazer_pelo_readme(aluno, roteiro.blocos_que_rodam(pasta)))
 
 
 # Tempo para a telemetria de uma compra chegar ao receptor: lote de spans de 1 s (otel.env)
@@ -153,11 +171,33 @@ def copia_com(tmp_path: Path, *patches: Path) -> Path:
 
 
 @pytest.mark.parametrize("pasta", DE_CONFIGURAR, ids=lambda p: p.name)
-def test_autoteste_passa_com_a_solucao_que_muda_o_ambiente(tmp_path, pasta):
-    copia = copia_com(tmp_path, pasta / "solucao.patch")
-    with ModoLocal(tmp_path / "telemetria", raiz=copia, **METRICAS_A_CADA_SEGUNDO) as lab:
-        resultado = conferir_ate_passar(lab, pasta, fazer(pasta, lab))
-    assert resultado.returncode == 0, explicar(resultado)
+def test_readme_que_muda_a_configuracao_executado_reiniciando_como_o_texto_manda(tmp_path, terminal, pasta):
+    """O 12 pelo README: cada trecho de otel.env aplicado na vez dele, o laboratório reiniciado a cada
+    `make local` do texto (com o ambiente que ele dá), a carga e o `make confere` — que DEVE falhar no
+    passo 2 (traces partidos) e passar no fim. O solucao.patch leva otel.env ao mesmo lugar."""
+    copia = copia_com(tmp_path)
+    aluno, lab, vez = None, None, 0
+    try:
+        for passo in passos(pasta / "README.md"):
+            if passo.tipo == "código":
+                if lab:
+                    lab.parar()
+                    lab = None
+                aplicar(passo, copia)
+            elif passo.tipo == "shell" and (ambiente := roteiro.ambiente_do_make_local(passo)) is not None:
+                vez += 1
+                lab = ModoLocal(tmp_path / f"telemetria-{vez}", raiz=copia,
+                                **METRICAS_A_CADA_SEGUNDO, **ambiente).iniciar()
+                aluno = roteiro.Aluno(pasta, lab, copia, terminal, saidas=aluno.saidas if aluno else [])
+            elif passo.tipo == "shell":
+                resultado = roteiro.fazer_pelo_readme(aluno, [passo])
+        passou(resultado)
+        print("\n".join(aluno.saidas))  # o que o aluno viu (pytest -s): as contas do README vêm daqui
+    finally:
+        if lab:
+            lab.parar()
+    solucao = copia_com(tmp_path / "solucao", pasta / "solucao.patch")
+    assert (solucao / "otel.env").read_text() == (copia / "otel.env").read_text()
 
 
 def ambiente_da_solucao(pasta: Path) -> dict:
@@ -176,18 +216,6 @@ def test_autoteste_passa_com_o_laboratorio_no_ambiente_da_solucao(com_solucoes, 
 # Uma medição de verdade, pequena: 1 worker por serviço, 6 compras, 2 clientes, lote de 0,2 s.
 MEDICAO_PEQUENA = {"WEB_CONCURRENCY": "1", "BENCH_COMPRAS": "6", "BENCH_RODADAS": "1", "BENCH_CONCORRENCIA": "2",
                    "BENCH_AQUECIMENTO": "2", "OTEL_BSP_SCHEDULE_DELAY": "200", "BENCH_SO_A_CARGA": "true"}
-
-
-@pytest.mark.parametrize("pasta", DE_MEDICAO, ids=lambda p: p.name)
-def test_autoteste_passa_depois_de_medir_com_o_bench(tmp_path, pasta):
-    ambiente = {**os.environ, **MEDICAO_PEQUENA, "BENCH_PASTA": str(tmp_path / "bench")}
-    antes = autoteste(pasta, "0.9", RAIZ, ambiente)
-    assert antes.returncode == 1, explicar(antes)  # nenhuma medição ainda
-    resposta = carregar(pasta, "solucao").acoes(Contexto(urls={}, fonte=None, ambiente=ambiente))
-    resultado = autoteste(pasta, resposta, RAIZ, ambiente)
-    assert resultado.returncode == 0, explicar(resultado)
-    outro = autoteste(pasta, f"{float(resposta) + 0.01:.3f}", RAIZ, ambiente)
-    assert outro.returncode == 1, explicar(outro)  # outro número
 
 
 def test_a_quebra_do_02_parte_o_trace_e_o_autoteste_aponta(tmp_path):
@@ -212,10 +240,62 @@ def test_a_quebra_do_02_parte_o_trace_e_o_autoteste_aponta(tmp_path):
     assert {tuple(traces.servicos_em_ordem(g)) for g in grupos.values()} == partida
 
 
+@pytest.fixture(scope="module")
+def com_o_codigo_do_readme(tmp_path_factory):
+    """Uma cópia do projeto com o código de cada exercício de código (e do 03) tirado do README dele —
+    os `git apply` e os trechos marcados, na ordem do texto —, e um laboratório só, subido com o
+    ambiente que os `make local` dos textos pedem (ZERO_CODE=pagamentos, do 03)."""
+    copia = copia_com(tmp_path_factory.mktemp("projeto-readme"))
+    ambiente = {}
+    for pasta in DE_CODIGO + DE_AMBIENTE:
+        ambiente.update(roteiro.preparar(pasta, copia))
+    with ModoLocal(tmp_path_factory.mktemp("telemetria-readme"), raiz=copia, **METRICAS_A_CADA_SEGUNDO,
+                   **ambiente) as lab:
+        yield lab
+
+
+@pytest.mark.parametrize("pasta", DE_CODIGO + DE_AMBIENTE, ids=lambda p: p.name)
+def test_readme_de_codigo_executado_passa_logo_depois(com_o_codigo_do_readme, terminal, pasta):
+    """O código da dica do README, aplicado como está escrito (uma dica que não roda quebra a subida
+    ou o autoteste), e os blocos de shell na ordem; o `make confere` do fim logo depois."""
+    lab = com_o_codigo_do_readme
+    passou(roteiro.fazer_pelo_readme(roteiro.Aluno(pasta, lab, lab.raiz, terminal), roteiro.blocos_que_rodam(pasta)))
+
+
+@pytest.mark.parametrize("pasta", DE_COLLECTOR, ids=lambda p: p.name)
+def test_readme_do_collector_marca_e_diz_o_que_nao_roda_aqui(pasta):
+    """Sem Docker aqui: todo bloco de shell do 13 e do 14 está marcado, com o motivo, e o texto diz."""
+    blocos = [p for p in passos(pasta / "README.md") if p.tipo in ("shell", "fora")]
+    assert blocos and all(p.tipo == "fora" and "Docker" in p.marca for p in blocos), blocos
+    assert "não rodam na suíte" in (pasta / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("pasta", DE_MEDICAO, ids=lambda p: p.name)
+def test_readme_de_medicao_executado_passa_logo_depois(tmp_path, terminal, pasta):
+    """O 16 pelo README: os dois `make bench` (numa medição pequena: a suíte não tem 6 min para isso)
+    e o `make confere` com a razão que o aluno leria na tabela do passo 3."""
+    ambiente = {**os.environ, **MEDICAO_PEQUENA, "BENCH_PASTA": str(tmp_path)}
+    antes = autoteste(pasta, "0.9", RAIZ, ambiente)
+    assert antes.returncode == 1, explicar(antes)  # nenhuma medição ainda
+    aluno = roteiro.Aluno(pasta, None, RAIZ, terminal, extras=ambiente)
+    passou(roteiro.fazer_pelo_readme(aluno, roteiro.blocos_que_rodam(pasta)))
+    lida = carregar(pasta, "solucao").resposta(aluno.contexto())
+    outro = autoteste(pasta, f"{float(lida) + 0.01:.3f}", RAIZ, ambiente)
+    assert outro.returncode == 1, explicar(outro)  # outro número
+
+
+def test_todo_exercicio_tem_o_readme_executado_por_algum_teste():
+    executados = DE_OBSERVACAO + DE_CODIGO + DE_AMBIENTE + DE_CONFIGURAR + DE_COLLECTOR + DE_MEDICAO + DE_GATEWAY
+    assert sorted(executados) == EXERCICIOS and len(EXERCICIOS) == 18
+
+
 @pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
-def test_autoteste_passa_com_a_solucao_aplicada(com_solucoes, pasta):
-    resultado = conferir_ate_passar(com_solucoes, pasta, fazer(pasta, com_solucoes))
+def test_autoteste_passa_com_a_solucao_aplicada_conferindo_logo_depois_do_curl(com_solucoes, pasta):
+    """Issue 19: a sala cola o curl e o `make confere` juntos. Uma vez só, sem esperar nada antes: o
+    autoteste espera o que está a caminho (lotes de 2 s, métricas a cada 3 s) e só então julga."""
+    resultado = confere(com_solucoes, pasta, fazer(pasta, com_solucoes))
     assert resultado.returncode == 0, explicar(resultado)
+    assert resultado.stdout.count("esperando a telemetria chegar…") <= 1, explicar(resultado)
 
 
 def test_make_confere_roda_como_o_readme_mostra(intocado):
@@ -232,9 +312,10 @@ def test_solucao_do_collector_segue_as_regras_da_config_do_laboratorio(pasta):
     import yaml
 
     from tests import conferir_collector
-    solucao = yaml.safe_load((pasta / "solucao.yaml").read_text(encoding="utf-8"))
+    from tests.test_docker_estatico import carregar  # com os endereços do compose (${env:…:-padrão})
+    solucao = carregar(pasta / "solucao.yaml")
     assert conferir_collector.problemas(solucao) == []
-    laboratorio = yaml.safe_load((RAIZ / "otel-collector" / "config.yaml").read_text(encoding="utf-8"))
+    laboratorio = carregar(RAIZ / "otel-collector" / "config.yaml")
     assert set(solucao["processors"]) > set(laboratorio["processors"])  # a solução acrescenta, não troca
 
 
@@ -312,12 +393,21 @@ def com_gateway(tmp_path_factory):
 
 
 @pytest.mark.parametrize("pasta", DE_GATEWAY, ids=lambda p: p.name)
-def test_autoteste_do_gateway_falha_antes_e_passa_depois(com_gateway, pasta):
+def test_readme_do_gateway_executado_falha_antes_e_passa_logo_depois(com_gateway, terminal, pasta):
+    """O autoteste falha antes; depois, os blocos do README na ordem, nas portas deste laboratório (o gateway
+    no lugar de 8080, a réplica 2 de ordens no de 8182): as duas compras do 17, o `kill` do 18 como está
+    escrito (o `ss` acha o master da réplica), e o `make confere` logo depois (no 18, depois da espera que o
+    texto manda, até passar). Um laboratório só, por isso o 17 antes do 18, que mata uma réplica. Os 90 s
+    do `make carga` do 18 (o bloco marcado, que não roda aqui) viram a carga pequena do solucao.py, no ar
+    enquanto os blocos rodam."""
     antes = confere(com_gateway, pasta)
     assert antes.returncode == 1 and "dica:" in antes.stdout, explicar(antes)
-    resultado = conferir_ate_passar(com_gateway, pasta, fazer(pasta, com_gateway))
-    assert resultado.returncode == 0, explicar(resultado)
-    assert "✘" not in resultado.stdout and "Tudo certo!" in resultado.stdout
+    aluno = roteiro.Aluno(pasta, com_gateway, com_gateway.raiz, terminal)
+    fora = [p for p in passos(pasta / "README.md") if p.tipo == "fora"]
+    assert all(p.texto.startswith("make carga ") for p in fora), fora  # o que o teste troca é só a carga
+    carga = carregar(pasta, "solucao").carga_pelo_gateway(aluno.contexto()) if fora else contextlib.nullcontext()
+    with carga:
+        passou(roteiro.fazer_pelo_readme(aluno, roteiro.blocos_que_rodam(pasta)))
 
 
 # --- exercícios da compra por mensagens (issue 21): ORDENS_SAGA=mensagens, com o RabbitMQ -----------

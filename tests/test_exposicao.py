@@ -4,7 +4,9 @@ Outra origem não muda estado; o PostgreSQL do modo local só aceita quem tem a 
 injetada malformada é ignorada, e latência além do prazo termina em 504 JSON antes do worker
 morrer; o worker que morre por timeout responde JSON. Cliente do Flask, sem processos."""
 import json
+import os
 import socket
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -15,7 +17,7 @@ import livros
 import pagamentos
 from bookstore import db
 from bookstore.config import RAIZ
-from tests.apoio import CARTAO_APROVADO, criar_app_de_teste
+from tests.apoio import CARTAO_APROVADO, criar_app_de_teste, explicar
 
 
 @pytest.fixture
@@ -71,6 +73,21 @@ def test_postgresql_do_modo_local_recusa_quem_nao_tem_a_senha(postgres):
         psycopg.connect(sem_senha, connect_timeout=3)
     senha = Path(postgres.raiz) / "senha"
     assert senha.stat().st_mode & 0o077 == 0  # só o dono lê a senha
+    if os.geteuid() == 0 and Path("/usr/bin/python3").exists():
+        # Outro usuário da máquina (nobody, com o Python do sistema, só a biblioteca padrão): não lê a
+        # senha, e o servidor pede senha (AuthenticationSASL, código 10) em vez de deixá-lo entrar (0).
+        sonda = (f"import pathlib, socket, struct\n"
+                 f"try: pathlib.Path({str(senha)!r}).read_text(); print('LEU A SENHA')\n"
+                 f"except PermissionError: print('sem permissão para a senha')\n"
+                 f"corpo = struct.pack('!i', 196608) + b'user\\0postgres\\0database\\0postgres\\0\\0'\n"
+                 f"s = socket.create_connection(('127.0.0.1', {postgres.porta}), timeout=5)\n"
+                 f"s.sendall(struct.pack('!i', len(corpo) + 4) + corpo)\n"
+                 f"tipo, _, codigo = struct.unpack('!cii', s.recv(9))\n"
+                 f"print('autenticação pedida:', tipo.decode(), codigo)")
+        outro = subprocess.run(["/usr/bin/python3", "-c", sonda], user="nobody", capture_output=True, text=True,
+                               timeout=30, cwd="/")
+        assert "sem permissão para a senha" in outro.stdout, explicar(outro)
+        assert "autenticação pedida: R 10" in outro.stdout, explicar(outro)
     assert "trust" not in (Path(postgres.dados) / "pg_hba.conf").read_text().split("\n", 1)[1]
 
 

@@ -24,6 +24,6 @@ def conferir(fonte, resposta: str) -> list[Criterio]:
                  "crie o span dentro do `with passo(\"reservar_estoque\", …)`, em volta de registrar_reserva"),
         Criterio(bool(com_atributo), f"{NOME} tem {ATRIBUTO} com o número de itens (inteiro >= 1)",
                  f'attributes={{"{ATRIBUTO}": len(reserva["itens"])}}'),
-        Criterio(bool(com_sql), f"o UPDATE da reserva é filho de {NOME}",
-                 "use start_as_current_span (e não start_span): o span precisa ser o atual durante o UPDATE"),
+        Criterio(bool(com_sql), f"o SQL que grava a reserva (o span WITH) é filho de {NOME}",
+                 "use start_as_current_span (e não start_span): o span precisa ser o atual durante o SQL"),
     ]

@@ -37,9 +37,11 @@ vendidos = meter.create_counter(
     "bookstore.livros.vendidos", unit="{exemplar}",
     description="Exemplares vendidos em compras concluídas, por livro (bookstore.livro.id)",
 )
+# Baldes para 1, 2, 3… exemplares: os padrão (0, 5, 10…) poriam toda compra em (0, 5].
 itens_por_ordem = meter.create_histogram(
     "bookstore.ordem.exemplares", unit="{exemplar}",
     description="Quantos exemplares cada ordem concluída levou",
+    explicit_bucket_boundaries_advisory=[1, 2, 3, 5, 10],
 )
 """),
 )

@@ -16,4 +16,9 @@ def acoes(lab: Contexto) -> str:
                              json={"itens": [{"livro_id": 2, "quantidade": 1}]}).status_code == 201
     finally:
         requests.put(lab.urls["livros"] + "/admin/falhas", json={"latencia_ms": 0, "taxa_erro": 0}, timeout=5)
+    return resposta(lab)
+
+
+def resposta(lab: Contexto) -> str:
+    """O id que o aluno copia: o do trace mais recente em que o exercício aconteceu."""
     return esperar_compra(lab.fonte, spans_lentos_de_livros)

@@ -17,4 +17,9 @@ def acoes(lab: Contexto) -> str:
         assert resposta.status_code == 503 and resposta.json()["motivo"] == "pagamentos_indisponivel"
     finally:
         requests.put(lab.urls["pagamentos"] + "/admin/falhas", json={"latencia_ms": 0, "taxa_erro": 0}, timeout=5)
+    return resposta(lab)
+
+
+def resposta(lab: Contexto) -> str:
+    """O id que o aluno copia: o do trace mais recente em que o exercício aconteceu."""
     return esperar_compra(lab.fonte, compensada_por_pagamentos)

@@ -14,4 +14,9 @@ def acoes(lab: Contexto) -> str:
                              headers={"baggage": "bookstore.falha=pagamentos:latencia_ms=6000"},
                              json={"itens": [{"livro_id": 8, "quantidade": 1}]})
     assert resposta.status_code == 504 and resposta.json()["motivo"] == "pagamentos_timeout", resposta.text
+    return resposta(lab)
+
+
+def resposta(lab: Contexto) -> str:
+    """O id que o aluno copia: o do trace mais recente em que o exercício aconteceu."""
     return esperar_compra(lab.fonte, cobranca_incerta)

@@ -19,7 +19,11 @@ def acoes(lab: Contexto) -> str:
     with ThreadPoolExecutor(20) as executor:
         codigos = sorted(executor.map(comprar, range(20)))
     assert codigos == [201] + [409] * 19, codigos
+    return resposta(lab)
 
+
+def resposta(lab: Contexto) -> str:
+    """O id do trace da única 201, depois de os 20 traces da corrida chegarem."""
     def vencedora():
         corrida = disputas(compras(lab.fonte.spans()))
         vencedoras = [t for t, grupo in corrida.items() if status_http(entrada(grupo)) == 201]

@@ -1,5 +1,6 @@
 """Autoteste do exercício 13: o que o Collector entrega ao Jaeger já vem sem o final do cartão
-e sem os spans de /admin/falhas. Só no Docker: no make local não há Collector no caminho."""
+e sem os spans de /admin/falhas. Lê o Jaeger: no Docker ou no make local com a pilha real
+(com o receptor local não há Collector no caminho)."""
 import time
 
 from autoteste.consultas import compras, mais_recente
@@ -14,7 +15,8 @@ JANELA_ADMIN_NS = 2 * 60 * 10**9
 def conferir(fonte, resposta: str) -> list[Criterio]:
     if isinstance(fonte, FonteLocal):
         return [Criterio(False, "este exercício lê o Jaeger: precisa do Collector no caminho",
-                         "suba o Docker (docker compose up -d) ou use o modo híbrido do make local")]
+                         "`make ferramentas` (uma vez) e reinicie o `make local`: ele sobe o Collector, o Jaeger e "
+                         "o Prometheus de verdade; ou use o Docker (docker compose up -d)")]
     spans = fonte.spans()
     grupos = compras(spans)
     recente = mais_recente(grupos)

@@ -1,5 +1,5 @@
 """Autoteste do exercício 14: o Jaeger tem todos os erros, mas só uma parte das compras que
-deram certo — menos da metade das que o ordens concluiu. Só no Docker."""
+deram certo — menos da metade das que o ordens concluiu. No Docker ou no make local com a pilha real."""
 import datetime
 
 import requests
@@ -26,7 +26,8 @@ def concluidas_na_ultima_hora() -> int:
 def conferir(fonte, resposta: str) -> list[Criterio]:
     if isinstance(fonte, FonteLocal):
         return [Criterio(False, "este exercício lê o Jaeger: precisa do Collector no caminho",
-                         "suba o Docker (docker compose up -d) ou use o modo híbrido do make local")]
+                         "`make ferramentas` (uma vez) e reinicie o `make local`: ele sobe o Collector, o Jaeger e "
+                         "o Prometheus de verdade; ou use o Docker (docker compose up -d)")]
     grupos = compras(fonte.spans())
     com_erro = [g for g in grupos.values() if any(s["status"] == STATUS_ERRO for s in g)]
     boas_no_jaeger = sum(1 for g in grupos.values() if status_http(entrada(g)) == 201)

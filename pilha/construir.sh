@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Constrói do código-fonte, com Go, a pilha real do laboratório:
+#   otelcol (OpenTelemetry Collector só com os componentes que o laboratório usa),
+#   jaeger (Jaeger v2) e prometheus + promtool,
+# em <raiz do repositório>/.ferramentas/bin/. As versões vêm de pilha/versoes.env.
+#
+# Uso: pilha/construir.sh [otelcol] [jaeger] [prometheus]   (sem argumentos: os três)
+#
+# - Usa os caches normais do Go (GOMODCACHE, GOCACHE): a primeira vez baixa ~1,5 GiB de
+#   módulos e compila por vários minutos; depois é rápido.
+# - Um componente cujo binário é mais novo que o go.mod, o go.sum, os *.go da sua pasta e
+#   o versoes.env está em dia: não é reconstruído.
+# - -mod=readonly: nunca mexe em go.mod/go.sum (mesmo com GOFLAGS=-mod=mod no ambiente);
+#   se eles não bastarem para o build, o go para com erro em vez de resolver outra coisa.
+# - GO=/caminho/do/go escolhe outro go.
+set -euo pipefail
+
+PILHA="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+RAIZ="$(dirname "$PILHA")"
+DESTINO="$RAIZ/.ferramentas/bin"
+
+# --- o go --------------------------------------------------------------------------------
+if [ -n "${GO:-}" ]; then
+    :
+elif command -v go >/dev/null 2>&1; then
+    GO=go
+elif [ -x /usr/local/go/bin/go ]; then
+    GO=/usr/local/go/bin/go
+else
+    GO=
+fi
+if [ -z "$GO" ] || ! "$GO" version >/dev/null 2>&1; then
+    echo "construir.sh: o Go não foi encontrado (${GO:-go} fora do PATH e sem /usr/local/go/bin/go)." >&2
+    echo "construir.sh: instale o Go 1.25 ou mais novo, ou aponte GO=/caminho/do/go." >&2
+    exit 1
+fi
+
+# --- as versões (KEY=valor; comentários e linhas vazias ignorados) -------------------------
+while IFS='=' read -r chave valor; do
+    case "$chave" in '' | \#*) continue ;; esac
+    printf -v "$chave" '%s' "$valor"
+done <"$PILHA/versoes.env"
+for chave in OTELCOL_VERSAO OTELCOL_VERSAO_ESTAVEL JAEGER_VERSAO JAEGER_MODULO JAEGER_COMMIT \
+    PROMETHEUS_VERSAO PROMETHEUS_MODULO; do
+    if [ -z "${!chave:-}" ]; then
+        echo "construir.sh: falta $chave em pilha/versoes.env" >&2
+        exit 1
+    fi
+done
+
+# Binários estáticos (sem C): rodam em qualquer Linux da mesma arquitetura.
+export CGO_ENABLED=0
+
+# --- conferências: o go.mod pede o que o versoes.env diz? ----------------------------------
+falha() {
+    echo "construir.sh: $*" >&2
+    exit 1
+}
+
+# Versão de um módulo no bloco require de um go.mod ("" se não estiver lá).
+versao_no_gomod() { # $1 go.mod, $2 módulo
+    awk -v m="$2" '$1 == m { print $2; exit }' "$1"
+}
+
+conferir_otelcol() {
+    local gomod="$PILHA/otelcol/go.mod" fora
+    # Todo módulo do Collector (core e contrib) na MESMA release: misturar releases compila
+    # às vezes, mas quebra em tempo de execução ou na próxima atualização.
+    fora="$(awk -v a="v$OTELCOL_VERSAO" -v b="v$OTELCOL_VERSAO_ESTAVEL" '
+        $1 ~ /^(go\.opentelemetry\.io\/collector|github\.com\/open-telemetry\/opentelemetry-collector-contrib)(\/|$)/ &&
+        $2 != a && $2 != b { print "  " $1 " " $2 }' "$gomod")"
+    [ -z "$fora" ] || falha "pilha/otelcol/go.mod tem módulos fora de $OTELCOL_VERSAO/$OTELCOL_VERSAO_ESTAVEL (pilha/versoes.env):
+$fora"
+    [ "$(versao_no_gomod "$gomod" go.opentelemetry.io/collector/otelcol)" = "v$OTELCOL_VERSAO" ] ||
+        falha "pilha/otelcol/go.mod não pede go.opentelemetry.io/collector/otelcol v$OTELCOL_VERSAO"
+}
+
+conferir_jaeger() {
+    [ "$(versao_no_gomod "$PILHA/jaeger/go.mod" github.com/jaegertracing/jaeger)" = "$JAEGER_MODULO" ] ||
+        falha "pilha/jaeger/go.mod não pede github.com/jaegertracing/jaeger $JAEGER_MODULO (JAEGER_MODULO)"
+}
+
+conferir_prometheus() {
+    [ "$(versao_no_gomod "$PILHA/prometheus/go.mod" github.com/prometheus/prometheus)" = "$PROMETHEUS_MODULO" ] ||
+        falha "pilha/prometheus/go.mod não pede github.com/prometheus/prometheus $PROMETHEUS_MODULO (PROMETHEUS_MODULO)"
+}
+
+# --- em dia? -------------------------------------------------------------------------------
+# Em dia = cada binário existe e é mais novo que go.mod, go.sum, *.go da pasta e versoes.env.
+em_dia() { # $1 pasta, $2... binários
+    local pasta="$1" bin
+    shift
+    for bin in "$@"; do
+        [ -x "$DESTINO/$bin" ] || return 1
+        [ "$PILHA/versoes.env" -ot "$DESTINO/$bin" ] || return 1
+        [ -z "$(find "$pasta" -maxdepth 1 \( -name go.mod -o -name go.sum -o -name '*.go' \) \
+            -newer "$DESTINO/$bin" -print -quit)" ] || return 1
+    done
+}
+
+# go build para um arquivo temporário e depois mv: um build interrompido não deixa um
+# binário pela metade que pareceria em dia. A saída do go (centenas de "go: downloading"
+# numa máquina nova) vai para um log, mostrado só se o build falhar.
+go_build() { # $1 pasta do módulo, $2 binário, $3 ldflags extras, $4 pacote
+    local log="$DESTINO/.$2.log"
+    if ! (cd "$1" && "$GO" build -mod=readonly -trimpath -ldflags="-s -w $3" \
+        -o "$DESTINO/.$2.tmp" "$4") >"$log" 2>&1; then
+        echo "FALHOU"
+        cat "$log" >&2
+        falha "o build de $2 falhou (saída acima, também em $log)"
+    fi
+    mv -f "$DESTINO/.$2.tmp" "$DESTINO/$2"
+    rm -f "$log"
+}
+
+tamanho() { # MiB de cada binário
+    local bin saida=""
+    for bin in "$@"; do
+        saida+="$bin $(($(stat -c %s "$DESTINO/$bin") / 1048576)) MiB, "
+    done
+    echo "${saida%, }"
+}
+
+# Uma linha por componente: "nome versão: ..." terminada quando o build acaba.
+componente() { # $1 nome, $2 versão, $3 pasta, $4 função que constrói, $5... binários
+    local nome="$1" versao="$2" pasta="$3" funcao="$4" inicio
+    shift 4
+    "conferir_$nome"
+    if em_dia "$pasta" "$@"; then
+        echo "$nome $versao: em dia, nada a fazer ($(tamanho "$@"))"
+        return
+    fi
+    printf '%s %s: construindo... ' "$nome" "$versao"
+    inicio=$SECONDS
+    "$funcao"
+    echo "ok em $((SECONDS - inicio)) s ($(tamanho "$@"))"
+}
+
+construir_otelcol() {
+    go_build "$PILHA/otelcol" otelcol "-X main.versao=$OTELCOL_VERSAO" .
+}
+
+construir_jaeger() {
+    local v=github.com/jaegertracing/jaeger/internal/version
+    go_build "$PILHA/jaeger" jaeger \
+        "-X $v.latestVersion=v$JAEGER_VERSAO -X $v.commitSHA=$JAEGER_COMMIT" \
+        github.com/jaegertracing/jaeger/cmd/jaeger
+}
+
+construir_prometheus() {
+    # Sem -tags builtinassets: a UI web (React) não vem no módulo Go; a API e /-/ready
+    # funcionam, a página diz que a UI não foi embutida.
+    local v=github.com/prometheus/common/version
+    local ld="-X $v.Version=$PROMETHEUS_VERSAO -X $v.Revision=$PROMETHEUS_MODULO -X $v.Branch=modulo-go"
+    go_build "$PILHA/prometheus" prometheus "$ld" github.com/prometheus/prometheus/cmd/prometheus
+    go_build "$PILHA/prometheus" promtool "$ld" github.com/prometheus/prometheus/cmd/promtool
+}
+
+# --- principal -----------------------------------------------------------------------------
+if [ "$#" -eq 0 ]; then
+    set -- otelcol jaeger prometheus
+fi
+mkdir -p "$DESTINO"
+# A pasta se ignora sozinha no git (binários não entram em commit).
+[ -f "$RAIZ/.ferramentas/.gitignore" ] || echo '*' >"$RAIZ/.ferramentas/.gitignore"
+
+inicio_total=$SECONDS
+for nome in "$@"; do
+    case "$nome" in
+    otelcol) componente otelcol "$OTELCOL_VERSAO" "$PILHA/otelcol" construir_otelcol otelcol ;;
+    jaeger) componente jaeger "$JAEGER_VERSAO" "$PILHA/jaeger" construir_jaeger jaeger ;;
+    prometheus) componente prometheus "$PROMETHEUS_VERSAO" "$PILHA/prometheus" construir_prometheus prometheus promtool ;;
+    *) falha "componente desconhecido: $nome (use otelcol, jaeger ou prometheus)" ;;
+    esac
+done
+echo "pilha: pronta em $DESTINO ($((SECONDS - inicio_total)) s)"

@@ -1,0 +1,85 @@
+"""Issue 19, itens 3 e 4: o que cada autoteste afirma é o que o laboratório mostra — com spans montados
+à mão, sem processo nenhum (os READMEs executados provam o resto em tests/test_exercicios.py)."""
+from pathlib import Path
+
+from autoteste.exercicios import carregar
+from bookstore.config import RAIZ
+from telemetria_local.otlp import CLIENTE, INTERNO, SERVIDOR, STATUS_ERRO
+
+EXERCICIOS = RAIZ / "exercises"
+
+
+def span(trace: str, numero: int, servico: str, nome: str, pai: int = 0, kind=SERVIDOR, status=0, **atributos):
+    return {"trace_id": trace, "span_id": f"{numero:016x}", "parent_id": f"{pai:016x}" if pai else "",
+            "servico": servico, "nome": nome, "kind": kind, "status": status, "status_mensagem": "",
+            "atributos": {k.replace("__", "."): v for k, v in atributos.items()}, "eventos": [], "recurso": {},
+            "inicio_ns": numero, "fim_ns": numero + 10}
+
+
+def compra_inteira(trace: str) -> list[dict]:
+    return [span(trace, 1, "ordens", "POST /ordens", bookstore__ordem__status="concluida"),
+            span(trace, 2, "ordens", "SELECT", 1, CLIENTE, db__system="postgresql"),
+            span(trace, 3, "livros", "POST /reservas", 1), span(trace, 4, "pagamentos", "POST /pagamentos", 1)]
+
+
+class Fonte:
+    nome = "fonte de teste"
+
+    def __init__(self, spans, concluidas=0):
+        self._spans, self._concluidas = spans, concluidas
+
+    def spans(self):
+        return self._spans
+
+    def total_do_contador(self, nome, atributos):
+        return self._concluidas
+
+
+def oks(pasta: str, fonte, resposta: str = "") -> list[bool]:
+    return [ok for ok, *_ in carregar(EXERCICIOS / pasta).conferir(fonte, resposta)]
+
+
+def test_12_traceidratio_com_a_mesma_razao_nao_parte_mas_o_autoteste_nao_aprova(monkeypatch):
+    """A issue mediu: traceidratio puro, a mesma razão em todos, 22 de 85 guardados, nenhum partido —
+    e o autoteste dizia "Tudo certo!". Nada se parte mesmo (a decisão vem do trace_id); o último
+    critério cobra o parentbased_, que é o que segura o dia em que uma equipe muda a razão dela."""
+    fonte = Fonte([s for n in range(22) for s in compra_inteira(f"{n:032x}")], concluidas=85)
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "traceidratio")
+    assert oks("12-amostragem", fonte) == [True, True, True, True, False]
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
+    assert oks("12-amostragem", fonte) == [True] * 5
+
+
+def test_12_pedaco_de_livros_sem_a_raiz_falha(monkeypatch):
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
+    pedaco = [span("f" * 32, 7, "livros", "GET /livros/<int:livro_id>", pai=99)]
+    fonte = Fonte([*compra_inteira("a" * 32), *pedaco], concluidas=40)
+    assert oks("12-amostragem", fonte)[3] is False
+
+
+def test_01_resposta_que_nao_e_um_trace_id_em_hexadecimal_falha():
+    fonte = Fonte(compra_inteira("ab" * 16))
+    assert oks("01-primeiro-trace", fonte, "zzzz")[1:] == [False, False, False]
+    assert oks("01-primeiro-trace", fonte, "abababab") == [True] * 4
+
+
+def test_01_a_dica_diz_onde_achar_o_id_no_modo_em_vigor(tmp_path):
+    from telemetria_local.fontes import FonteLocal
+    dica = carregar(EXERCICIOS / "01-primeiro-trace").conferir(FonteLocal(tmp_path), "")[2].dica
+    assert "make traces" in dica and "Jaeger" not in dica
+
+
+def test_09_recusa_de_cartao_desfeita_nao_e_a_compra_com_pagamentos_fora(monkeypatch):
+    """Uma 402 roda saga.compensar e cancela a reserva — mas pagamentos respondeu. O critério diz o
+    que confere, e a dica diz por que esse trace não serve."""
+    trace = "c" * 32
+    recusa = [span(trace, 1, "ordens", "POST /ordens"), span(trace, 2, "ordens", "saga.compensar", 1, INTERNO),
+              span(trace, 3, "livros", "POST /reservas/<uuid:reserva_id>/cancelamento", 2),
+              span(trace, 4, "pagamentos", "POST /pagamentos", 1)]
+    criterios = carregar(EXERCICIOS / "09-dependencia-fora").conferir(Fonte(recusa), trace)
+    assert [ok for ok, *_ in criterios][:2] == [False, False]
+    assert "pagamentos falhou (span de servidor em ERROR)" in criterios[1].texto
+    assert "recusa de cartão" in criterios[1].dica
+    com_falha = [*recusa[:3], span(trace, 4, "pagamentos", "POST /pagamentos", 1, status=STATUS_ERRO)]
+    assert [ok for ok, *_ in carregar(EXERCICIOS / "09-dependencia-fora").conferir(Fonte(com_falha), trace)][:2] == [
+        True, True]

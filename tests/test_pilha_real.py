@@ -1,0 +1,559 @@
+"""A pilha real: Collector, Jaeger v2 e Prometheus construídos do código-fonte por
+pilha/construir.sh (`make ferramentas`, em .ferramentas/bin/), rodando as configs do laboratório.
+
+Sem um binário, o teste é pulado com uma linha dizendo o que falta e como tê-lo — exceto com
+CI=true, onde binário faltando é FALHA (o `make test` do CI constrói a pilha antes).
+
+Três partes: as configs no papel contra os binários (validate, promtool, e só endereços mudam entre
+o compose e o make local); as versões (versoes.env = go.mod = tags do compose); e UM `make local`
+com a pilha real (PILHA=real, portas livres, numa cópia do projeto, para os exercícios 13 e 14
+editarem a config do Collector) que os testes de ponta a ponta dividem, na ordem do arquivo.
+"""
+import os
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from autoteste.consultas import completa, compras, esperar_compra
+from autoteste.exercicios import Contexto, carregar
+from bookstore import config, topologia
+from modo_local import pilha_real
+from modo_local.processos import porta_livre
+from telemetria_local.fontes import FonteDocker, spans_da_resposta_do_jaeger
+from tests.apoio import esperar, explicar
+from tests.lancador import ModoLocal
+
+RAIZ = Path(__file__).resolve().parent.parent
+BIN = RAIZ / ".ferramentas" / "bin"
+CONFIG_COLLECTOR = RAIZ / "otel-collector" / "config.yaml"
+CONFIG_JAEGER = RAIZ / "jaeger" / "config.yaml"
+CONFIG_PROMETHEUS = RAIZ / "prometheus" / "prometheus.yml"
+EXERCICIO_13 = RAIZ / "exercises" / "13-collector-processadores"
+EXERCICIO_14 = RAIZ / "exercises" / "14-tail-sampling"
+# A config do laboratório é o ponto de partida dos dois exercícios; as soluções, o ponto de chegada.
+CONFIGS_DO_COLLECTOR = [CONFIG_COLLECTOR, EXERCICIO_13 / "solucao.yaml", EXERCICIO_14 / "solucao.yaml"]
+
+
+def binario(nome: str) -> Path:
+    caminho = BIN / nome
+    if not caminho.exists():
+        falta = (f".ferramentas/bin/{nome} ausente: `make ferramentas` o constrói (precisa do Go), ou ponha lá o "
+                 "binário oficial da mesma versão (README, \"A pilha real\")")
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{falta} (CI=true: binário faltando é falha, não pulo)")
+        pytest.skip(falta)
+    return caminho
+
+
+def rodar(*comando, timeout=60) -> subprocess.CompletedProcess:
+    return subprocess.run([str(c) for c in comando], capture_output=True, text=True, timeout=timeout)
+
+
+def versoes() -> dict:
+    linhas = (RAIZ / "pilha" / "versoes.env").read_text(encoding="utf-8").splitlines()
+    return dict(linha.split("=", 1) for linha in linhas if linha and not linha.startswith("#"))
+
+
+def requisitos(go_mod: Path) -> dict:
+    """{módulo: versão} das linhas de require de um go.mod."""
+    pares = {}
+    for linha in go_mod.read_text(encoding="utf-8").splitlines():
+        partes = linha.strip().removeprefix("require ").split()
+        if len(partes) >= 2 and partes[1].startswith("v") and "." in partes[0]:
+            pares[partes[0]] = partes[1]
+    return pares
+
+
+# --- versões: um só lugar ----------------------------------------------------------------
+
+def test_versoes_env_e_os_go_mod_da_pilha_concordam():
+    v = versoes()
+    otelcol = requisitos(RAIZ / "pilha" / "otelcol" / "go.mod")
+    do_collector = {m: ver for m, ver in otelcol.items()
+                    if m.startswith(("go.opentelemetry.io/collector",
+                                     "github.com/open-telemetry/opentelemetry-collector-contrib"))}
+    fora = {m: ver for m, ver in do_collector.items()
+            if ver not in (f"v{v['OTELCOL_VERSAO']}", f"v{v['OTELCOL_VERSAO_ESTAVEL']}")}
+    assert not fora, f"módulos do Collector fora da release de pilha/versoes.env: {fora}"
+    assert otelcol["go.opentelemetry.io/collector/otelcol"] == f"v{v['OTELCOL_VERSAO']}"
+    jaeger = requisitos(RAIZ / "pilha" / "jaeger" / "go.mod")
+    assert jaeger["github.com/jaegertracing/jaeger"] == v["JAEGER_MODULO"]
+    prometheus = requisitos(RAIZ / "pilha" / "prometheus" / "go.mod")
+    assert prometheus["github.com/prometheus/prometheus"] == v["PROMETHEUS_MODULO"]
+
+
+# --- Collector: validate é um ensaio (carrega, valida, monta o grafo, não escuta nada) ---
+
+@pytest.mark.parametrize("config", CONFIGS_DO_COLLECTOR, ids=lambda c: str(c.relative_to(RAIZ)))
+def test_collector_real_valida_a_config(config):
+    resultado = rodar(binario("otelcol"), "validate", f"--config={config}")
+    assert resultado.returncode == 0, resultado.stderr
+
+
+@pytest.mark.parametrize("troca, erro_esperado", [
+    (("limit_mib: 70", "limite_mib: 70"), "limite_mib"),
+    (("exporters: [prometheus]", "exporters: [prometheus, otlp_grpc/nao_declarado]"),
+     "otlp_grpc/nao_declarado"),
+], ids=["chave-errada", "exportador-nao-declarado"])
+def test_collector_real_recusa_config_quebrada(tmp_path, troca, erro_esperado):
+    texto = CONFIG_COLLECTOR.read_text(encoding="utf-8")
+    assert troca[0] in texto
+    quebrada = tmp_path / "quebrada.yaml"
+    quebrada.write_text(texto.replace(troca[0], troca[1]), encoding="utf-8")
+    resultado = rodar(binario("otelcol"), "validate", f"--config={quebrada}")
+    assert resultado.returncode != 0, f"validate aceitou a config quebrada:\n{resultado.stderr}"
+    assert erro_esperado in resultado.stderr, resultado.stderr
+
+
+# --- Prometheus -----------------------------------------------------------------------------
+
+def test_promtool_aceita_o_prometheus_yml():
+    resultado = rodar(binario("promtool"), "check", "config", CONFIG_PROMETHEUS)
+    assert resultado.returncode == 0, resultado.stdout + resultado.stderr
+
+
+def test_promtool_recusa_prometheus_yml_quebrado(tmp_path):
+    quebrado = tmp_path / "prometheus.yml"
+    quebrado.write_text(CONFIG_PROMETHEUS.read_text(encoding="utf-8")
+                        .replace("scrape_interval: 10s", "scrape_interval: dez"), encoding="utf-8")
+    resultado = rodar(binario("promtool"), "check", "config", quebrado)
+    assert resultado.returncode != 0, resultado.stdout
+
+
+def test_jaeger_real_valida_a_config():
+    resultado = rodar(binario("jaeger"), "validate", f"--config={CONFIG_JAEGER}")
+    assert resultado.returncode == 0, resultado.stdout + resultado.stderr
+
+
+def test_jaeger_real_recusa_chave_errada(tmp_path):
+    quebrada = tmp_path / "jaeger.yaml"
+    texto = CONFIG_JAEGER.read_text(encoding="utf-8")
+    assert "max_traces: 800" in texto
+    quebrada.write_text(texto.replace("max_traces: 800", "max_tracez: 800"), encoding="utf-8")
+    resultado = rodar(binario("jaeger"), "validate", f"--config={quebrada}")
+    saida = resultado.stdout + resultado.stderr
+    assert resultado.returncode != 0 and "max_tracez" in saida, saida
+
+
+# --- compose e make local: os mesmos arquivos, só os endereços mudam -------------------------------
+
+REFERENCIA = re.compile(r"\$\{env:([A-Z0-9_]+):-([^}]*)\}")
+
+
+def resolvida(caminho: Path, ambiente: dict) -> dict:
+    """A config como o Collector/Jaeger a lê: cada ${env:NOME:-padrão} vira o valor do ambiente ou o padrão."""
+    texto = REFERENCIA.sub(lambda m: ambiente.get(m.group(1), m.group(2)), caminho.read_text(encoding="utf-8"))
+    return yaml.safe_load(texto)
+
+
+def folhas(no, caminho=()) -> dict:
+    if isinstance(no, dict):
+        return {k: v for chave, filho in no.items() for k, v in folhas(filho, (*caminho, chave)).items()}
+    if isinstance(no, list):
+        return {k: v for i, filho in enumerate(no) for k, v in folhas(filho, (*caminho, i)).items()}
+    return {".".join(map(str, caminho)): no}
+
+
+ENDERECO = re.compile(r"(http://)?[\w.-]+:\d+")
+
+
+def diferencas(a: dict, b: dict) -> dict:
+    fa, fb = folhas(a), folhas(b)
+    assert fa.keys() == fb.keys()
+    return {chave: (fa[chave], fb[chave]) for chave in fa if fa[chave] != fb[chave]}
+
+
+@pytest.fixture(scope="module")
+def enderecos_locais():
+    publicas = {nome: porta_livre() for nome in pilha_real.portas_publicas()}
+    internas = {nome: porta_livre() for nome in ("jaeger-otlp-grpc", "jaeger-otlp-http", "jaeger-saude",
+                                                  "jaeger-query-grpc", "jaeger-telemetria", "collector-prometheus",
+                                                  "collector-telemetria")}
+    return pilha_real.enderecos(publicas, internas)
+
+
+@pytest.mark.parametrize("binario_, arquivo", [("otelcol", CONFIG_COLLECTOR), ("jaeger", CONFIG_JAEGER)],
+                         ids=["collector", "jaeger"])
+def test_no_make_local_so_os_enderecos_mudam(enderecos_locais, binario_, arquivo):
+    locais = enderecos_locais[binario_]
+    declaradas = config.variaveis_da_config(str(arquivo.relative_to(RAIZ)))
+    # O lançador define exatamente as variáveis que o arquivo lê, e cada uma está na tabela do README.
+    assert set(locais) == set(declaradas) and set(locais) <= set(config.VARIAVEIS)
+    mudou = diferencas(resolvida(arquivo, {}), resolvida(arquivo, locais))
+    assert mudou and {chave for chave, _ in declaradas.values()} >= {re.sub(r"\.\d+\.", ".", c) for c in mudou}
+    for chave, (no_compose, no_host) in mudou.items():
+        if chave.endswith(".port"):  # a telemetria do próprio processo: a porta padrão do Collector
+            assert isinstance(no_compose, int) and isinstance(no_host, int), chave
+        elif chave.endswith("ui.config_file"):  # o único que não é de rede: o mesmo arquivo, montado no compose
+            montagem = f"./{pilha_real.CONFIG_UI_DO_JAEGER.relative_to(pilha_real.RAIZ)}:{no_compose}:ro"
+            compose = yaml.safe_load((RAIZ / "docker-compose.yml").read_text(encoding="utf-8"))
+            assert montagem in compose["services"]["jaeger"]["volumes"] and no_host == str(pilha_real.CONFIG_UI_DO_JAEGER)
+        else:
+            assert ENDERECO.fullmatch(str(no_compose)) and ENDERECO.fullmatch(no_host), (chave, no_compose, no_host)
+            assert "127.0.0.1:" in no_host, chave
+
+
+def test_prometheus_local_so_troca_o_alvo(enderecos_locais):
+    alvo = enderecos_locais["otelcol"]["COLLECTOR_PROMETHEUS_ENDPOINT"]
+    original = CONFIG_PROMETHEUS.read_text(encoding="utf-8")
+    local = pilha_real.prometheus_yml_local(alvo)
+    linhas = [(a, b) for a, b in zip(original.splitlines(), local.splitlines()) if a != b]
+    assert len(original.splitlines()) == len(local.splitlines()) and len(linhas) == 1, linhas
+    ((chave, (no_compose, no_host)),) = diferencas(yaml.safe_load(original), yaml.safe_load(local)).items()
+    assert chave == "scrape_configs.0.static_configs.0.targets.0" and no_host == alvo
+    assert no_compose.startswith("otel-collector:")
+
+
+def test_prometheus_local_roda_o_command_do_compose(tmp_path):
+    opcoes = pilha_real.opcoes_do_prometheus(tmp_path / "p.yml", tmp_path / "dados", porta_livre())
+    compose = yaml.safe_load((RAIZ / "docker-compose.yml").read_text(encoding="utf-8"))["services"]["prometheus"]
+    assert [o.split("=")[0] for o in opcoes[:-1]] == [o.split("=")[0] for o in compose["command"]]
+    assert [o for o in opcoes if "retention" in o] == [o for o in compose["command"] if "retention" in o]
+
+
+def test_tags_do_compose_sao_as_versoes_construidas():
+    """Um lugar só: pilha/versoes.env. O compose repete as tags (o Docker não lê esse arquivo sozinho) e
+    este teste falha se uma divergir — a versão que o CI prova é a que o aluno roda no Docker."""
+    v = versoes()
+    servicos = yaml.safe_load((RAIZ / "docker-compose.yml").read_text(encoding="utf-8"))["services"]
+    assert servicos["otel-collector"]["image"] == f"otel/opentelemetry-collector-contrib:{v['OTELCOL_VERSAO']}"
+    assert servicos["jaeger"]["image"] == f"jaegertracing/jaeger:{v['JAEGER_VERSAO']}"
+    assert servicos["prometheus"]["image"] == f"prom/prometheus:v{v['PROMETHEUS_VERSAO']}"
+
+
+def test_sem_os_binarios_o_make_local_fica_com_o_receptor_e_diz_como_ter_a_pilha(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(pilha_real, "BIN", tmp_path)
+    monkeypatch.setenv("PILHA", "auto")
+    assert pilha_real.usar_pilha_real() is False
+    linha = capsys.readouterr().out.strip()
+    assert "\n" not in linha and "make ferramentas" in linha and "receptor OTLP local" in linha
+    monkeypatch.setenv("PILHA", "real")
+    with pytest.raises(config.ConfiguracaoInvalida, match="make ferramentas"):
+        pilha_real.usar_pilha_real()
+    monkeypatch.setenv("PILHA", "docker")
+    with pytest.raises(config.ConfiguracaoInvalida, match="auto, real, receptor"):
+        pilha_real.usar_pilha_real()
+
+
+# --- um `make local` com a pilha real, dividido pelos testes abaixo (na ordem do arquivo) ----------
+
+def copia_do_projeto(destino: Path) -> Path:
+    """O projeto numa pasta própria (os exercícios 13 e 14 editam a config do Collector dela), com os
+    binários da pilha emprestados deste (um link: 330 MiB não se copiam)."""
+    copia = destino / "projeto"
+    shutil.copytree(RAIZ, copia, symlinks=True, ignore=shutil.ignore_patterns(
+        ".venv", ".git", ".telemetria", ".dados-locais", "__pycache__", ".pytest_cache", ".ferramentas", ".bench"))
+    (copia / ".ferramentas").symlink_to(RAIZ / ".ferramentas")
+    return copia
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    for nome in pilha_real.BINARIOS:
+        binario(nome)
+    pasta = tmp_path_factory.mktemp("pilha-real")
+    # Métricas dos serviços a cada 1 s (a suíte não espera os 10 s de otel.env); a pilha, como no compose.
+    with ModoLocal(pasta / "telemetria", raiz=copia_do_projeto(pasta), PILHA="real",
+                   OTEL_METRIC_EXPORT_INTERVAL="1000") as laboratorio:
+        laboratorio.livro = requests.post(laboratorio.url("livros") + "/livros", timeout=10, json={
+            "titulo": "Livro da pilha real", "preco": 10, "estoque": 100000}).json()["id"]
+        yield laboratorio
+
+
+def comprar(lab, livro_id=None, trace_id=None, cartao="4111111111111111") -> requests.Response:
+    cabecalhos = {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"} if trace_id else None
+    return lab.comprar(livro_id=livro_id or lab.livro, cartao=cartao, cabecalhos=cabecalhos)
+
+
+def spans_no_jaeger(lab, trace_id: str) -> list[dict]:
+    resposta = requests.get(f"{lab.url('jaeger')}/api/v3/traces/{trace_id}", timeout=5)
+    return spans_da_resposta_do_jaeger(resposta.json()) if resposta.status_code == 200 else []
+
+
+def confere(lab, pasta: Path, resposta: str = "") -> subprocess.CompletedProcess:
+    """`make confere` como o aluno o roda: sem COLLECTOR_SAUDE_URL, ele acha o Collector deste lab."""
+    return subprocess.run([sys.executable, "-m", "autoteste", pasta.name[:2], "--resposta", resposta], cwd=lab.raiz,
+                          env=lab.ambiente, capture_output=True, text=True, timeout=60)
+
+
+def conferir_ate_passar(lab, pasta: Path, resposta: str = "", limite: float = 25) -> subprocess.CompletedProcess:
+    execucoes = []
+
+    def passou():
+        execucoes.append(confere(lab, pasta, resposta))
+        return execucoes[-1].returncode == 0
+    try:
+        esperar(passou, limite, intervalo=1)
+    except AssertionError:
+        pass
+    return execucoes[-1]
+
+
+def trocar_config_do_collector(lab, texto: str, espera: str = "Collector de volta") -> None:
+    """Salva a config do Collector da cópia, como o aluno no editor, e espera o lançador reagir."""
+    antes = sum(espera in linha for linha in lab.linhas)
+    (lab.raiz / "otel-collector" / "config.yaml").write_text(texto, encoding="utf-8")
+    esperar(lambda: sum(espera in linha for linha in lab.linhas) > antes, 20, intervalo=0.1,
+            descricao=f"'{espera}' no terminal depois de salvar a config:\n" + lab.saida()[-2000:])
+
+
+def processos_da_pilha(lab) -> dict[str, int]:
+    """{binário: pid} dos processos da pilha, achados pelo executável no /proc."""
+    achados = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            executavel = os.readlink(f"/proc/{pid}/exe")
+            ambiente = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        nome = Path(executavel).name
+        if nome in pilha_real.BINARIOS and f"TELEMETRIA_LOCAL_PASTA={lab.pasta_telemetria}".encode() in ambiente:
+            achados[nome] = int(pid)
+    return achados
+
+
+@pytest.mark.e2e
+def test_make_local_sobe_a_pilha_real_com_os_arquivos_do_compose(lab):
+    saida = lab.saida()
+    assert "Pilha real" in saida and f"http://127.0.0.1:{lab.portas_da_pilha['jaeger']}" in saida
+    pids = processos_da_pilha(lab)
+    assert set(pids) == set(pilha_real.BINARIOS), pids
+    comandos = {nome: Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0") for nome, pid in pids.items()}
+    assert f"--config={lab.raiz / 'otel-collector' / 'config.yaml'}" in comandos["otelcol"]
+    assert f"--config={lab.raiz / 'jaeger' / 'config.yaml'}" in comandos["jaeger"]
+    # O GOMEMLIMIT do compose vale aqui também (as medições de memória são com ele).
+    for nome, servico in (("otelcol", "otel-collector"), ("jaeger", "jaeger")):
+        ambiente = Path(f"/proc/{pids[nome]}/environ").read_bytes().split(b"\0")
+        esperado = yaml.safe_load((RAIZ / "docker-compose.yml").read_text())["services"][servico]["environment"]
+        assert f"GOMEMLIMIT={esperado['GOMEMLIMIT']}".encode() in ambiente
+    assert requests.get(lab.url("prometheus") + "/-/ready", timeout=5).status_code == 200
+
+
+@pytest.mark.e2e
+def test_exercicio_13_falha_antes_e_passa_depois_com_a_config_salva(lab):
+    fonte = FonteDocker(lab.url("jaeger"), lab.url("prometheus"))
+    assert comprar(lab).status_code == 201
+    esperar_compra(fonte, completa)
+    antes = confere(lab, EXERCICIO_13)
+    assert antes.returncode == 1 and "✘ a compra mais recente chegou sem bookstore.cartao.final" in antes.stdout, \
+        explicar(antes)
+    original = CONFIG_COLLECTOR.read_text(encoding="utf-8")
+    # Um erro do aluno: o lançador não troca o Collector, diz o porquê, e o laboratório segue.
+    trocar_config_do_collector(lab, original.replace("limit_mib: 70", "limite_mib: 70"), espera="recusa")
+    assert "limite_mib" in lab.saida().split("recusa")[-1]
+    trocar_config_do_collector(lab, (EXERCICIO_13 / "solucao.yaml").read_text(encoding="utf-8"))
+    requests.put(lab.url("pagamentos") + "/admin/falhas", json={"latencia_ms": 0, "taxa_erro": 0}, timeout=5)
+    assert comprar(lab).status_code == 201
+    depois = conferir_ate_passar(lab, EXERCICIO_13)
+    assert depois.returncode == 0 and "lendo do Jaeger" in depois.stdout, explicar(depois)
+
+
+@pytest.mark.e2e
+def test_exercicio_14_falha_antes_e_passa_depois_com_a_config_salva(lab):
+    antes = confere(lab, EXERCICIO_14)
+    assert antes.returncode == 1, explicar(antes)
+    trocar_config_do_collector(lab, (EXERCICIO_14 / "solucao.yaml").read_text(encoding="utf-8"))
+    try:
+        # A carga do passo 2, em miniatura: compras que dão certo e algumas de livro inexistente (erro).
+        assert all(comprar(lab).status_code == 201 for _ in range(40))
+        assert all(comprar(lab, livro_id=10**6).status_code == 422 for _ in range(3))
+        depois = conferir_ate_passar(lab, EXERCICIO_14, limite=30)  # decision_wait 5 s
+        assert depois.returncode == 0, explicar(depois)
+    finally:
+        trocar_config_do_collector(lab, CONFIG_COLLECTOR.read_text(encoding="utf-8"))
+
+
+@pytest.mark.e2e
+def test_collector_parado_no_meio_da_carga_nao_custa_compra_e_volta(lab):
+    status, parar = [], threading.Event()
+
+    def comprador():
+        while not parar.is_set():
+            status.append(comprar(lab).status_code)
+
+    threads = [threading.Thread(target=comprador) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1)
+        antes = sum("Collector de volta" in linha for linha in lab.linhas)
+        os.kill(processos_da_pilha(lab)["otelcol"], signal.SIGKILL)
+        esperar(lambda: sum("Collector de volta" in linha for linha in lab.linhas) > antes, 20, intervalo=0.1,
+                descricao="o Collector voltar")
+        time.sleep(1)
+    finally:
+        parar.set()
+        for thread in threads:
+            thread.join()
+    assert "✘ Collector caiu (morto pelo sinal SIGKILL" in lab.saida()
+    assert status and set(status) == {201}, f"{len(status)} compras: {sorted(set(status))}"
+    trace_id = secrets.token_hex(16)
+    assert comprar(lab, trace_id=trace_id).status_code == 201
+    esperar(lambda: completa(spans_no_jaeger(lab, trace_id)), 15, intervalo=0.2,
+            descricao="o trace de uma compra depois da volta do Collector chegar ao Jaeger")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("exercicio", ["01-primeiro-trace"])  # os outros de observação: o mesmo caminho (FonteDocker)
+def test_autoteste_de_observacao_le_o_jaeger_antes_e_depois(lab, exercicio):
+    pasta = RAIZ / "exercises" / exercicio
+    assert confere(lab, pasta).returncode == 1
+    contexto = Contexto(urls={nome: lab.url(nome) for nome in topologia.SERVICOS},
+                        fonte=FonteDocker(lab.url("jaeger"), lab.url("prometheus")), ambiente=lab.ambiente)
+    resposta = carregar(pasta, "solucao").acoes(contexto)
+    depois = conferir_ate_passar(lab, pasta, resposta)
+    assert depois.returncode == 0 and "lendo do Jaeger" in depois.stdout, explicar(depois)
+
+
+@pytest.mark.e2e
+def test_uma_compra_e_um_trace_no_jaeger_e_o_tempo_ate_ele(lab):
+    """20 compras, cada uma com o trace_id escolhido aqui; o tempo da resposta até o trace inteiro
+    (3 serviços + SQL) responder em /api/v3/traces/{id}, medido por um leitor que consulta sem parar."""
+    respondidas: dict[str, float] = {}
+    achadas: dict[str, float] = {}
+    fim_das_compras = threading.Event()
+
+    def ler():
+        while not fim_das_compras.is_set() or len(achadas) < len(respondidas):
+            for trace_id, quando in list(respondidas.items()):
+                if trace_id not in achadas and completa(spans_no_jaeger(lab, trace_id)):
+                    achadas[trace_id] = time.monotonic() - quando
+            if time.monotonic() - inicio > 30:
+                return
+            time.sleep(0.01)
+
+    inicio = time.monotonic()
+    leitor = threading.Thread(target=ler)
+    leitor.start()
+    for _ in range(20):
+        trace_id = secrets.token_hex(16)
+        assert comprar(lab, trace_id=trace_id).status_code == 201
+        respondidas[trace_id] = time.monotonic()
+        time.sleep(0.1)
+    fim_das_compras.set()
+    leitor.join()
+    assert achadas.keys() == respondidas.keys(), f"{len(achadas)} de {len(respondidas)} no Jaeger"
+    grupo = spans_no_jaeger(lab, next(iter(respondidas)))
+    assert len(compras(grupo)) == 1 and {s["servico"] for s in grupo} == set(topologia.SERVICOS)
+    tempos = sorted(achadas.values())
+    print(f"\ncompra → trace inteiro no Jaeger: p50 {statistics.median(tempos):.2f} s, "
+          f"mín {tempos[0]:.2f} s, máx {tempos[-1]:.2f} s (20 compras; lote de 1 s do SDK + batch do Collector)")
+
+
+@pytest.mark.e2e
+def test_logs_otlp_chegam_ao_collector(lab):
+    trace_id = secrets.token_hex(16)
+    assert comprar(lab, trace_id=trace_id).status_code == 201
+    log = lab.pasta_telemetria / "pilha" / "otelcol.log"
+    # O debug/logs (verbosity detailed) escreve cada registro com o trace dele.
+    esperar(lambda: f"Trace ID: {trace_id}" in log.read_text(errors="replace"), 15, intervalo=0.2,
+            descricao=f"um log da compra {trace_id} no {log}")
+
+
+@pytest.mark.e2e
+def test_make_traces_le_o_jaeger(lab):
+    trace_id = secrets.token_hex(16)
+    assert comprar(lab, trace_id=trace_id).status_code == 201
+    esperar(lambda: completa(spans_no_jaeger(lab, trace_id)), 15, intervalo=0.2, descricao="o trace no Jaeger")
+    make = ["make", "--no-print-directory", "-o", ".venv/.instalado", "traces", f"BIN={sys.prefix}/bin"]
+    lista = subprocess.run([*make, "N=50"], cwd=RAIZ, env=lab.ambiente, capture_output=True, text=True, timeout=60)
+    assert lista.returncode == 0 and f"trace {trace_id} POST /ordens 201" in lista.stdout, explicar(lista)
+    arvore = subprocess.run([*make, f"TRACE={trace_id[:12]}"], cwd=RAIZ, env=lab.ambiente, capture_output=True,
+                            text=True, timeout=60)
+    assert arvore.returncode == 0 and arvore.stdout.startswith(f"trace {trace_id}"), explicar(arvore)
+    assert "pagamentos: POST /pagamentos" in arvore.stdout
+
+
+@pytest.mark.e2e
+def test_monitor_do_jaeger_le_o_spanmetrics_no_prometheus(lab):
+    """spanmetrics (Collector) → Prometheus (traces_span_metrics_calls_total) → Jaeger /api/metrics/calls,
+    a API da aba Monitor; e as métricas de negócio bookstore_* no Prometheus. Com os intervalos do compose
+    (spanmetrics a cada 15 s, raspagem a cada 10 s), ~35 s depois do último reinício do Collector: por isso
+    os testes que o reiniciam vêm primeiro, e este e o diagnóstico por último."""
+    def consulta(promql):
+        corpo = requests.get(lab.url("prometheus") + "/api/v1/query", params={"query": promql}, timeout=5).json()
+        return corpo["data"]["result"]
+
+    def pontos():
+        comprar(lab)
+        corpo = requests.get(lab.url("jaeger") + "/api/metrics/calls", timeout=5, params={
+            "service": "ordens", "endTs": int(time.time() * 1000), "lookback": 600000, "step": 5000,
+            "ratePer": 60000}).json()
+        return [p for m in corpo.get("metrics") or [] for p in m["metricPoints"]
+                if (p["gaugeValue"].get("doubleValue") or 0) > 0]
+
+    esperar(lambda: consulta('traces_span_metrics_calls_total{service_name="ordens"}'), 40, intervalo=1,
+            descricao="traces_span_metrics_calls_total de ordens no Prometheus")
+    assert esperar(pontos, 40, intervalo=2, descricao="pontos de taxa de ordens em /api/metrics/calls")
+    nomes = {serie["metric"]["__name__"] for serie in consulta('{__name__=~"bookstore_.+"}')}
+    assert {"bookstore_ordens_total", "bookstore_pagamentos_total"} <= nomes, nomes
+
+
+@pytest.mark.e2e
+def test_make_diagnostico_tudo_certo_na_pilha_real(lab):
+    def rodada():
+        resultado = subprocess.run([sys.executable, "-m", "ferramentas.diagnostico"], cwd=lab.raiz, env=lab.ambiente,
+                                   capture_output=True, text=True, timeout=60)
+        return resultado if resultado.returncode == 0 else None
+    resultado = esperar(rodada, 45, intervalo=2, descricao="o make diagnostico todo ✔")
+    assert "✘" not in resultado.stdout and "pilha com Collector, Jaeger e Prometheus" in resultado.stdout
+    assert resultado.stdout.count("✔") >= 12, resultado.stdout
+
+
+@pytest.mark.e2e
+def test_ctrl_c_para_a_pilha_real_em_ate_3_segundos(lab):
+    pids = processos_da_pilha(lab)
+    segundos = lab.parar(signal.SIGINT)
+    assert lab.processo.returncode == 0 and "Tudo parado." in lab.saida()
+    assert segundos <= 3, f"{segundos:.1f} s"
+    assert not [pid for pid in pids.values() if Path(f"/proc/{pid}").exists()]
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="PR_SET_PDEATHSIG e /proc são do Linux")
+def test_sigkill_no_lancador_nao_deixa_a_pilha_para_tras(tmp_path):
+    """Só a pilha (o resto do make local já tem o teste dele, em test_telemetria_local.py): um processo
+    que a sobe e morre com SIGKILL leva os três junto."""
+    for nome in pilha_real.BINARIOS:
+        binario(nome)
+    ambiente = {**ModoLocal(tmp_path).ambiente, "PILHA": "real"}
+    lancador = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from modo_local.pilha_real import PilhaReal\n"
+        f"PilhaReal(Path({str(tmp_path / 'pilha')!r})).iniciar(); print('pronta', flush=True); time.sleep(60)")],
+        cwd=RAIZ, env=ambiente, stdout=subprocess.PIPE, text=True)
+    try:
+        assert lancador.stdout.readline().strip() == "pronta"
+        from tests.test_telemetria_local import descendentes, vivo
+        filhos = descendentes(lancador.pid)
+        assert len(filhos) >= 3
+        lancador.kill()
+        esperar(lambda: not any(map(vivo, filhos)), 5, intervalo=0.05, descricao="a pilha morrer com o lançador")
+    finally:
+        lancador.kill()
+        lancador.wait()
+
+
+def test_porta_da_pilha_ocupada_diz_quem_a_segura(tmp_path):
+    import socket
+    with socket.socket() as ocupante:
+        ocupante.bind(("127.0.0.1", 0))
+        ocupante.listen()
+        porta = ocupante.getsockname()[1]
+        ambiente = {**ModoLocal(tmp_path).ambiente, "PILHA": "real", "PORTA_JAEGER": str(porta)}
+        if pilha_real.faltando():
+            binario(pilha_real.faltando()[0])
+        resultado = subprocess.run([sys.executable, "-m", "modo_local"], cwd=RAIZ, env=ambiente, capture_output=True,
+                                   text=True, timeout=30)
+    assert resultado.returncode == 1, explicar(resultado)
+    assert f"✘ a porta {porta} já está em uso por pid {os.getpid()}" in resultado.stderr
