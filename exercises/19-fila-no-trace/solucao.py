@@ -6,9 +6,15 @@ from autoteste.exercicios import Contexto
 
 
 def acoes(lab: Contexto) -> str:
-    resposta = requests.post(lab.urls["ordens"] + "/ordens", json={"itens": [{"livro_id": 2, "quantidade": 1}]},
-                             timeout=10)
-    assert resposta.status_code == 202, resposta.text
+    feita = requests.post(lab.urls["ordens"] + "/ordens", json={"itens": [{"livro_id": 2, "quantidade": 1}]},
+                          timeout=10)
+    assert feita.status_code == 202, feita.text
+    return resposta(lab)
+
+
+def resposta(lab: Contexto) -> str:
+    """O que o aluno lê (passos 2 e 3): o id do trace da compra, quando os 6 `process` chegaram, e o
+    `bookstore.mensagem.espera_ms` da cobrança nele."""
     trace_id = esperar_compra(lab.fonte, lambda grupo: processamentos(grupo, "pagamentos.cobrar")
                               and len(processamentos(grupo)) == 6, 20)
     grupo = [s for s in lab.fonte.spans() if s["trace_id"] == trace_id]

@@ -13,11 +13,16 @@ AMBIENTE = {"MENSAGENS_SO_LINKS": "true"}
 
 
 def acoes(lab: Contexto) -> str:
-    resposta = requests.post(lab.urls["ordens"] + "/ordens", json={"itens": [{"livro_id": 3, "quantidade": 1}]},
-                             timeout=10)
-    assert resposta.status_code == 202, resposta.text
+    feita = requests.post(lab.urls["ordens"] + "/ordens", json={"itens": [{"livro_id": 3, "quantidade": 1}]},
+                          timeout=10)
+    assert feita.status_code == 202, feita.text
+    return resposta(lab)
 
-    def inteira():  # a requisição e os seis processamentos, cada um no seu trace
+
+def resposta(lab: Contexto) -> str:
+    """O que o aluno conta (passo 3): os traces da compra mais recente, seguindo os links — a requisição e
+    os seis processamentos, cada um no seu; espera todos chegarem."""
+    def inteira():
         spans = lab.fonte.spans()
         compra = mais_recente(compras(spans))
         return len(corrente(spans, compra)) == 7 if compra else False

@@ -5,7 +5,8 @@ import requests
 from autoteste.consultas import compras, esperar, processamentos
 from autoteste.exercicios import Contexto
 
-COMPRAS = 12
+COMPRAS = 8
+LIVRO = 4  # Vidas Secas, 12 em estoque (livros/catalogo_inicial.sql)
 
 
 def ultima_espera(lab: Contexto) -> float | None:
@@ -14,12 +15,11 @@ def ultima_espera(lab: Contexto) -> float | None:
 
 
 def acoes(lab: Contexto) -> str:
+    """Os passos do README: o livro 4 (12 em estoque) cabe nas 8 compras da rajada e na do fim."""
     falhas = lab.urls["pagamentos"] + "/admin/falhas"
-    livro = requests.post(lab.urls["livros"] + "/livros", json={"titulo": "Livro da fila cheia", "preco": 10,
-                                                                 "estoque": 1000}, timeout=10).json()["id"]
     requests.put(falhas, json={"latencia_ms": 400, "taxa_erro": 0}, timeout=10).raise_for_status()
     try:
-        ids = [requests.post(lab.urls["ordens"] + "/ordens", json={"itens": [{"livro_id": livro, "quantidade": 1}]},
+        ids = [requests.post(lab.urls["ordens"] + "/ordens", json={"itens": [{"livro_id": LIVRO, "quantidade": 1}]},
                              timeout=10).json()["id"] for _ in range(COMPRAS)]
 
         def terminadas():
@@ -29,6 +29,6 @@ def acoes(lab: Contexto) -> str:
     finally:
         requests.put(falhas, json={"latencia_ms": 0, "taxa_erro": 0}, timeout=10).raise_for_status()
     esperar(lambda: (ultima_espera(lab) or 0) >= 1000, 20, intervalo=0.3, descricao="os spans da fila cheia chegarem")
-    requests.post(lab.urls["ordens"] + "/ordens", json={"itens": [{"livro_id": livro, "quantidade": 1}]}, timeout=10)
+    requests.post(lab.urls["ordens"] + "/ordens", json={"itens": [{"livro_id": LIVRO, "quantidade": 1}]}, timeout=10)
     esperar(lambda: (ultima_espera(lab) or 10**6) < 500, 20, intervalo=0.3, descricao="a cobrança com a fila vazia")
     return ""
