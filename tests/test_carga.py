@@ -19,7 +19,7 @@ def test_carga_com_prazo_cobre_todos_os_cenarios_sem_falhas(postgres, tmp_path):
     with lab.iniciar(recriar_bancos=True):
         resultado = rodar(
             [str(Path(sys.executable).parent / "locust"), "-f", "carga/locustfile.py", "--headless",
-             "--only-summary", "-u", "6", "-r", "6", "-t", "4s", "--csv", str(tmp_path / "carga")],
+             "--only-summary", "-u", "6", "-r", "6", "-t", "6s", "--csv", str(tmp_path / "carga")],
             cwd=RAIZ, timeout=60,
             env={"PATH": "/usr/bin:/bin", "LIVROS_URL": lab.url("livros"), "ORDENS_URL": lab.url("ordens")})
         ordens = requests.get(lab.url("ordens") + "/ordens?limite=200", timeout=5).json()
