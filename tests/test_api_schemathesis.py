@@ -27,7 +27,7 @@ from modo_local.servicos import Laboratorio
 from tests.apoio import portas_livres
 
 pytestmark = pytest.mark.e2e
-EXEMPLOS_POR_OPERACAO = 25
+EXEMPLOS_POR_OPERACAO = 15
 # O catálogo inicial (livros/catalogo_inicial.sql): a conta do estoque parte dele.
 ESTOQUE_INICIAL = {1: 10, 2: 8, 3: 5, 4: 12, 5: 7, 6: 6, 7: 4, 8: 9, 9: 3, 10: 1}
 # Todos os checks: nada de 5xx; status, Content-Type, cabeçalhos e corpo como documentados; dado
