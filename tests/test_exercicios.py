@@ -310,8 +310,6 @@ def test_make_confere_roda_como_o_readme_mostra(intocado):
 # --- exercícios de Collector: a solução no papel, o autoteste em amostras do Jaeger -------------
 @pytest.mark.parametrize("pasta", DE_COLLECTOR, ids=lambda p: p.name)
 def test_solucao_do_collector_segue_as_regras_da_config_do_laboratorio(pasta):
-    import yaml
-
     from tests import conferir_collector
     from tests.test_docker_estatico import carregar  # com os endereços do compose (${env:…:-padrão})
     solucao = carregar(pasta / "solucao.yaml")

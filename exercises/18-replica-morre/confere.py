@@ -22,7 +22,6 @@ def conferir(fonte, resposta: str) -> list[Criterio]:
             ultima_vez[replica(span)] = max(ultima_vez.get(replica(span), 0), span["fim_ns"])
     informada = resposta.strip().rsplit(":", 1)[-1]
     morta = next((r for r in ultima_vez if informada and r.rsplit(":", 1)[-1] == informada), None)
-    mesmo_servico = [r for r in ultima_vez if morta and r != morta and r.rsplit(":", 1)[0] == morta.rsplit(":", 1)[0]]
     compras = [raiz(grupo) for grupo in pelo_gateway(spans).values()]
     depois = [c for c in compras if morta and c["inicio_ns"] > ultima_vez[morta] + JANELA_SEGUNDOS * 10**9]
     falhas = [c for c in depois if int(status_http(c) or 0) >= 500]
