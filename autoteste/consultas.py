@@ -124,7 +124,7 @@ def esperar_compra(fonte, condicao, limite_segundos: float = 15) -> str:
     return esperar(achado, limite_segundos, intervalo=0.3, descricao="o trace da compra chegar")
 
 
-# --- a compra por mensagens (exercícios 19 a 21) -------------------------------------------------
+# --- a compra por mensagens (exercícios 19 a 22) -------------------------------------------------
 def processamentos(grupo: list[dict], routing_key: str = "") -> list[dict]:
     """Os spans `process` (CONSUMER) de um trace; com `routing_key`, só os dessa mensagem."""
     return [s for s in grupo if s["nome"].startswith("process bookstore:")
