@@ -5,6 +5,7 @@ inteiro: três gunicorns com ORDENS_SAGA=mensagens, dois mensageiros por serviç
 de cada fila) e um receptor OTLP. Cada teste compra livros próprios, então não dependem uns dos outros;
 os que param peças (o relay, um consumidor) as devolvem ao fim.
 """
+import os
 import signal
 import statistics
 import threading
@@ -275,6 +276,42 @@ def test_mensagem_entregue_de_novo_nao_muda_nada_duas_vezes(lab, broker):
                   criada["id"]) == [(1, "aprovado")]
 
 
+def publicar_cru(broker, destino: str, corpo: bytes) -> str:
+    mensagem_id = str(uuid.uuid4())
+    with pika.BlockingConnection(pika.URLParameters(broker.url())) as conexao:
+        canal = conexao.channel()
+        canal.confirm_delivery()
+        canal.basic_publish(filas.EXCHANGE, destino, corpo, pika.BasicProperties(message_id=mensagem_id))
+    return mensagem_id
+
+
+def mortas(broker, fila: str) -> list[str]:
+    """Os message_id na fila de mortas de `fila`, lidos sem tirá-los de lá (nack devolve)."""
+    ids = []
+    with pika.BlockingConnection(pika.URLParameters(broker.url())) as conexao:
+        canal = conexao.channel()
+        while (entrega := canal.basic_get(filas.das_mortas(fila)))[0] is not None:
+            ids.append(entrega[1].message_id)
+        canal.close()  # sem ack: tudo volta para a fila de mortas
+    return ids
+
+
+def test_mensagem_que_nao_se_processa_vai_para_a_fila_de_mortas_sem_mudar_nada(lab, broker):
+    """Um corpo que não é JSON vai direto para `livros.comandos.dlq`; um comando sem o que o tratador
+    precisa (a reserva sem itens) falha, volta à fila e, depois de MENSAGENS_TENTATIVAS entregas (5),
+    também vai para lá. Nenhum dos dois deixa inbox, resposta ou estoque mexido."""
+    livro = criar_livro(lab, estoque=5)
+    veneno = publicar_cru(broker, "livros.reservar", b"isto nao e json")
+    incompleta = publicar_cru(broker, "livros.reservar", b'{"ordem_id": 987654}')
+    esperar(lambda: {veneno, incompleta} <= set(mortas(broker, "livros.comandos")), 30, intervalo=0.5,
+            descricao="as duas mensagens chegarem à fila de mortas")
+    ids = [veneno, incompleta]
+    assert linhas(lab, "livros", "SELECT count(*) FROM mensagens_recebidas WHERE id::text = ANY(%s)", ids) == [(0,)]
+    assert linhas(lab, "livros", "SELECT count(*) FROM mensagens_a_enviar WHERE origem::text = ANY(%s)",
+                  ids) == [(0,)]
+    assert estoque(lab, livro) == 5
+
+
 def test_relay_fora_as_ordens_esperam_e_terminam_quando_ele_volta(lab):
     livro = criar_livro(lab, estoque=2)
     lab.mensageiros.parar_servico("ordens")
@@ -299,7 +336,6 @@ def test_kill_9_num_consumidor_no_meio_da_mensagem_ela_e_entregue_de_novo(lab, b
     time.sleep(1)
     mortos = lab.mensageiros.pids("livros")
     for pid in mortos:  # o que estava com a mensagem está entre eles (e o vigia sobe outros)
-        import os
         os.kill(pid, signal.SIGKILL)
     final = esperar_final(lab, criada["id"], 60)
     assert final["status"] == "concluida"
