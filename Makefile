@@ -17,14 +17,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 ferramentas:
 	pilha/construir.sh
 
-## make test: a suíte inteira (PostgreSQL embutido, serviços reais sob gunicorn, OTLP real, a pilha real).
+## make test: a suíte inteira (PostgreSQL embutido, serviços reais sob gunicorn, OTLP real, a pilha real, RabbitMQ real).
 # Antes, a pilha real: com CI=true, sem Go ou com o build falhando o make test FALHA (o CI prova a pilha);
 # fora do CI, segue, e os testes dela são pulados dizendo o que falta.
 test: $(STAMP)
+	@./scripts/preparar-rabbitmq.sh
 	@pilha/construir.sh || { [ "$$CI" != true ] && echo "pilha real não construída: os testes dela serão pulados (make ferramentas; precisa do Go)"; }
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-## make local: os três serviços em 127.0.0.1:8081-8083 e um receptor OTLP em 4317/4318, sem Docker.
+## make local: os três serviços em 127.0.0.1:8081-8083 e um receptor OTLP em 4317/4318, sem Docker (ORDENS_SAGA=mensagens: + RabbitMQ).
 local: $(STAMP)
 	$(BIN)/python -m modo_local
 

@@ -122,3 +122,14 @@ def esperar_compra(fonte, condicao, limite_segundos: float = 15) -> str:
         achados = [trace_id for trace_id, grupo in compras(fonte.spans()).items() if condicao(grupo)]
         return achados[-1] if achados else None
     return esperar(achado, limite_segundos, intervalo=0.3, descricao="o trace da compra chegar")
+
+
+# --- a compra por mensagens (exercícios 19 a 22) -------------------------------------------------
+def processamentos(grupo: list[dict], routing_key: str = "") -> list[dict]:
+    """Os spans `process` (CONSUMER) de um trace; com `routing_key`, só os dessa mensagem."""
+    return [s for s in grupo if s["nome"].startswith("process bookstore:")
+            and (not routing_key or s["atributos"].get("messaging.rabbitmq.destination.routing_key") == routing_key)]
+
+
+def envios(grupo: list[dict]) -> list[dict]:
+    return [s for s in grupo if s["nome"].startswith("send bookstore:")]

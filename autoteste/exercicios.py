@@ -29,6 +29,7 @@ TIPOS = {
     "collector": "muda a config do Collector (solucao.yaml)",
     "medir": "mede com o make bench e lê o que ficou guardado",
     "gateway": "observa o laboratório com o gateway e as réplicas (GATEWAY=true make local)",
+    "mensagens": "observa a compra pelo RabbitMQ (ORDENS_SAGA=mensagens make local)",
 }
 
 

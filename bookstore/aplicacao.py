@@ -19,6 +19,8 @@ from .erros import NaoEncontrado
 from .json_decimal import ProvedorJSONDecimal
 
 ESQUEMA_FALHAS = Path(__file__).with_name("falhas.sql")
+# A outbox e a inbox da compra por mensagens (bookstore/mensageria), em todo serviço.
+ESQUEMA_MENSAGERIA = Path(__file__).with_name("mensageria") / "esquema.sql"
 # Tarefas de segundo plano de cada serviço (ex.: a recuperação de ordens), iniciadas por worker.
 EM_CADA_WORKER = "bookstore.em_cada_worker"
 
@@ -51,7 +53,7 @@ def criar_app(nome: str, esquema: Path, configuracao: dict, test_config: dict | 
     # antes dela não seriam rastreadas.
     telemetria.instrumentar_app(app)
     erros.registrar(app)
-    db.init_app(app, esquema, ESQUEMA_FALHAS)
+    db.init_app(app, esquema, ESQUEMA_FALHAS, ESQUEMA_MENSAGERIA)
     app.register_blueprint(saude.bp)
     # Antes das falhas injetadas: um PUT /admin/falhas de outra origem nem chega a valer.
     app.before_request(origem.recusar_outra_origem)

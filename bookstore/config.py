@@ -147,6 +147,17 @@ VARIAVEIS = {variavel.nome: variavel for variavel in [
     Variavel("ORDENS_ABANDONO_SEGUNDOS", "segundos", 60.0, "ordens", "ordem parada há mais que isso é desfeita"),
     Variavel("ORDENS_RECUPERACAO_AUTOMATICA", "booleano", True, "ordens",
              "roda a recuperação numa thread de cada worker"),
+    # A compra por mensagens (issue 21): bookstore/mensageria/
+    Variavel("ORDENS_SAGA", "texto", "http", "ordens, make local, make caos",
+             "`http`: a saga síncrona; `mensagens`: a compra pelo RabbitMQ (202 e GET /ordens/{id})"),
+    Variavel("RABBITMQ_URL", "texto", None, "serviços, mensageiros", "o broker (AMQP) da compra por mensagens",
+             padrao_no_readme=f"`amqp://guest:guest@127.0.0.1:{topologia.PROCESSOS['rabbitmq'].porta}/%2F`"),
+    Variavel("MENSAGENS_SO_LINKS", "booleano", False, "mensageiros",
+             "`true`: o span `process` só tem link para o `send` (sem pai): cada fila começa um trace"),
+    Variavel("MENSAGENS_TENTATIVAS", "inteiro", 5, "mensageiros",
+             "entregas de uma mensagem que falha antes de ela ir para a fila de mortas (`<fila>.dlq`)", minimo=1),
+    Variavel("MENSAGEIROS", "inteiro", 1, "make local", "consumidores (processos) de cada fila com ORDENS_SAGA=mensagens",
+             minimo=1),
     # O lançador e as ferramentas
     Variavel("POSTGRES_URL", "texto", None, "make local, make test", "um PostgreSQL existente em vez do embutido"),
     Variavel("MANTER_DADOS", "booleano", False, "make local", "guarda bancos e telemetria em `.dados-locais/`"),

@@ -9,6 +9,7 @@ O pool é criado fechado e abre na primeira conexão pedida: em cada worker do g
 depois do fork (conexões abertas antes de um fork seriam compartilhadas por processos
 diferentes e corromperiam o protocolo).
 """
+import contextvars
 import logging
 import select
 import threading
@@ -133,12 +134,29 @@ def pool_da_app(app=None) -> ConnectionPool:
     return pool
 
 
+# A transação aberta por `transacao()` nesta thread, se houver (ver abaixo).
+_transacao_atual: contextvars.ContextVar = contextvars.ContextVar("bookstore.db.transacao", default=None)
+
+
 @contextmanager
 def transacao(app=None):
-    """Um cursor dentro de uma transação: commit ao sair, rollback se houver exceção."""
+    """Um cursor dentro de uma transação: commit ao sair, rollback se houver exceção.
+
+    Dentro de outra `transacao()` da mesma thread, devolve o cursor dela: tudo vai no commit de fora.
+    É o que um consumidor de mensagens precisa (bookstore/mensageria): a mensagem recebida (inbox), o
+    efeito dela — escrito pelas mesmas funções de repositório que a saga HTTP usa, cada uma com a
+    sua `transacao()` — e a resposta a enviar (outbox) num commit só, ou nada."""
+    de_fora = _transacao_atual.get()
+    if de_fora is not None:
+        yield de_fora
+        return
     with pool_da_app(app).connection() as conexao:
         with conexao.cursor() as cursor:
-            yield cursor
+            marca = _transacao_atual.set(cursor)
+            try:
+                yield cursor
+            finally:
+                _transacao_atual.reset(marca)
 
 
 def fechar(app) -> None:

@@ -53,7 +53,14 @@ SERVICOS = tuple(processo.nome for processo in SERVICOS_DO_LAB)
 # A entrada pública opcional (GATEWAY=true, perfil `gateway` do compose): o Caddy de gateway/Caddyfile
 # na frente das réplicas dos serviços. Responde /health sozinho, sem perguntar a ninguém.
 GATEWAY = Processo("gateway", 8080, "/health", "caddy run --config gateway/Caddyfile", depende_de=SERVICOS)
-PROCESSOS = {processo.nome: processo for processo in (*SERVICOS_DO_LAB, *TELEMETRIA, GATEWAY)}
+# O broker da compra por mensagens (ORDENS_SAGA=mensagens, issue 21): o RabbitMQ do `make local` (o
+# rabbitmq-server da máquina, numa pasta temporária) ou a imagem oficial no perfil `mensagens` do
+# compose, com a interface de gestão só lá. AMQP não tem GET: "pronto" é aceitar uma conexão AMQP.
+BROKER = (
+    Processo("rabbitmq", 5672, None, "rabbitmq-server (make local) ou a imagem rabbitmq (compose)"),
+    Processo("rabbitmq-gestao", 15672, "/", "plugin de gestão do RabbitMQ (só no compose)"),
+)
+PROCESSOS = {processo.nome: processo for processo in (*SERVICOS_DO_LAB, *TELEMETRIA, GATEWAY, *BROKER)}
 
 # Com o gateway, a réplica k (0, 1, …) de um serviço escuta na porta dele + 100 × k: livros em 8081 e
 # 8181, ordens em 8082 e 8182. A primeira fica na porta de sempre (os curl dos exercícios e o /admin

@@ -32,8 +32,10 @@ import psycopg
 import requests
 
 from bookstore import config, topologia
+from modo_local.mensageiros import Mensageiros
 from modo_local.postgres import PostgresEmbutido
 from modo_local.processos import filhos, porta_livre
+from modo_local.rabbitmq import RabbitMQLocal
 from modo_local.servicos import Laboratorio
 
 from .invariantes import esperar_ordens_terminarem, verificar_invariantes
@@ -85,8 +87,11 @@ def cronograma(semente: int, duracao_segundos: float) -> list[Falha]:
 
 
 class Caos:
-    def __init__(self, lab: Laboratorio, semente: int = SEMENTE_PADRAO, entrada: str | None = None):
+    def __init__(self, lab: Laboratorio, semente: int = SEMENTE_PADRAO, entrada: str | None = None,
+                 mensageiros=None):
         self.lab = lab
+        # Na compra por mensagens (ORDENS_SAGA=mensagens), os mensageiros de cada serviço também morrem.
+        self.mensageiros = mensageiros
         # Onde os compradores compram: ordens, ou o gateway na frente das réplicas (issue 22).
         self.entrada = entrada
         self.semente = semente
@@ -140,6 +145,9 @@ class Caos:
             workers = filhos(self.lab.processos[falha.servico].pid)
             if workers:
                 os.kill(self.sorteio.choice(sorted(workers)), signal.SIGKILL)
+            mensageiros = self.mensageiros.pids(falha.servico) if self.mensageiros else []
+            if mensageiros:  # kill -9 no meio de uma mensagem: ela volta para a fila sem ack
+                os.kill(self.sorteio.choice(sorted(mensageiros)), signal.SIGKILL)
         elif falha.tipo == "derrubar_conexoes":
             for servico in SERVICOS:
                 derrubar_conexoes(self.lab.postgres, self.lab.bancos[servico])
@@ -199,12 +207,18 @@ def main() -> int:
     ambiente = ambiente_do_laboratorio()
     if not config.ler("OTEL_EXPORTER_OTLP_ENDPOINT"):
         ambiente["OTEL_SDK_DISABLED"] = "true"  # com o endpoint definido, os traces vão para o seu Jaeger
+    por_mensagens = config.ler("ORDENS_SAGA") == "mensagens"
     with ExitStack() as pilha:
         postgres = pilha.enter_context(PostgresEmbutido())
         logs = Path(pilha.enter_context(tempfile.TemporaryDirectory(prefix="bookstore-caos-")))
+        if por_mensagens:  # a compra pelo RabbitMQ: um broker próprio, em porta livre, e os mensageiros
+            broker = pilha.enter_context(RabbitMQLocal(porta_livre()))
+            ambiente.update(ORDENS_SAGA="mensagens", RABBITMQ_URL=broker.url())
+            print(f"compra por mensagens: RabbitMQ em {broker.url()}", flush=True)
         lab = Laboratorio(postgres, portas={s: porta_livre() for s in SERVICOS}, ambiente=ambiente, pasta_logs=logs)
         pilha.enter_context(lab)
-        caos = Caos(lab, semente)
+        mensageiros = pilha.enter_context(Mensageiros(lab, 2)) if por_mensagens else None
+        caos = Caos(lab, semente, mensageiros=mensageiros)
         caos.criar_livros()
         caos.rodar(duracao)
         print("compras encerradas; esperando a recuperação terminar as compensações...", flush=True)

@@ -48,3 +48,11 @@ SELECT l.id, l.titulo, l.autor, l.preco,
            AND r.status = 'ativa'
            AND r.expira_em > clock_timestamp()
        ) retido ON true;
+
+-- Compra por mensagens (livros/mensagens.py): ordens cujas reservas ordens mandou desfazer. Um
+-- `livros.reservar` dessa ordem que chegue depois do `livros.cancelar` (dois consumidores, uma
+-- mensagem atrasada) encontra a marca e não reserva nada.
+CREATE TABLE IF NOT EXISTS ordens_desfeitas (
+    ordem_id   INTEGER     PRIMARY KEY,
+    desfeita_em TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+);

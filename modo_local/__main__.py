@@ -23,7 +23,7 @@ from bookstore import config, topologia
 from telemetria_local.armazem import Armazem
 from telemetria_local.processo import ReceptorEmProcesso
 
-from . import gateway, pilha_real
+from . import gateway, mensageiros, pilha_real
 from .postgres import servidor_do_ambiente
 from .processos import explicar_porta_ocupada, porta_ocupada
 from .servicos import RAIZ, Laboratorio, ambiente_otel_do_laboratorio
@@ -82,11 +82,13 @@ def main() -> int:
     hibrido = bool(destino_externo)
     portas_servicos, portas_otlp = portas_do_ambiente()
     com_gateway = config.ler("GATEWAY")  # o gateway e as réplicas (modo_local/gateway.py)
+    com_mensagens = mensageiros.pedidos()  # ORDENS_SAGA=mensagens: o RabbitMQ e os mensageiros
     # A pilha real (Collector, Jaeger, Prometheus de .ferramentas/bin/) ou o receptor local: modo_local/pilha_real.py.
     real = not hibrido and pilha_real.usar_pilha_real()
     necessarias = [*portas_servicos.values(), *([] if hibrido else portas_otlp.values()),
                    *(porta for porta in pilha_real.portas_publicas().values() if real and porta not in portas_otlp.values()),
-                   *(gateway.portas_a_mais(config.ler("REPLICAS")) if com_gateway else [])]
+                   *(gateway.portas_a_mais(config.ler("REPLICAS")) if com_gateway else []),
+                   *(mensageiros.portas_a_mais() if com_mensagens else [])]
     ocupadas = [porta for porta in necessarias if porta_ocupada(porta)]
     if ocupadas:
         for porta in ocupadas:
@@ -123,8 +125,9 @@ def main() -> int:
             lab = pilha.enter_context(gateway.LaboratorioComGateway(postgres, ambiente, destino, zero_code,
                                                                     ambiente_por_servico=so_de_um))
         else:
-            pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente, zero_code=zero_code,
-                                            ambiente_por_servico=so_de_um))
+            lab = pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente, zero_code=zero_code,
+                                                  ambiente_por_servico=so_de_um))
+        broker = mensageiros.subir(pilha, lab) if com_mensagens else ""
         print("\nLaboratório pronto:")
         for nome, porta in portas_servicos.items():
             sob = f"  (zero-code: opentelemetry-instrument gunicorn …, OTEL_SERVICE_NAME={nome})" if nome in zero_code else ""
@@ -132,6 +135,8 @@ def main() -> int:
             print(f"  {nome:<11} http://127.0.0.1:{porta}{sob}{so_dele}")
         if com_gateway:
             print(lab.resumo())
+        if broker:
+            print(broker)
         print(f"\nExperimente:  curl -s http://127.0.0.1:{portas_servicos['livros']}/livros\n"
               + ("" if hibrido else "Os traces (lidos do Jaeger): make traces; a árvore de um: make traces TRACE=<id>\n"
                  if real else "Cada trace terminado aparece aqui numa linha; a árvore: make traces TRACE=<id>\n")

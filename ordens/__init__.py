@@ -5,6 +5,7 @@ from bookstore import aplicacao, config, openapi as documentacao, topologia
 
 from . import openapi, recuperacao, rotas
 from .clientes import ClienteLivros, ClientePagamentos
+from .orquestrador import SagaPorMensagens
 from .saga import Saga
 
 
@@ -14,15 +15,19 @@ def create_app(test_config: dict | None = None):
             "LIVROS_TIMEOUT_SEGUNDOS", "PAGAMENTOS_TIMEOUT_SEGUNDOS", "ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS",
             "ORDENS_ABANDONO_SEGUNDOS",
             # Os testes com o cliente do Flask chamam a recuperação à mão.
-            "ORDENS_RECUPERACAO_AUTOMATICA"),
+            "ORDENS_RECUPERACAO_AUTOMATICA", "ORDENS_SAGA"),
         "LIVROS_URL": config.ler("LIVROS_URL") or topologia.url("livros"),
         "PAGAMENTOS_URL": config.ler("PAGAMENTOS_URL") or topologia.url("pagamentos"),
     }
+    if configuracao["ORDENS_SAGA"] not in ("http", "mensagens"):
+        raise config.ConfiguracaoInvalida(f"ORDENS_SAGA={configuracao['ORDENS_SAGA']!r}: use http ou mensagens")
     app = aplicacao.criar_app("ordens", Path(__file__).with_name("schema.sql"), configuracao, test_config)
-    app.extensions["ordens.saga"] = Saga(
+    saga = Saga(
         ClienteLivros("livros", app.config["LIVROS_URL"], app.config["LIVROS_TIMEOUT_SEGUNDOS"]),
         ClientePagamentos("pagamentos", app.config["PAGAMENTOS_URL"], app.config["PAGAMENTOS_TIMEOUT_SEGUNDOS"]),
     )
+    # O transporte da compra (issue 21): a saga síncrona por HTTP, ou a mesma saga por mensagens.
+    app.extensions["ordens.saga"] = SagaPorMensagens(saga) if app.config["ORDENS_SAGA"] == "mensagens" else saga
     app.register_blueprint(rotas.bp)
     if app.config["ADMIN_HABILITADO"]:
         app.register_blueprint(rotas.admin)

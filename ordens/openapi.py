@@ -77,6 +77,12 @@ CAMINHOS = {
             "requestBody": corpo(ref("NovaOrdem"), {"itens": [{"livro_id": 1, "quantidade": 2}], "cliente": "Ana"}),
             "responses": {
                 "201": resposta("concluída", ref("Ordem"), ORDEM, location=True),
+                "202": resposta("aceita, com ORDENS_SAGA=mensagens: a compra segue pelas filas do RabbitMQ; "
+                                "acompanhe em GET /ordens/{id} até um status final", ref("Ordem"),
+                                {**ORDEM, "status": "criada", "total": None, "reserva_id": None,
+                                 "pagamento_id": None, "historico": ORDEM["historico"][:1],
+                                 "itens": [{**item, "preco_unitario": None} for item in ORDEM["itens"]]},
+                                location=True),
                 "400": JSON_MALFORMADO,
                 "402": _desfecho("pagamento recusado; a reserva foi cancelada", RECUSADA),
                 "409": resposta("sem estoque (ou a reserva expirou enquanto pagava: estornado; ou o número da "

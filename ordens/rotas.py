@@ -40,6 +40,8 @@ def repetir(ordem: dict, corpo_hash: str):
     """Uma repetição com a mesma Idempotency-Key: a primeira resposta, sem novo efeito."""
     if ordem["corpo_hash"] != corpo_hash:
         raise ErroAPI(422, "esta Idempotency-Key já foi usada com outro corpo", campo="Idempotency-Key")
+    if current_app.config["ORDENS_SAGA"] == "mensagens":
+        return responder(ordem, 202)  # a primeira resposta foi o 202, qualquer que seja o status agora
     if ordem["codigo_http"] is None:
         raise ErroAPI(409, "a compra com esta Idempotency-Key ainda está em andamento", ordem_id=ordem["id"])
     return responder(ordem, ordem["codigo_http"])

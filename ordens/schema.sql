@@ -66,3 +66,19 @@ CREATE OR REPLACE TRIGGER historico_ao_mudar_status
     AFTER UPDATE OF status ON ordens
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION registrar_no_historico();
+
+-- Compra por mensagens (ordens/orquestrador.py). O desfazer anda por mensagens, um passo por
+-- resposta: livros desfez (reserva cancelada), pagamentos desfez (estorno feito). E quando o último
+-- comando de desfazer saiu: a recuperação reenvia só se a resposta demorar demais.
+ALTER TABLE ordens ADD COLUMN IF NOT EXISTS desfeito_em_livros BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE ordens ADD COLUMN IF NOT EXISTS desfeito_em_pagamentos BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE ordens ADD COLUMN IF NOT EXISTS desfazer_enviado_em TIMESTAMPTZ;
+
+-- O número do cartão entre o POST /ordens e o comando de cobrança (que só sai depois da reserva).
+-- A saga HTTP o tem na memória da requisição; aqui a compra atravessa processos. Apagado na
+-- transação que grava a cobrança (ou que termina a ordem); a outbox o apaga da mensagem assim que o
+-- broker a confirma (bookstore/mensageria/relay.py). Nunca vai para log nem telemetria.
+CREATE TABLE IF NOT EXISTS ordem_cartoes (
+    ordem_id INTEGER PRIMARY KEY REFERENCES ordens (id),
+    numero   TEXT    NOT NULL
+);

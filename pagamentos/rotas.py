@@ -5,13 +5,13 @@ from opentelemetry import trace
 from bookstore import cartao, db, respostas, validacao
 from bookstore.erros import ErroAPI, NaoEncontrado
 
-from . import aprovacao, telemetria
+from . import aprovacao, cobranca
 
 tracer = trace.get_tracer("pagamentos")
 
 bp = Blueprint("pagamentos", __name__, url_prefix="/pagamentos")
 
-COLUNAS = "id, ordem_id, valor, status, motivo, cartao_final"
+COLUNAS = cobranca.COLUNAS
 
 
 def _pagamento_ou_404(cursor, pagamento_id: int) -> dict:
@@ -37,14 +37,7 @@ def cobrar():
 
     with db.transacao() as cursor:
         # ON CONFLICT: dois POSTs simultâneos para a mesma ordem geram um pagamento só.
-        novo = cursor.execute(
-            f"INSERT INTO pagamentos (ordem_id, valor, status, motivo, cartao_final, chave)"
-            f" VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (ordem_id) DO NOTHING RETURNING {COLUNAS}",
-            (ordem_id, valor, status, motivo, final, chave),
-        ).fetchone()
-        existente = novo or cursor.execute(
-            f"SELECT {COLUNAS}, chave FROM pagamentos WHERE ordem_id = %s", (ordem_id,)
-        ).fetchone()
+        novo, existente = cobranca.gravar(cursor, ordem_id, valor, status, motivo, final, chave)
 
     if novo is None:
         trace.get_current_span().set_attribute("bookstore.pagamento.repetido", True)
@@ -56,9 +49,6 @@ def cobrar():
                           pagamento_id=existente["id"], valor=existente["valor"])
         return jsonify(existente), 200  # repetição: devolve o que já existe, sem cobrar de novo
 
-    trace.get_current_span().set_attribute("bookstore.pagamento.id", novo["id"])
-    telemetria.pagamentos.add(1, {"bookstore.pagamento.status": status, "bookstore.pagamento.motivo": motivo or ""})
-    telemetria.valor.record(float(valor), {"bookstore.pagamento.status": status})
     return respostas.com_location(novo, 201, "pagamentos.detalhe", pagamento_id=novo["id"])
 
 
@@ -94,16 +84,10 @@ def detalhe(pagamento_id: int):
 @bp.post("/<int:pagamento_id>/estorno")
 def estornar(pagamento_id: int):
     with db.transacao() as cursor:
-        # Condicional: só um aprovado vira estornado; repetir não estorna duas vezes.
-        estornou = cursor.execute(
-            "UPDATE pagamentos SET status = 'estornado' WHERE id = %s AND status = 'aprovado'",
-            (pagamento_id,),
-        ).rowcount
+        cobranca.estornar(cursor, pagamento_id)
         pagamento = _pagamento_ou_404(cursor, pagamento_id)
     if pagamento["status"] == "recusado":
         raise ErroAPI(409, "pagamento recusado não pode ser estornado", pagamento_id=pagamento_id)
     trace.get_current_span().set_attributes({"bookstore.pagamento.id": pagamento_id,
                                              "bookstore.pagamento.status": pagamento["status"]})
-    if estornou:
-        telemetria.pagamentos.add(1, {"bookstore.pagamento.status": "estornado", "bookstore.pagamento.motivo": ""})
     return jsonify(pagamento)

@@ -14,3 +14,13 @@ CREATE TABLE IF NOT EXISTS pagamentos (
 -- ordem com outra chave é outra cobrança, não uma repetição: 409, e nada é confundido — um
 -- pagamento feito à mão (curl) para um ordem_id nunca passa pelo da ordem de verdade.
 ALTER TABLE pagamentos ADD COLUMN IF NOT EXISTS chave TEXT;
+
+-- Compra por mensagens (pagamentos/mensagens.py): cobranças que ordens mandou desfazer. Uma
+-- `pagamentos.cobrar` que chegue depois do `pagamentos.estornar` da mesma ordem encontra a marca e
+-- não cobra: sem ela, o estorno de algo que ainda não existia deixaria passar a cobrança atrasada.
+CREATE TABLE IF NOT EXISTS cobrancas_desfeitas (
+    ordem_id    INTEGER     NOT NULL,
+    chave       TEXT        NOT NULL,
+    desfeita_em TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (ordem_id, chave)
+);

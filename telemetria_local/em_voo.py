@@ -27,8 +27,10 @@ from .otlp import CLIENTE
 AVISO = "esperando a telemetria chegar…"
 # Envio (HTTP ao receptor ou ao Collector) e gravação, com a CPU dividida com a carga da sala.
 MARGEM_SEGUNDOS = 1.0
-# No Docker, o Collector junta em lotes (batch) e o Prometheus lê a cada 10 s.
-MARGEM_DOCKER_TRACES_SEGUNDOS = 2.0
+# No Docker e na pilha real, o Collector junta em lotes (batch) e o Prometheus lê a cada 10 s. A margem
+# dos traces é folgada: com a CPU dividida (a suíte em dois processos nas 2 CPUs) um trace chegou ao
+# Jaeger depois dos 2 s de antes e o autoteste julgou cedo. Folga só custa quando o trace não vem.
+MARGEM_DOCKER_TRACES_SEGUNDOS = 5.0
 RASPAGEM_DO_PROMETHEUS_SEGUNDOS = 10.0
 # Uma ordem criada há menos que isso e ainda em andamento é uma compra em curso (o curl não voltou).
 EM_CURSO_SEGUNDOS = 60

@@ -31,6 +31,20 @@ def vizinhos(postgres, tmp_path_factory):
         yield laboratorio
 
 
+@pytest.fixture(autouse=True)
+def _processo_dos_testes_e_um_cliente_de_fora():
+    """O processo dos testes fala com os laboratórios como o curl do aluno: sem mandar contexto. Uma app
+    criada aqui dentro (create_app) liga a instrumentação do requests para o processo inteiro; depois que
+    test_telemetria põe um TracerProvider de verdade, todo requests.post dos testes seguintes levaria um
+    traceparent — e a compra, que começa no gateway ou no POST /ordens, viraria filha de um span que
+    nunca chega (só aparecia quando o pytest-xdist punha test_telemetria antes de test_gateway no mesmo
+    processo). Depois de cada teste ela sai; a próxima app criada aqui a liga de novo."""
+    yield
+    from opentelemetry.instrumentation.requests import RequestsInstrumentor
+    if RequestsInstrumentor().is_instrumented_by_opentelemetry:
+        RequestsInstrumentor().uninstrument()
+
+
 # --- marcas honestas: `-m "not e2e"` é a suíte rápida, sem processo nenhum ---------------------
 # Um teste sem a marca e2e que suba um gunicorn, o make local ou o receptor OTLP falha na hora,
 # dizendo qual. Assim a marca não depende de alguém lembrar dela.

@@ -40,7 +40,8 @@ class ModoLocal:
         self.raiz = Path(raiz)  # outra cópia do projeto (ex.: com a solução de um exercício aplicada)
         # Com GATEWAY=true, cada serviço tem réplicas em porta + 100 × k: as portas escolhidas deixam
         # livres também essas. E o gateway numa porta livre (PORTA_GATEWAY), usado ou não.
-        self.portas = {**{nome: porta_livre_com_replicas() for nome in topologia.SERVICOS}, "gateway": porta_livre()}
+        self.portas = {**{nome: porta_livre_com_replicas() for nome in topologia.SERVICOS}, "gateway": porta_livre(),
+                       "rabbitmq": porta_livre()}  # o broker de ORDENS_SAGA=mensagens (usado ou não)
         self.portas_otlp = {"http": porta_livre(), "grpc": porta_livre()}
         # Os da pilha real (PILHA=real): saúde do Collector, Jaeger e Prometheus, também em portas livres —
         # e, com o receptor local, a saúde numa porta em que nada escuta: o autoteste lê o armazém.

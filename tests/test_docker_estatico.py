@@ -62,7 +62,7 @@ def test_compose_valida_no_schema_da_compose_spec(compose):
 def test_toda_imagem_tem_versao_fixada(compose):
     imagens = [s["image"] for s in compose["services"].values() if "image" in s]
     imagens += re.findall(r"^FROM (\S+)", DOCKERFILE, re.M)
-    assert len(imagens) == 9
+    assert len(imagens) == 10
     for imagem in imagens:
         nome, _, tag = imagem.partition(":")
         assert tag and tag != "latest" and re.search(r"\d+\.\d+", tag), imagem
@@ -88,11 +88,13 @@ def test_healthchecks_usam_comandos_que_existem_na_imagem(compose):
     # O que cada imagem tem: alpine/busybox têm wget; postgres tem pg_isready;
     # python slim só tem python; o collector (FROM scratch) não tem nada.
     binarios = {"postgres": {"pg_isready"}, "jaegertracing/jaeger": {"wget"}, "prom/prometheus": {"wget"},
-                "caddy": {"wget"}}
+                "caddy": {"wget"}, "rabbitmq": {"rabbitmq-diagnostics"}}
     for nome, servico in compose["services"].items():
         imagem = servico.get("image", "").split(":")[0]
         if imagem == "otel/opentelemetry-collector-contrib":
             assert "healthcheck" not in servico, "o collector não tem shell para rodar um healthcheck"
+        elif servico.get("healthcheck", {}).get("test") == ["NONE"]:
+            assert nome.endswith("-mensageiro"), nome  # só quem não serve HTTP desliga o da imagem
         elif "healthcheck" in servico:
             comando = servico["healthcheck"]["test"]
             assert comando[0] == "CMD" and comando[1] in binarios[imagem], (nome, comando)
@@ -124,7 +126,7 @@ def test_servicos_com_admin_banco_proprio_e_limite_de_memoria(compose):
         assert ambiente["ADMIN_HABILITADO"] == "true"
         assert f"@{nome}-db:5432/{nome}" in ambiente["DATABASE_URL"]
         assert compose["services"][f"{nome}-db"]["volumes"]
-    assert set(compose["volumes"]) == {f"{nome}-dados" for nome in SERVICOS} | {"prometheus-dados"}
+    assert set(compose["volumes"]) == {f"{nome}-dados" for nome in SERVICOS} | {"prometheus-dados", "rabbitmq-dados"}
 
 
 def test_override_do_exercicio_03_roda_o_mesmo_zero_code_do_modo_local(compose):
@@ -313,12 +315,16 @@ EVIDENCIA_DAS_TAGS = {
                                     "(2026-08-21): Tags: 3.12.14-slim-bookworm, 3.12-slim-bookworm",
     "caddy:2.11.4-alpine": "docker-library/official-images, library/caddy no commit 37079fb3 (2026-08-21): "
                            "Tags: 2.11.4-alpine, 2.11-alpine, 2-alpine, alpine",
+    "rabbitmq:4.3.5-management-alpine": "docker-library/official-images, library/rabbitmq no commit 37079fb3 "
+                                        "(2026-08-21): Tags: 4.3.5-management-alpine, 4.3-management-alpine, "
+                                        "4-management-alpine, management-alpine",
 }
 
 
 def test_tags_das_imagens_oficiais_sao_as_registradas_com_evidencia(compose):
     assert compose["x-postgres"]["image"] in EVIDENCIA_DAS_TAGS
     assert compose["services"]["gateway"]["image"] in EVIDENCIA_DAS_TAGS
+    assert compose["services"]["rabbitmq"]["image"] in EVIDENCIA_DAS_TAGS
     imagem = re.search(r"^FROM (\S+)", DOCKERFILE, re.M).group(1)
     assert imagem in EVIDENCIA_DAS_TAGS
     assert "commit 37079fb3" in DOCKERFILE
@@ -386,3 +392,45 @@ def test_caddyfile_do_compose_e_aceito_pelo_caddy_de_verdade(compose, tmp_path):
     texto = json.dumps(servidores)
     assert '"handler": "tracing"' in texto and "bookstore.gateway.replica" in texto
     assert texto.count('"uri": "/ready"') == 3 and texto.count('"policy": "round_robin"') == 3
+
+
+# --- o perfil mensagens (issue 21): o RabbitMQ e os mensageiros --------------------------------------
+
+def test_perfil_mensagens_fica_fora_do_orcamento_e_a_conta_do_comentario_bate(compose):
+    perfil = {nome: s for nome, s in compose["services"].items() if "mensagens" in s.get("profiles", [])}
+    assert set(perfil) == {"rabbitmq", *(f"{nome}-mensageiro" for nome in SERVICOS)}
+    total = sum(mib(s["mem_limit"]) for s in perfil.values())
+    texto = (RAIZ / "docker-compose.yml").read_text(encoding="utf-8")
+    assert f"rabbitmq {mib(perfil['rabbitmq']['mem_limit']):.0f} + 3 mensageiros x 96" in texto
+    assert f"= {total:.0f} MiB" in texto
+
+
+def test_alarme_de_memoria_do_rabbitmq_e_absoluto_e_cabe_no_limite(compose):
+    """O alarme padrão (0,4 x a RAM da máquina, não a do contêiner) deixaria o broker passar do
+    mem_limit; o absoluto, com a folga da conta em rabbitmq/rabbitmq.conf, não."""
+    servico = compose["services"]["rabbitmq"]
+    config = (RAIZ / "rabbitmq" / "rabbitmq.conf").read_text(encoding="utf-8")
+    alarme = re.search(r"^vm_memory_high_watermark\.absolute = (\w+)$", config, re.M).group(1)
+    assert mib(alarme) <= 0.7 * mib(servico["mem_limit"]), (alarme, servico["mem_limit"])
+    assert f"alarme em {mib(alarme):.0f} MiB de {mib(servico['mem_limit']):.0f}" in (
+        RAIZ / "docker-compose.yml").read_text(encoding="utf-8")
+    assert "./rabbitmq/rabbitmq.conf:/etc/rabbitmq/conf.d/90-bookstore.conf:ro" in servico["volumes"]
+    assert "rabbitmq-dados:/var/lib/rabbitmq" in servico["volumes"] and servico["hostname"] == "rabbitmq"
+
+
+def test_mensageiros_rodam_o_mesmo_modulo_do_make_local_no_banco_do_servico(compose):
+    opcoes = dict(item.split("=") for item in compose["x-postgres"]["command"][2::2])
+    usuario = compose["services"]["rabbitmq"]["environment"]["RABBITMQ_DEFAULT_USER"]
+    for nome in SERVICOS:
+        mensageiro, servico = compose["services"][f"{nome}-mensageiro"], compose["services"][nome]
+        assert mensageiro["command"] == ["python", "-m", "bookstore.mensageria", nome]
+        assert mensageiro["build"] == servico["build"]
+        assert mensageiro["environment"]["DATABASE_URL"] == servico["environment"]["DATABASE_URL"]
+        assert mensageiro["environment"]["RABBITMQ_URL"].startswith(f"amqp://{usuario}:")
+        assert mensageiro["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+        assert "ports" not in mensageiro
+        # Conexões: o serviço (2 workers x 5) + o mensageiro (pool + a do LISTEN do relay), com folga.
+        conexoes = 2 * 5 + int(mensageiro["environment"]["DB_POOL_MAXIMO"]) + 1
+        assert conexoes + 2 <= int(opcoes["max_connections"]), conexoes
+    assert compose["services"]["ordens"]["environment"]["ORDENS_SAGA"] == "${ORDENS_SAGA:-http}"
+    assert (RAIZ / "bookstore" / "mensageria" / "__main__.py").exists()

@@ -187,6 +187,12 @@ def test_os_patches_guardados_sao_os_que_make_solucoes_gera_hoje():
     """Uma refatoração que mude um trecho que a solução troca falha aqui, com o nome do arquivo;
     `make solucoes` regera os .patch (exercises/INSTRUTOR.md, "Como mudar um exercício")."""
     esperados = solucoes.patches_esperados()
-    assert len(esperados) == len(DE_CODIGO) + len(DE_CONFIGURAR) + 1  # + a quebra do 02
+    # Os de código e de configuração; e os que começam por uma quebra (02, 22) têm também o quebra.patch —
+    # o 22, da compra por mensagens, tem as duas coisas.
+    com_quebra = [pasta for pasta in EXERCICIOS if (pasta / "quebra.patch").exists()]
+    de_mensagens_com_codigo = [pasta for pasta in POR_TIPO["mensagens"]
+                               if hasattr(carregar(pasta, "solucao"), "ALTERACOES")]
+    assert [p.name[:2] for p in com_quebra] == ["02", "22"] and [p.name[:2] for p in de_mensagens_com_codigo] == ["22"]
+    assert len(esperados) == len(DE_CODIGO) + len(DE_CONFIGURAR) + len(de_mensagens_com_codigo) + len(com_quebra)
     for caminho, conteudo in esperados.items():
         assert caminho.read_text(encoding="utf-8") == conteudo, f"{caminho}: rode `make solucoes`"

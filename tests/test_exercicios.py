@@ -29,7 +29,7 @@ from tests.lancador import ModoLocal
 pytestmark = pytest.mark.e2e
 EXERCICIOS = com_autoteste()
 POR_TIPO = {nome: [pasta for pasta in EXERCICIOS if tipo(pasta) == nome] for nome in
-            ("observar", "codigo", "ambiente", "configurar", "collector", "medir", "gateway")}
+            ("observar", "codigo", "ambiente", "configurar", "collector", "medir", "gateway", "mensagens")}
 DE_OBSERVACAO, DE_CODIGO, DE_AMBIENTE = POR_TIPO["observar"], POR_TIPO["codigo"], POR_TIPO["ambiente"]
 # Soluções que mudam otel.env (a amostragem do 12) valem para o laboratório inteiro: cada uma
 # ganha o seu, para não esconder os spans que os exercícios de código procuram.
@@ -40,6 +40,11 @@ DE_COLLECTOR = POR_TIPO["collector"]
 DE_MEDICAO = POR_TIPO["medir"]
 # Os do gateway (17, 18): um laboratório com GATEWAY=true, o 17 antes do 18 (que mata uma réplica).
 DE_GATEWAY = POR_TIPO["gateway"]
+# Os da compra por mensagens (19 a 22): ORDENS_SAGA=mensagens, com o RabbitMQ da máquina; o 22 muda o
+# código (a quebra e o conserto), e o README dele roda numa cópia do projeto.
+DE_MENSAGENS = POR_TIPO["mensagens"]
+MENSAGENS_QUE_MUDAM_O_CODIGO = [pasta for pasta in DE_MENSAGENS
+                                if any(p.tipo == "código" for p in passos(pasta / "README.md"))]
 # O aluno espera os 10 s de otel.env; a suíte não precisa.
 METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
 # O laboratório das soluções de código exporta mais devagar que o de otel.env (lotes de 2 s, métricas a
@@ -168,32 +173,46 @@ def copia_com(tmp_path: Path, *patches: Path) -> Path:
     return copia
 
 
+def reiniciando_pelo_readme(pasta: Path, copia: Path, tmp_path: Path, terminal: Path, **ambiente):
+    """O exercício pelo README numa cópia do projeto, com os reinícios que o texto manda: cada trecho de
+    código aplicado na vez dele, com o laboratório parado (o Ctrl-C do aluno); cada `make local` do texto
+    sobe um laboratório novo com o ambiente que ele dá — na hora em que um bloco precisa dele: um `make
+    local` seguido de um `git apply` e de outro `make local` não sobe nada à toa —; os outros blocos na
+    ordem (os `git apply` na cópia). Devolve o último bloco (o `make confere` do fim) e o aluno."""
+    aluno, lab, pedido, resultado = None, None, None, None
+    try:
+        for vez, passo in enumerate(passos(pasta / "README.md")):
+            if passo.tipo == "código":
+                if lab:
+                    lab.parar()
+                    lab = None
+                pedido = None  # o código novo só roda depois do próximo `make local` do texto
+                aplicar(passo, copia)
+            elif passo.tipo == "shell" and (do_lab := roteiro.ambiente_do_make_local(passo)) is not None:
+                if lab:
+                    lab.parar()
+                    lab = None
+                pedido = do_lab
+            elif passo.tipo == "shell":
+                if lab is None and pedido is not None and not roteiro.so_git_apply(passo):
+                    lab = ModoLocal(tmp_path / f"telemetria-{vez}", raiz=copia, **{**ambiente, **pedido}).iniciar()
+                    aluno = roteiro.Aluno(pasta, lab, copia, terminal, saidas=aluno.saidas if aluno else [])
+                resultado = roteiro.fazer_pelo_readme(aluno or roteiro.Aluno(pasta, None, copia, terminal), [passo])
+        return resultado, aluno
+    finally:
+        if lab:
+            lab.parar()
+
+
 @pytest.mark.parametrize("pasta", DE_CONFIGURAR, ids=lambda p: p.name)
 def test_readme_que_muda_a_configuracao_executado_reiniciando_como_o_texto_manda(tmp_path, terminal, pasta):
     """O 12 pelo README: cada trecho de otel.env aplicado na vez dele, o laboratório reiniciado a cada
     `make local` do texto (com o ambiente que ele dá), a carga e o `make confere` — que DEVE falhar no
     passo 2 (traces partidos) e passar no fim. O solucao.patch leva otel.env ao mesmo lugar."""
     copia = copia_com(tmp_path)
-    aluno, lab, vez = None, None, 0
-    try:
-        for passo in passos(pasta / "README.md"):
-            if passo.tipo == "código":
-                if lab:
-                    lab.parar()
-                    lab = None
-                aplicar(passo, copia)
-            elif passo.tipo == "shell" and (ambiente := roteiro.ambiente_do_make_local(passo)) is not None:
-                vez += 1
-                lab = ModoLocal(tmp_path / f"telemetria-{vez}", raiz=copia,
-                                **METRICAS_A_CADA_SEGUNDO, **ambiente).iniciar()
-                aluno = roteiro.Aluno(pasta, lab, copia, terminal, saidas=aluno.saidas if aluno else [])
-            elif passo.tipo == "shell":
-                resultado = roteiro.fazer_pelo_readme(aluno, [passo])
-        passou(resultado)
-        print("\n".join(aluno.saidas))  # o que o aluno viu (pytest -s): as contas do README vêm daqui
-    finally:
-        if lab:
-            lab.parar()
+    resultado, aluno = reiniciando_pelo_readme(pasta, copia, tmp_path, terminal, **METRICAS_A_CADA_SEGUNDO)
+    passou(resultado)
+    print("\n".join(aluno.saidas))  # o que o aluno viu (pytest -s): as contas do README vêm daqui
     solucao = copia_com(tmp_path / "solucao", pasta / "solucao.patch")
     assert (solucao / "otel.env").read_text() == (copia / "otel.env").read_text()
 
@@ -283,8 +302,9 @@ def test_readme_de_medicao_executado_passa_logo_depois(tmp_path, terminal, pasta
 
 
 def test_todo_exercicio_tem_o_readme_executado_por_algum_teste():
-    executados = DE_OBSERVACAO + DE_CODIGO + DE_AMBIENTE + DE_CONFIGURAR + DE_COLLECTOR + DE_MEDICAO + DE_GATEWAY
-    assert sorted(executados) == EXERCICIOS and len(EXERCICIOS) == 18
+    executados = (DE_OBSERVACAO + DE_CODIGO + DE_AMBIENTE + DE_CONFIGURAR + DE_COLLECTOR + DE_MEDICAO + DE_GATEWAY
+                  + DE_MENSAGENS)
+    assert sorted(executados) == EXERCICIOS and len(EXERCICIOS) == 22
 
 
 @pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
@@ -404,3 +424,78 @@ def test_readme_do_gateway_executado_falha_antes_e_passa_logo_depois(com_gateway
     carga = carregar(pasta, "solucao").carga_pelo_gateway(aluno.contexto()) if fora else contextlib.nullcontext()
     with carga:
         passou(roteiro.fazer_pelo_readme(aluno, roteiro.blocos_que_rodam(pasta)))
+
+
+# --- exercícios da compra por mensagens (issue 21): ORDENS_SAGA=mensagens, com o RabbitMQ -----------
+def com_rabbitmq() -> None:
+    from modo_local.rabbitmq import RabbitMQAusente, achar_servidor
+    try:
+        achar_servidor()
+    except RabbitMQAusente as erro:  # `make test` o instala como root no Debian (scripts/preparar-rabbitmq.sh)
+        pytest.skip(str(erro))
+
+
+POR_MENSAGENS = {"ORDENS_SAGA": "mensagens", "OTEL_BSP_SCHEDULE_DELAY": "200", **METRICAS_A_CADA_SEGUNDO}
+
+
+@pytest.fixture(scope="module")
+def com_mensagens(tmp_path_factory):
+    com_rabbitmq()
+    with ModoLocal(tmp_path_factory.mktemp("telemetria-mensagens"), **POR_MENSAGENS) as lab:
+        yield lab
+
+
+def ambiente_do_readme(pasta: Path) -> dict:
+    """O ambiente com que os `make local` do texto sobem o laboratório ({} se o texto não sobe um)."""
+    ambiente = {}
+    for passo in passos(pasta / "README.md"):
+        if passo.tipo == "shell" and (do_lab := roteiro.ambiente_do_make_local(passo)) is not None:
+            ambiente.update(do_lab)
+    return ambiente
+
+
+@pytest.mark.parametrize("pasta", [p for p in DE_MENSAGENS if p not in MENSAGENS_QUE_MUDAM_O_CODIGO],
+                         ids=lambda p: p.name)
+def test_readme_das_mensagens_executado_falha_antes_e_passa_logo_depois(request, tmp_path, terminal, pasta):
+    """O autoteste falha antes; depois, os blocos do README na ordem (a compra do 19, a do 20, a lentidão,
+    a rajada e a compra com a fila vazia do 21, com as esperas que o texto manda) e o `make confere` logo
+    depois, com a resposta que o aluno leria (solucao.resposta). O `make local` de cada texto diz o
+    laboratório: o que liga um interruptor além de ORDENS_SAGA=mensagens (o 20: MENSAGENS_SO_LINKS) ganha
+    o seu — o mesmo que o AMBIENTE do solucao.py —; os outros dividem um, o 19 antes do 21 (que deixa a
+    fila de pagamentos lenta e a desliga no fim)."""
+    pedido = ambiente_do_readme(pasta)
+    assert pedido.get("ORDENS_SAGA", "mensagens") == "mensagens", pedido
+    interruptor = {chave: valor for chave, valor in pedido.items() if chave != "ORDENS_SAGA"}
+    assert interruptor == (getattr(carregar(pasta, "solucao"), "AMBIENTE", None) or {}), interruptor
+    if interruptor:
+        com_rabbitmq()
+        with ModoLocal(tmp_path / "telemetria", **POR_MENSAGENS, **interruptor) as lab:
+            pelo_readme(lab, terminal, pasta)
+    else:
+        pelo_readme(request.getfixturevalue("com_mensagens"), terminal, pasta)
+
+
+def pelo_readme(lab: ModoLocal, terminal: Path, pasta: Path) -> None:
+    antes = confere(lab, pasta)
+    assert antes.returncode == 1 and "dica:" in antes.stdout, explicar(antes)
+    assert not [p for p in passos(pasta / "README.md") if p.tipo == "fora"]  # tudo roda aqui
+    passou(roteiro.fazer_pelo_readme(roteiro.Aluno(pasta, lab, lab.raiz, terminal), roteiro.blocos_que_rodam(pasta)))
+
+
+@pytest.mark.parametrize("pasta", MENSAGENS_QUE_MUDAM_O_CODIGO, ids=lambda p: p.name)
+def test_readme_das_mensagens_que_muda_o_codigo_quebra_e_conserta_reiniciando(com_mensagens, tmp_path, terminal,
+                                                                                pasta):
+    """O 22. No laboratório de todos (o código de hoje), uma compra e o autoteste falha: não há consulta
+    antifraude para consertar. Depois, numa cópia do projeto, o README com os reinícios que ele manda: a
+    quebra, a compra, o `make confere` que DEVE falhar ali (o span perdido), o conserto do texto, a compra
+    e o `make confere` do fim. O solucao.patch leva os arquivos ao mesmo lugar que o texto."""
+    fazer(pasta, com_mensagens)
+    antes = confere(com_mensagens, pasta)
+    assert antes.returncode == 1 and "✘ a consulta antifraude rodou" in antes.stdout, explicar(antes)
+    copia = copia_com(tmp_path)
+    resultado, _ = reiniciando_pelo_readme(pasta, copia, tmp_path, terminal, **POR_MENSAGENS)
+    passou(resultado)
+    solucao = copia_com(tmp_path / "solucao", pasta / "solucao.patch")
+    mudados = [linha.split(" b/", 1)[1] for linha in (pasta / "solucao.patch").read_text().splitlines()
+               if linha.startswith("diff --git ")]
+    assert mudados and all((solucao / f).read_text() == (copia / f).read_text() for f in mudados), mudados

@@ -1,0 +1,21 @@
+"""A conexão AMQP dos mensageiros (pika BlockingConnection), com o broker de RABBITMQ_URL."""
+import pika
+
+from bookstore import config, topologia
+
+
+def url() -> str:
+    return config.ler("RABBITMQ_URL") or f"amqp://guest:guest@127.0.0.1:{topologia.porta('rabbitmq')}/%2F"
+
+
+def conectar(nome: str) -> pika.BlockingConnection:
+    """Uma conexão por thread: o BlockingConnection não é thread-safe. O nome aparece na lista de
+    conexões do broker (rabbitmqctl list_connections client_properties, a aba Connections da gestão)."""
+    parametros = pika.URLParameters(url())
+    parametros.client_properties = {"connection_name": nome}
+    # Heartbeat de 30 s: o relay e o consumidor fazem I/O pelo menos a cada segundo (ver relay.py e
+    # consumidor.py), então respondem a tempo; uma conexão morta é notada em ~1 minuto.
+    parametros.heartbeat = 30
+    parametros.connection_attempts = 1
+    parametros.blocked_connection_timeout = 30  # o alarme de memória do broker freia publicações
+    return pika.BlockingConnection(parametros)

@@ -1,0 +1,191 @@
+"""O RabbitMQ do `make local` (ORDENS_SAGA=mensagens): o rabbitmq-server da máquina, numa pasta temporária.
+
+Como o PostgreSQL embutido, o broker não toca em nada da máquina: config, banco (mnesia), logs e o
+cookie do Erlang (HOME) ficam numa pasta temporária apagada no fim; as portas são as da topologia
+(AMQP) e livres (distribuição do Erlang). Três cuidados que o broker não toma sozinho:
+
+- epmd: o Erlang sobe um `epmd -daemon` que sobrevive ao broker e segura a porta 4369. Subimos o
+  nosso, em primeiro plano numa porta livre, e o broker não sobe outro (`-start_epmd false`).
+- morrer com o lançador: sem RABBITMQ_ALLOW_INPUT, o script do Debian fica como um `sh` pai do
+  Erlang (para converter sinais), e o PR_SET_PDEATHSIG do `setpriv` mataria só o `sh`, deixando o
+  beam órfão. Com ela o script faz `exec` e o processo lançado É o beam (o SIGTERM do Erlang para o
+  nó com ordem); `-noinput` desliga o shell interativo que essa variável ligaria.
+- memória: o alarme padrão é 0,4 × a RAM da máquina; o laboratório usa o mesmo arquivo de
+  configuração do compose (rabbitmq/rabbitmq.conf), com um limite absoluto.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from bookstore.config import RAIZ, ConfiguracaoInvalida
+
+from .processos import porta_livre, prefixo_morre_com_o_pai
+
+# Onde o Debian/Ubuntu (apt) e o Homebrew (Intel e Apple Silicon) põem o script. O /usr/sbin do
+# Debian é um invólucro que só aceita root ou o usuário rabbitmq; o de /usr/lib roda como qualquer um.
+CAMINHOS = ("/usr/lib/rabbitmq/bin/rabbitmq-server", "/opt/homebrew/sbin/rabbitmq-server",
+            "/usr/local/sbin/rabbitmq-server")
+COMO_INSTALAR = ("o RabbitMQ não está instalado: `sudo apt-get install rabbitmq-server` (Debian/Ubuntu) ou "
+                 "`brew install rabbitmq` (macOS) — ou rode a compra síncrona (ORDENS_SAGA=http, o padrão)")
+CONFIG_DO_LABORATORIO = RAIZ / "rabbitmq" / "rabbitmq.conf"
+# Pronto em 2–16 s medidos; com a máquina ocupada (a suíte), mais.
+PRONTO_EM_SEGUNDOS = 60
+PRAZO_PARA_PARAR_SEGUNDOS = 15
+
+
+class RabbitMQAusente(ConfiguracaoInvalida):
+    """ORDENS_SAGA=mensagens sem o rabbitmq-server: o make local para com uma linha, sem traceback."""
+
+
+def achar_servidor() -> str:
+    for caminho in CAMINHOS:
+        if Path(caminho).is_file():
+            return caminho
+    no_path = shutil.which("rabbitmq-server")
+    if no_path:
+        return no_path
+    raise RabbitMQAusente(COMO_INSTALAR)
+
+
+def achar_epmd(servidor: str) -> str:
+    """O epmd do mesmo Erlang que o broker usa (PATH, ou ao lado dos binários do Erlang)."""
+    no_path = shutil.which("epmd")
+    if no_path:
+        return no_path
+    candidatos = sorted(Path("/usr/lib/erlang").glob("erts-*/bin/epmd")) + sorted(
+        Path(servidor).resolve().parent.parent.glob("**/erts-*/bin/epmd"))
+    if not candidatos:
+        raise RabbitMQAusente("achei o rabbitmq-server, mas não o epmd do Erlang dele")
+    return str(candidatos[-1])
+
+
+def aceita_conexao(porta: int) -> bool:
+    import socket
+    try:
+        socket.create_connection(("127.0.0.1", porta), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def rss_mib(pid: int) -> float | None:
+    """Memória residente de um processo (VmRSS do /proc), em MiB; None fora do Linux ou se morreu."""
+    try:
+        for linha in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if linha.startswith("VmRSS:"):
+                return int(linha.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+class RabbitMQLocal:
+    """`with RabbitMQLocal(porta) as broker:` um broker de pé até o `with` acabar; `broker.url()`."""
+
+    def __init__(self, porta: int, saida=None):
+        self.porta = porta
+        self.saida = saida  # arquivo para o log do broker (padrão: descartado; o log completo fica na pasta)
+        self.pasta: Path | None = None
+        self.processo: subprocess.Popen | None = None
+        self.epmd: subprocess.Popen | None = None
+
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.porta}/%2F"
+
+    def ambiente(self, porta_epmd: int) -> dict:
+        pasta = self.pasta
+        return {
+            **os.environ,
+            "HOME": str(pasta),  # o .erlang.cookie do nó nasce aqui, não na sua pasta pessoal
+            "RABBITMQ_CONFIG_FILE": str(pasta / "rabbitmq.conf"),
+            "RABBITMQ_MNESIA_BASE": str(pasta / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(pasta / "log"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(pasta / "enabled_plugins"),
+            # Um nome por porta: dois laboratórios (ou a suíte e o seu make local) não se confundem no epmd.
+            "RABBITMQ_NODENAME": f"bookstore-{self.porta}@localhost",
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.porta),
+            "RABBITMQ_DIST_PORT": str(porta_livre()),
+            "ERL_EPMD_PORT": str(porta_epmd),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "RABBITMQ_ALLOW_INPUT": "true",
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-start_epmd false -noinput",
+        }
+
+    def iniciar(self) -> "RabbitMQLocal":
+        servidor = achar_servidor()
+        epmd = achar_epmd(servidor)
+        self.pasta = Path(tempfile.mkdtemp(prefix="bookstore-rabbitmq-"))
+        # A config do compose (limite de memória) mais o que só vale aqui: escutar só em 127.0.0.1
+        # e deixar o usuário guest entrar por ela (o padrão já é só loopback).
+        (self.pasta / "rabbitmq.conf").write_text(
+            CONFIG_DO_LABORATORIO.read_text(encoding="utf-8")
+            + f"\nlisteners.tcp.default = 127.0.0.1:{self.porta}\n", encoding="utf-8")
+        (self.pasta / "enabled_plugins").write_text("[].\n")  # sem plugins: sobe mais rápido, gasta menos
+        porta_epmd = porta_livre()
+        try:
+            self.epmd = subprocess.Popen([*prefixo_morre_com_o_pai("KILL"), epmd, "-port", str(porta_epmd),
+                                          "-address", "127.0.0.1"], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, start_new_session=True)
+            self._ambiente = self.ambiente(porta_epmd)
+            self.processo = subprocess.Popen([*prefixo_morre_com_o_pai("KILL"), servidor],
+                                             env=self._ambiente, stdin=subprocess.DEVNULL,
+                                             stdout=self.saida or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                             start_new_session=True)
+            self._esperar_pronto()
+        except BaseException:
+            self.parar()
+            raise
+        return self
+
+    def _esperar_pronto(self) -> None:
+        fim = time.monotonic() + PRONTO_EM_SEGUNDOS
+        while time.monotonic() < fim:
+            if self.processo.poll() is not None:
+                raise RuntimeError(f"o RabbitMQ terminou ao subir (código {self.processo.returncode}):\n"
+                                   + self.log()[-3000:])
+            if aceita_conexao(self.porta):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"o RabbitMQ não ficou pronto em {PRONTO_EM_SEGUNDOS} s:\n" + self.log()[-3000:])
+
+    def criar_vhost(self, nome: str) -> str:
+        """Um vhost novo (filas com os mesmos nomes, sem se misturar) e a URL dele: dois laboratórios
+        num broker só (a suíte: o do caos e o dos outros testes)."""
+        ctl = str(Path(achar_servidor()).with_name("rabbitmqctl"))
+        ambiente = self._ambiente
+        for comando in (["add_vhost", nome], ["set_permissions", "-p", nome, "guest", ".*", ".*", ".*"]):
+            subprocess.run([ctl, "-n", ambiente["RABBITMQ_NODENAME"], *comando], env=ambiente, check=True,
+                           capture_output=True, timeout=60)
+        return f"amqp://guest:guest@127.0.0.1:{self.porta}/{nome}"
+
+    def log(self) -> str:
+        arquivos = sorted((self.pasta / "log").glob("*.log")) if self.pasta else []
+        return "\n".join(a.read_text(errors="replace") for a in arquivos if "upgrade" not in a.name)
+
+    def rss_mib(self) -> float | None:
+        return rss_mib(self.processo.pid) if self.processo else None
+
+    def parar(self) -> None:
+        for processo in (self.processo, self.epmd):
+            if processo is None or processo.poll() is not None:
+                continue
+            processo.send_signal(signal.SIGTERM)  # o beam para o nó com ordem (fecha as filas)
+            try:
+                processo.wait(timeout=PRAZO_PARA_PARAR_SEGUNDOS)
+            except subprocess.TimeoutExpired:
+                os.killpg(processo.pid, signal.SIGKILL)
+                processo.wait()
+        if self.pasta:
+            shutil.rmtree(self.pasta, ignore_errors=True)
+            self.pasta = None
+
+    def __enter__(self):
+        return self.iniciar()
+
+    def __exit__(self, *exc):
+        self.parar()

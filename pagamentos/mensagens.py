@@ -1,0 +1,88 @@
+"""Os comandos que pagamentos recebe pela fila (ORDENS_SAGA=mensagens) e as respostas que ele dá.
+
+As regras são as do POST /pagamentos: a decisão em aprovacao.py, um pagamento por ordem e a chave da
+saga (cobranca.py). Só o transporte muda.
+
+    pagamentos.cobrar   {ordem_id, valor, cartao, chave} → ordens.pagamento {pagamento}
+                                                         | ordens.pagamento_conflitante | ordens.cobranca_cancelada
+    pagamentos.estornar {ordem_id, chave}                → ordens.estorno_concluido {pagamentos}
+
+`estornar` desfaz a cobrança DA ORDEM (a da chave da saga), exista ela ou não: estorna o que foi
+aprovado e deixa a marca em `cobrancas_desfeitas`. Sem a marca, um `cobrar` atrasado (na fila atrás
+do estorno, ou num segundo consumidor) cobraria uma compra já desfeita. Os dois se revezam num
+advisory lock por ordem.
+"""
+from decimal import Decimal
+
+from flask import current_app
+from opentelemetry import trace
+
+from bookstore import cartao, db
+from bookstore.mensageria import outbox
+from bookstore.mensageria.consumidor import Tratadores
+
+from . import aprovacao, cobranca
+
+tracer = trace.get_tracer("pagamentos")
+LOCK_DA_ORDEM = 4_242_103
+
+
+def _responder(evento: str, ordem_id: int, **corpo) -> None:
+    outbox.enviar(f"ordens.{evento}", {"ordem_id": ordem_id, **corpo}, conversa=ordem_id)
+
+
+def _travar_a_ordem(cursor, ordem_id: int, chave: str) -> bool:
+    """Trava a cobrança da ordem até o commit; devolve se ela já foi desfeita."""
+    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_DA_ORDEM, ordem_id))
+    return cursor.execute("SELECT 1 FROM cobrancas_desfeitas WHERE ordem_id = %s AND chave = %s",
+                          (ordem_id, chave)).fetchone() is not None
+
+
+def _decidir(ordem_id: int, valor: Decimal, final: str) -> tuple[str, str | None]:
+    """A decisão (aprovacao.py) no mesmo span `pagamentos.decidir` do POST /pagamentos."""
+    with tracer.start_as_current_span("pagamentos.decidir") as span:
+        status, motivo = aprovacao.decidir(final, valor, current_app.config["PAGAMENTO_LIMITE"])
+        span.set_attributes({"bookstore.ordem.id": ordem_id, "bookstore.pagamento.valor": float(valor),
+                             "bookstore.cartao.final": final, "bookstore.pagamento.status": status,
+                             "bookstore.pagamento.motivo": motivo or ""})
+    return status, motivo
+
+
+def cobrar(corpo: dict) -> None:
+    ordem_id, chave, valor = corpo["ordem_id"], corpo["chave"], Decimal(corpo["valor"])
+    with db.transacao() as cursor:
+        if _travar_a_ordem(cursor, ordem_id, chave):
+            return _responder("cobranca_cancelada", ordem_id)
+        if not corpo.get("cartao"):
+            # O relay apaga o cartão depois de publicar; uma cobrança sem ele é uma repetição que a
+            # inbox não reconheceu (outro message_id) — não há o que cobrar.
+            return _responder("falha", ordem_id, motivo="pagamentos_resposta_invalida", comando="pagamentos.cobrar")
+        final = cartao.final(corpo["cartao"])
+        status, motivo = _decidir(ordem_id, valor, final)
+        novo, existente = cobranca.gravar(cursor, ordem_id, valor, status, motivo, final, chave)
+        if novo is None and (existente.pop("chave") != chave or existente["valor"] != valor):
+            # O ordem_id já tem um pagamento feito por fora da saga (o 409 do POST /pagamentos).
+            return _responder("pagamento_conflitante", ordem_id)
+    _responder("pagamento", ordem_id, pagamento=novo or existente)
+
+
+def estornar(corpo: dict) -> None:
+    ordem_id, chave = corpo["ordem_id"], corpo["chave"]
+    with db.transacao() as cursor:
+        _travar_a_ordem(cursor, ordem_id, chave)
+        cursor.execute("INSERT INTO cobrancas_desfeitas (ordem_id, chave) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                       (ordem_id, chave))
+        pagamentos = cursor.execute(f"SELECT {cobranca.COLUNAS} FROM pagamentos WHERE ordem_id = %s AND chave = %s",
+                                    (ordem_id, chave)).fetchall()
+        for pagamento in pagamentos:
+            if cobranca.estornar(cursor, pagamento["id"]):
+                pagamento["status"] = "estornado"
+    _responder("estorno_concluido", ordem_id, pagamentos=pagamentos)
+
+
+def responder_falha(destino: str, corpo: dict, motivo: str) -> None:
+    _responder("falha", corpo["ordem_id"], motivo=motivo, comando=destino)
+
+
+def tratadores(_app) -> Tratadores:
+    return Tratadores({"pagamentos.cobrar": cobrar, "pagamentos.estornar": estornar}, responder_falha)
