@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bookstore.config import RAIZ, ConfiguracaoInvalida
 
-from .processos import porta_livre, prefixo_morre_com_o_pai
+from .processos import porta_livre, porta_ocupada, prefixo_morre_com_o_pai
 
 # Onde o Debian/Ubuntu (apt) e o Homebrew (Intel e Apple Silicon) põem o script. O /usr/sbin do
 # Debian é um invólucro que só aceita root ou o usuário rabbitmq; o de /usr/lib roda como qualquer um.
@@ -61,15 +61,6 @@ def achar_epmd(servidor: str) -> str:
     if not candidatos:
         raise RabbitMQAusente("achei o rabbitmq-server, mas não o epmd do Erlang dele")
     return str(candidatos[-1])
-
-
-def aceita_conexao(porta: int) -> bool:
-    import socket
-    try:
-        socket.create_connection(("127.0.0.1", porta), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def rss_mib(pid: int) -> float | None:
@@ -148,7 +139,7 @@ class RabbitMQLocal:
             if self.processo.poll() is not None:
                 raise RuntimeError(f"o RabbitMQ terminou ao subir (código {self.processo.returncode}):\n"
                                    + self.log()[-3000:])
-            if aceita_conexao(self.porta):
+            if porta_ocupada(self.porta):
                 return
             time.sleep(0.2)
         raise RuntimeError(f"o RabbitMQ não ficou pronto em {PRONTO_EM_SEGUNDOS} s:\n" + self.log()[-3000:])

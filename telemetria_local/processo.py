@@ -12,26 +12,17 @@ processos próprio: o Ctrl-C do terminal chega só ao lançador, que para os ser
 primeiro (eles esvaziam a telemetria no receptor) e o receptor depois.
 """
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-from modo_local.processos import prefixo_morre_com_o_pai
+from modo_local.processos import porta_ocupada, prefixo_morre_com_o_pai
 
 RAIZ = Path(__file__).resolve().parent.parent
 ESPERA_MINIMA, ESPERA_MAXIMA = 0.5, 10.0  # entre uma queda e a volta; dobra se ele cai logo de novo
 VIDA_ESTAVEL = 5.0
-
-
-def porta_aberta(porta: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", porta), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def motivo(codigo: int) -> str:
@@ -62,7 +53,7 @@ class ReceptorEmProcesso:
         return self._processo.pid
 
     def pronto(self) -> bool:
-        return self._processo.poll() is None and porta_aberta(self.porta_http) and porta_aberta(self.porta_grpc)
+        return self._processo.poll() is None and porta_ocupada(self.porta_http) and porta_ocupada(self.porta_grpc)
 
     def ambiente(self, protocolo: str = "http/protobuf") -> dict:
         porta = self.porta_grpc if protocolo == "grpc" else self.porta_http
