@@ -151,6 +151,11 @@ def arvore(spans: list[dict]) -> str:
         for nome, atributos in span["eventos"]:
             extras = "  ".join(f"{k}={v}" for k, v in atributos.items() if not k.startswith("exception.stacktrace"))
             linhas.append(f"{'':19}{recuo}  • evento {nome}  {extras}".rstrip())
+        # Os links de um `process` (compra por mensagens): para o `send` da mensagem, aqui ou noutro trace
+        # (MENSAGENS_SO_LINKS=true) — o id inteiro, para seguir com `make traces TRACE=`.
+        for trace_id, span_id in span.get("links", []):
+            onde = "neste trace" if span_id in ids else f"trace {trace_id}"
+            linhas.append(f"{'':19}{recuo}  ↪ link: {onde}, span {span_id[:8]}…")
         for filho in filhos.get(span["span_id"], []):
             desenhar(filho, profundidade + 1)
 

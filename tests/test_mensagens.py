@@ -26,7 +26,7 @@ from modo_local.mensageiros import Mensageiros
 from modo_local.processos import porta_livre
 from modo_local.rabbitmq import RabbitMQAusente, RabbitMQLocal
 from modo_local.servicos import Laboratorio
-from telemetria_local import otlp
+from telemetria_local import otlp, traces
 from telemetria_local.receptor import ReceptorOTLP
 from tests.apoio import CARTAO_RECUSADO, criar_livro, esperar, estoque, json_de, portas_livres
 
@@ -232,6 +232,8 @@ def test_a_compra_e_um_trace_so_com_send_e_process_de_cada_mensagem(lab, recepto
         assert processo["servico"] == filas.servico_de(chave)
     antigos = [s["nome"] for s in spans if "messaging.destination" in s["atributos"] or "pika" in s["escopo"]]
     assert antigos == []
+    # O que o aluno vê no `make traces TRACE=`: cada process com o link para o send, neste trace.
+    assert traces.arvore(spans).count("↪ link: neste trace") == len(MENSAGENS_DA_COMPRA)
     metricas = esperar(lambda: {m["nome"] for m in receptor.metricas()} >= {
         "bookstore.mensagem.tempo_na_fila", "bookstore.fila.profundidade", "messaging.process.duration"} or None,
         10, descricao="as métricas das filas")

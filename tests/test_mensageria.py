@@ -30,3 +30,18 @@ def test_ordens_saga_desconhecida_para_no_arranque(monkeypatch):
     monkeypatch.setenv("ORDENS_SAGA", "kafka")
     with pytest.raises(config.ConfiguracaoInvalida, match="ORDENS_SAGA='kafka': use http ou mensagens"):
         ordens.create_app({"TESTING": True})
+
+
+def test_make_traces_desenha_o_link_de_cada_process_e_diz_onde_ele_esta():
+    from telemetria_local import traces
+
+    def span(nome, kind, trace_id, span_id, parent_id="", links=()):
+        return {"servico": "livros", "recurso": {}, "escopo": "", "nome": nome, "kind": kind, "trace_id": trace_id,
+                "span_id": span_id, "parent_id": parent_id, "atributos": {}, "inicio_ns": 1, "fim_ns": 2,
+                "eventos": [], "status": 0, "status_mensagem": "", "links": list(links)}
+    um, outro = "1" * 32, "2" * 32
+    envio = span("send bookstore:livros.reservar", 4, um, "a" * 16)
+    filho = span("process bookstore:livros.reservar:livros.comandos", 5, um, "b" * 16, "a" * 16, [(um, "a" * 16)])
+    assert "↪ link: neste trace, span aaaaaaaa…" in traces.arvore([envio, filho])
+    so_link = span("process bookstore:livros.reservar:livros.comandos", 5, outro, "c" * 16, links=[(um, "a" * 16)])
+    assert f"↪ link: trace {um}, span aaaaaaaa…" in traces.arvore([so_link])
