@@ -293,3 +293,32 @@ def test_caos_com_replicas_atras_do_gateway_fecha_a_conta(postgres, tmp_path, po
     assert restantes == 0
     assert sum(caos.respostas.values()) >= 60 and caos.respostas[201] >= 20, caos.respostas
     assert {nome: v for nome, _, v in invariantes if v} == {}
+
+
+def test_compra_por_mensagens_pelo_gateway_e_um_trace_do_gateway_as_filas(tmp_path):
+    """GATEWAY=true com ORDENS_SAGA=mensagens, como `GATEWAY=true ORDENS_SAGA=mensagens make local`: o 202
+    e o Location voltam pelo gateway, o GET do Location também, e a compra é um trace só — a raiz no gateway,
+    os `process` de livros, pagamentos e ordens abaixo dela (um mensageiro por serviço, não por réplica)."""
+    from modo_local.rabbitmq import RabbitMQAusente, achar_servidor
+    try:
+        achar_servidor()
+    except RabbitMQAusente as erro:  # `make test` o instala como root no Debian (scripts/preparar-rabbitmq.sh)
+        pytest.skip(str(erro))
+    with ModoLocal(tmp_path, **AMBIENTE, ORDENS_SAGA="mensagens") as com_filas:
+        resposta = comprar(gateway(com_filas), 1)
+        assert resposta.status_code == 202 and resposta.headers["Location"] == f"/ordens/{resposta.json()['id']}"
+        final = esperar(lambda: (o := requests.get(gateway(com_filas) + resposta.headers["Location"],
+                                                   timeout=10).json())["status"] == "concluida" and o,
+                        20, intervalo=0.2, descricao="a compra concluir pelas filas")
+
+        def trace_inteiro():
+            for grupo in compras(spans(com_filas)).values():
+                processos = [s for s in grupo if s["nome"].startswith("process bookstore:")]
+                if any(s["atributos"].get("bookstore.ordem.id") == final["id"] for s in grupo) and \
+                        traces.raiz(grupo) and len(processos) == 6:
+                    return grupo
+        grupo = esperar(trace_inteiro, 15, intervalo=0.3, descricao="o trace da compra chegar com os 6 process")
+    raiz = traces.raiz(grupo)
+    assert (raiz["servico"], raiz["nome"], raiz["atributos"]["http.response.status_code"]) == (
+        "gateway", "POST /ordens", 202)
+    assert {s["servico"] for s in grupo if s["nome"].startswith("process ")} == set(topologia.SERVICOS)
