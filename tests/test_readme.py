@@ -1,0 +1,50 @@
+"""Os comandos do README do laboratório rodados como estão escritos, contra um `make local` de verdade
+(os READMEs dos exercícios: tests/test_exercicios.py). Uma seção por teste: o `make local` do texto diz
+o laboratório, os outros blocos rodam na ordem com as portas dele (tests/roteiro.py), e o que o texto
+promete na saída é conferido."""
+from pathlib import Path
+
+import pytest
+
+from autoteste.readme import passos
+from bookstore.config import RAIZ
+from tests import roteiro
+from tests.apoio import esperar, explicar
+from tests.lancador import ModoLocal
+
+pytestmark = pytest.mark.e2e
+
+
+def blocos_da_secao(titulo: str, pasta: Path) -> list:
+    """Os passos (autoteste/readme.py) da seção `## titulo…` do README, até a próxima `## `."""
+    texto = (RAIZ / "README.md").read_text(encoding="utf-8")
+    inicio = texto.index(f"\n## {titulo}")
+    fim = texto.find("\n## ", inicio + 1)
+    arquivo = pasta / "secao.md"
+    arquivo.write_text(texto[inicio:fim if fim > 0 else None], encoding="utf-8")
+    return passos(arquivo)
+
+
+def test_a_compra_por_mensagens_do_readme_roda_como_esta_escrita(tmp_path):
+    from modo_local.rabbitmq import RabbitMQAusente, achar_servidor
+    try:
+        achar_servidor()
+    except RabbitMQAusente as erro:  # `make test` o instala como root no Debian (scripts/preparar-rabbitmq.sh)
+        pytest.skip(str(erro))
+    blocos = blocos_da_secao("A compra por mensagens", tmp_path)
+    subida, docker, compra, status = [p for p in blocos if p.tipo in ("shell", "fora")][:4]
+    assert roteiro.ambiente_do_make_local(subida) == {"ORDENS_SAGA": "mensagens"}, subida
+    assert docker.tipo == "fora" and "docker compose --profile mensagens" in docker.texto
+    with ModoLocal(tmp_path / "telemetria", ORDENS_SAGA="mensagens") as lab:
+        aluno = roteiro.Aluno(RAIZ, lab, RAIZ, roteiro.pasta_do_make(tmp_path))
+        feita = aluno.rodar(compra)
+        assert feita.returncode == 0 and "HTTP/1.1 202" in feita.stdout, explicar(feita)
+        assert "Location: /ordens/" in feita.stdout and '"status":"criada"' in feita.stdout, explicar(feita)
+
+        def concluida():
+            lida = aluno.rodar(status)
+            assert lida.returncode == 0, explicar(lida)
+            return '"status":"concluida"' in lida.stdout and lida
+        lida = esperar(concluida, 10, intervalo=0.2, descricao="o GET do Location ver a compra concluída")
+    historico = [parte.split('"')[0] for parte in lida.stdout.split('"status":"')[1:]]
+    assert historico[-4:] == ["criada", "estoque_reservado", "pagamento_aprovado", "concluida"], lida.stdout
