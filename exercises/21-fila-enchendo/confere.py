@@ -22,7 +22,8 @@ def conferir(fonte, resposta: str) -> list[Criterio]:
                  "suba com ORDENS_SAGA=mensagens make local e espere uma exportação de métricas"),
         Criterio(pior is not None and espera[pior] >= ESPEROU_MS,
                  f"uma cobrança esperou >= {ESPEROU_MS} ms na fila: {max(espera, default=0):.0f} ms",
-                 "deixe o consumidor de pagamentos lento (passo 1) e compre várias vezes seguidas (passo 2)"),
+                 "deixe o consumidor de pagamentos lento (passo 1) e compre várias vezes seguidas (passo 2); com "
+                 "MENSAGENS_SO_LINKS=true (o 20) as cobranças ficam fora do trace da compra: suba sem ele"),
         Criterio(bool(depois) and depois[-1]["atributos"].get("bookstore.mensagem.espera_ms", 0) < ESVAZIOU_MS,
                  f"depois, a fila esvaziou: a última cobrança esperou < {ESVAZIOU_MS} ms",
                  "tire a lentidão (passo 4), espere a fila zerar e compre mais uma vez"),

@@ -20,7 +20,8 @@ def conferir(fonte, resposta: str) -> list[Criterio]:
     return [
         Criterio(bool(cobranca),
                  "a compra mais recente foi cobrada pela fila (o `process` de pagamentos.cobrar está no trace dela)",
-                 "suba com ORDENS_SAGA=mensagens make local e compre (passo 1)"),
+                 "suba com ORDENS_SAGA=mensagens make local (sem MENSAGENS_SO_LINKS=true, o do 20) e compre "
+                 "(passo 1)"),
         Criterio(bool(no_trace or soltos), "a consulta antifraude rodou (há spans pagamentos.antifraude)",
                  "aplique a quebra (git apply exercises/22-consumidor-sem-contexto/quebra.patch), reinicie e "
                  "compre (passo 2)"),
