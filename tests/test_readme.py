@@ -2,11 +2,12 @@
 (os READMEs dos exercícios: tests/test_exercicios.py). Uma seção por teste: o `make local` do texto diz
 o laboratório, os outros blocos rodam na ordem com as portas dele (tests/roteiro.py), e o que o texto
 promete na saída é conferido."""
+import re
 from pathlib import Path
 
 import pytest
 
-from autoteste.readme import passos
+from autoteste.readme import Passo, passos
 from bookstore.config import RAIZ
 from tests import roteiro
 from tests.apoio import esperar, explicar
@@ -23,6 +24,41 @@ def blocos_da_secao(titulo: str, pasta: Path) -> list:
     arquivo = pasta / "secao.md"
     arquivo.write_text(texto[inicio:fim if fim > 0 else None], encoding="utf-8")
     return passos(arquivo)
+
+
+def comandos(passo: Passo) -> list[tuple[Passo, str]]:
+    """Cada comando do bloco (com as linhas de continuação `\\`) e o comentário `#` logo abaixo dele — a
+    resposta que o texto promete."""
+    achados: list[list[str]] = []
+    continua = False
+    for linha in passo.texto.splitlines():
+        if linha.lstrip().startswith("#") and achados:
+            achados[-1][1] += linha
+        elif continua and achados:
+            achados[-1][0] += "\n" + linha
+        elif linha.strip():
+            achados.append([linha, ""])
+        continua = linha.rstrip().endswith("\\")
+    return [(Passo("shell", comando), comentario) for comando, comentario in achados]
+
+
+def test_compre_livros_do_readme_responde_o_que_o_texto_promete(tmp_path):
+    """Os curl de "Compre livros" num `make local` novo, na ordem, um por vez: cada `"chave":"valor"` do
+    comentário embaixo de um comando está na resposta dele (o 409 do último exemplar, a recusa, o 422,
+    o 503 com a falha ligada, a falha só desta compra no baggage)."""
+    blocos = [p for p in blocos_da_secao("Compre livros", tmp_path) if p.tipo == "shell"]
+    assert len(blocos) == 2, blocos
+    with ModoLocal(tmp_path / "telemetria") as lab:
+        aluno = roteiro.Aluno(RAIZ, lab, RAIZ, roteiro.pasta_do_make(tmp_path))
+        prometidos = 0
+        for bloco in blocos:
+            for comando, comentario in comandos(bloco):
+                feito = aluno.rodar(comando)
+                assert feito.returncode == 0, explicar(feito)
+                for trecho in re.findall(r'"[^"]+":"[^"]*"', comentario):
+                    assert trecho in feito.stdout, f"{comando.texto}\nprometido: {trecho}\n{explicar(feito)}"
+                    prometidos += 1
+    assert prometidos == 8  # as respostas que o texto mostra (um comentário sem "chave":"valor" não conta)
 
 
 def test_a_compra_por_mensagens_do_readme_roda_como_esta_escrita(tmp_path):
