@@ -32,8 +32,14 @@ MARGEM_SEGUNDOS = 1.0
 # Jaeger depois dos 2 s de antes e o autoteste julgou cedo. Folga só custa quando o trace não vem.
 MARGEM_DOCKER_TRACES_SEGUNDOS = 5.0
 RASPAGEM_DO_PROMETHEUS_SEGUNDOS = 10.0
-# Uma ordem criada há menos que isso e ainda em andamento é uma compra em curso (o curl não voltou).
+# Uma ordem criada há menos que isso e ainda em andamento é uma compra em curso: o curl não voltou ou,
+# na compra por mensagens, o 202 voltou e a saga anda nas filas.
 EM_CURSO_SEGUNDOS = 60
+# Até quanto tempo depois de criada uma compra em curso quem lê espera que ela termine antes de julgar:
+# por mensagens, o 202 volta na hora e a saga anda nas filas (num laboratório recém-subido, a primeira
+# levou mais que um lote). Uma ordem parada há mais que isso (um worker morto, a recuperação por vir)
+# não segura ninguém.
+ESPERA_PELA_COMPRA_SEGUNDOS = 10
 FINAIS = {"concluida", "pagamento_recusado", "estoque_indisponivel", "falhou"}
 
 
@@ -63,9 +69,10 @@ def _instante(texto: str) -> float:
     return datetime.datetime.fromisoformat(texto).timestamp()
 
 
-def ultima_compra(url_ordens: str | None = None) -> tuple[float, int] | None:
-    """(quando, ordem_id) da compra que terminou por último — `quando` é agora se uma compra ainda
-    está em curso —, ou None se o `ordens` não respondeu ou não há compra."""
+def ultima_compra(url_ordens: str | None = None) -> tuple[float, int, float | None] | None:
+    """(quando, ordem_id, criada_em) da compra que terminou por último — `quando` é agora e `criada_em`
+    o instante em que foi criada se ela ainda está em curso (senão None) —, ou None se o `ordens` não
+    respondeu ou não há compra."""
     # Um traceparent não amostrado: o parentbased_* dos serviços não grava spans desta leitura
     # (senão cada `make confere` poria um trace "GET /ordens" na lista do aluno).
     cabecalho = {"traceparent": f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00"}
@@ -84,7 +91,8 @@ def ultima_compra(url_ordens: str | None = None) -> tuple[float, int] | None:
             else:
                 continue  # parada há muito: é da recuperação, não de um curl de agora
             if mais_recente is None or quando > mais_recente[0]:
-                mais_recente = (quando, ordem["id"])
+                mais_recente = (quando, ordem["id"],
+                                None if ordem["status"] in FINAIS else _instante(historico[0]["em"]))
         return mais_recente
     except (requests.RequestException, ValueError, KeyError, TypeError):
         return None
@@ -133,9 +141,16 @@ class Espera:
         self.esperado += time.monotonic() - inicio
         return valor
 
-    def compra(self):
+    def compra(self) -> tuple[float, int] | None:
+        """(quando, ordem_id) da compra mais recente, depois de esperar (com prazo) a que está em curso."""
         if not self._perguntou:
-            self._compra, self._perguntou = ultima_compra(self.url_ordens), True
+            self._perguntou = True
+            compra = ultima_compra(self.url_ordens)
+            if compra and compra[2] is not None:
+                terminou = self.ate(lambda: (c := ultima_compra(self.url_ordens)) is not None and c[2] is None and c,
+                                    self._prazo(compra[2], ESPERA_PELA_COMPRA_SEGUNDOS))
+                compra = terminou or (time.time(), compra[1], None)
+            self._compra = compra[:2] if compra else None
         return self._compra
 
     def _prazo(self, quando: float, atraso: float) -> float:
