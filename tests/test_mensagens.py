@@ -5,6 +5,7 @@ inteiro: três gunicorns com ORDENS_SAGA=mensagens, dois mensageiros por serviç
 de cada fila) e um receptor OTLP. Cada teste compra livros próprios, então não dependem uns dos outros;
 os que param peças (o relay, um consumidor) as devolvem ao fim.
 """
+import datetime
 import os
 import signal
 import statistics
@@ -450,3 +451,21 @@ def _pronto(url: str) -> bool:
         return requests.get(url + "/ready", timeout=1).status_code == 200
     except requests.RequestException:
         return False
+
+
+def test_quem_le_a_telemetria_espera_a_compra_que_anda_nas_filas_terminar(lab):
+    """O 202 volta na hora e a saga anda nas filas: o `make confere` logo depois do curl espera a compra
+    terminar (até ESPERA_PELA_COMPRA_SEGUNDOS depois de criada) e só então conta o lote dos spans dela."""
+    import io
+
+    from telemetria_local.em_voo import Espera
+    livro = criar_livro(lab, estoque=2)
+    # 2 s de latência em pagamentos, só nesta compra: ela fica em curso depois do 202.
+    criada = comprar(lab, livro, cabecalhos={"baggage": "bookstore.falha=pagamentos:latencia_ms=2000"})
+    saida = io.StringIO()
+    espera = Espera(saida=saida, url_ordens=lab.url("ordens"))
+    quando, ordem_id = espera.compra()
+    final = ordem(lab, criada["id"])
+    assert ordem_id == criada["id"] and final["status"] == "concluida", final
+    assert espera.esperado >= 1.5 and saida.getvalue().count("esperando a telemetria chegar…") == 1
+    assert abs(quando - datetime.datetime.fromisoformat(final["historico"][-1]["em"]).timestamp()) < 0.01
