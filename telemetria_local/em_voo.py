@@ -9,7 +9,9 @@ os três leitores o usam.
 A regra: a compra mais recente (perguntada ao `ordens`, que sabe quando cada ordem terminou)
 terminou em T. Tudo o que ela emitiu sai até T + um lote (spans) ou T + um intervalo (métricas);
 mais uma margem para o envio e a gravação. Quem lê espera até lá — menos, se o trace dela já está
-inteiro — e nunca mais que isso. Uma linha só ("esperando a telemetria chegar…") diz que esperou.
+inteiro — e nunca mais que isso. Se ela ainda está em curso (por mensagens, o 202 volta antes de a
+saga andar), espera antes que ela termine, com prazo. Uma linha só ("esperando a telemetria
+chegar…") diz que esperou.
 Sem resposta do `ordens` (laboratório parado, lendo o armazém de ontem), não há o que esperar.
 """
 import datetime
