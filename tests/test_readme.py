@@ -84,3 +84,25 @@ def test_a_compra_por_mensagens_do_readme_roda_como_esta_escrita(tmp_path):
         lida = esperar(concluida, 10, intervalo=0.2, descricao="o GET do Location ver a compra concluída")
     historico = [parte.split('"')[0] for parte in lida.stdout.split('"status":"')[1:]]
     assert historico[-4:] == ["criada", "estoque_reservado", "pagamento_aprovado", "concluida"], lida.stdout
+
+
+def test_o_gateway_do_readme_roda_como_esta_escrito(tmp_path):
+    """`GATEWAY=true make local`, a compra pelo gateway (201 concluida, e a linha do trace no terminal começa
+    no gateway) e os cenários do instrutor pelo gateway, todos como esperados. O /admin fica na porta de
+    pagamentos (o gateway não o serve): o script o acha em ADMIN_PAGAMENTOS, a porta deste laboratório."""
+    blocos = [p for p in blocos_da_secao("Um gateway na frente", tmp_path) if p.tipo in ("shell", "fora")]
+    subida, docker, compra, carga = blocos[:4]
+    assert roteiro.ambiente_do_make_local(subida) == {"GATEWAY": "true"}, subida
+    assert docker.tipo == "fora" and carga.tipo == "fora" and carga.texto.startswith("make carga "), blocos
+    with ModoLocal(tmp_path / "telemetria", GATEWAY="true", WEB_CONCURRENCY="1") as lab:
+        aluno = roteiro.Aluno(RAIZ, lab, RAIZ, roteiro.pasta_do_make(tmp_path),
+                              extras={"ADMIN_PAGAMENTOS": lab.url("pagamentos")})
+        (curl, comentario), (cenarios, _) = comandos(compra)
+        feita = aluno.rodar(curl)
+        assert feita.returncode == 0 and "HTTP/1.1 201" in feita.stdout, explicar(feita)
+        assert all(trecho in feita.stdout for trecho in re.findall(r'"[^"]+":"[^"]*"', comentario)), feita.stdout
+        linha = lab.esperar_linha("gateway→ordens→livros→pagamentos", 15)
+        assert linha and "POST /ordens 201" in linha, lab.saida()[-3000:]
+        feitos = aluno.rodar(cenarios)
+    assert feitos.returncode == 0 and "DIFERENTE" not in feitos.stdout, explicar(feitos)
+    assert feitos.stdout.count("ok  ") == 10, feitos.stdout
