@@ -45,6 +45,14 @@ def _processo_dos_testes_e_um_cliente_de_fora():
         RequestsInstrumentor().uninstrument()
 
 
+@pytest.fixture(scope="module")
+def terminal(tmp_path_factory):
+    """Um terminal de aluno (tests/roteiro.py): `make` com o virtualenv desta suíte."""
+    from tests import roteiro
+    return roteiro.pasta_do_make(tmp_path_factory.mktemp("terminal"))
+
+
+
 # --- marcas honestas: `-m "not e2e"` é a suíte rápida, sem processo nenhum ---------------------
 # Um teste sem a marca e2e que suba um gunicorn, o make local ou o receptor OTLP falha na hora,
 # dizendo qual. Assim a marca não depende de alguém lembrar dela.

@@ -1,5 +1,7 @@
 """Fazer um exercício pelo README dele, como o aluno: os blocos de shell na ordem, os trechos de código
-aplicados do próprio texto (autoteste/readme.py), e o `make confere` logo depois do último passo.
+aplicados do próprio texto (autoteste/readme.py), e o `make confere` logo depois do último passo. No
+fim, o que os testes de exercícios usam em volta disso: o autoteste, as ações do solucao.py, uma cópia
+do projeto com patches, e o README com os reinícios que ele manda.
 
 O que muda do terminal do aluno é só o endereço: o laboratório da suíte está em portas livres, então
 `localhost:8082` vira a porta de ordens dele, `localhost:8080` a do gateway e `:8182` (a réplica 2 de
@@ -10,6 +12,7 @@ respostas que o aluno lê na tela (`RESPOSTA=<trace_id>`, `RESPOSTA='<porta> <id
 """
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -18,9 +21,11 @@ from pathlib import Path
 from autoteste.exercicios import Contexto, carregar
 from autoteste.readme import Passo, aplicar, passos
 from bookstore import config, topologia
+from bookstore.config import RAIZ
 from modo_local.processos import porta_livre
 from telemetria_local.fontes import FonteLocal
-from tests.apoio import esperar, explicar
+from tests.apoio import esperar, explicar, rodar
+from tests.lancador import ModoLocal
 
 # Uma porta no texto: `localhost:8082`, `127.0.0.1:8182`, `sport = :8182`. Só as da topologia mudam
 # (`:1` de um JSON, `:16686` do Jaeger ficam como estão).
@@ -162,3 +167,70 @@ def blocos_que_rodam(pasta: Path) -> list[Passo]:
     """Os blocos de shell que rodam com o laboratório no ar (nem `git apply`, nem `make local`)."""
     return [p for p in passos(pasta / "README.md") if p.tipo == "shell" and not so_git_apply(p)
             and ambiente_do_make_local(p) is None]
+
+
+# --- o laboratório do exercício: o autoteste, as ações do aluno, uma cópia do projeto -------------------
+def autoteste(pasta: Path, resposta: str, raiz: Path, ambiente: dict) -> subprocess.CompletedProcess:
+    """`make confere` como o aluno o roda, com o Collector dado como fora do ar (modo local)."""
+    return rodar([sys.executable, "-m", "autoteste", pasta.name[:2], "--resposta", resposta], cwd=raiz,
+                 env={**ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/"}, timeout=60)
+
+
+def confere(lab: ModoLocal, pasta: Path, resposta: str = "") -> subprocess.CompletedProcess:
+    return autoteste(pasta, resposta, lab.raiz, lab.ambiente)
+
+
+def contexto(lab: ModoLocal) -> Contexto:
+    """O que as ações do aluno recebem: as URLs e a fonte que o autoteste usaria (o armazém deste lab)."""
+    return Contexto(urls={nome: lab.url(nome) for nome in lab.portas}, fonte=FonteLocal(lab.pasta_telemetria),
+                    ambiente=lab.ambiente)
+
+
+def fazer(pasta: Path, lab: ModoLocal) -> str:
+    return carregar(pasta, "solucao").acoes(contexto(lab))
+
+
+def passou(resultado) -> None:
+    assert resultado.returncode == 0, explicar(resultado)
+    assert "✘" not in resultado.stdout and "Tudo certo!" in resultado.stdout, explicar(resultado)
+
+
+def copia_com(tmp_path: Path, *patches: Path) -> Path:
+    copia = tmp_path / "p"
+    shutil.copytree(RAIZ, copia, ignore=shutil.ignore_patterns(
+        ".venv", ".git", ".telemetria", ".dados-locais", "__pycache__", ".pytest_cache", ".ferramentas"))
+    for patch in patches:
+        aplicado = rodar(["git", "apply", str(patch)], cwd=copia)
+        assert aplicado.returncode == 0, explicar(aplicado)
+    return copia
+
+
+def reiniciando_pelo_readme(pasta: Path, copia: Path, tmp_path: Path, terminal: Path, **ambiente):
+    """O exercício pelo README numa cópia do projeto, com os reinícios que o texto manda: cada trecho de
+    código aplicado na vez dele, com o laboratório parado (o Ctrl-C do aluno); cada `make local` do texto
+    sobe um laboratório novo com o ambiente que ele dá — na hora em que um bloco precisa dele: um `make
+    local` seguido de um `git apply` e de outro `make local` não sobe nada à toa —; os outros blocos na
+    ordem (os `git apply` na cópia). Devolve o último bloco (o `make confere` do fim) e o aluno."""
+    aluno, lab, pedido, resultado = None, None, None, None
+    try:
+        for vez, passo in enumerate(passos(pasta / "README.md")):
+            if passo.tipo == "código":
+                if lab:
+                    lab.parar()
+                    lab = None
+                pedido = None  # o código novo só roda depois do próximo `make local` do texto
+                aplicar(passo, copia)
+            elif passo.tipo == "shell" and (do_lab := ambiente_do_make_local(passo)) is not None:
+                if lab:
+                    lab.parar()
+                    lab = None
+                pedido = do_lab
+            elif passo.tipo == "shell":
+                if lab is None and pedido is not None and not so_git_apply(passo):
+                    lab = ModoLocal(tmp_path / f"telemetria-{vez}", raiz=copia, **{**ambiente, **pedido}).iniciar()
+                    aluno = Aluno(pasta, lab, copia, terminal, saidas=aluno.saidas if aluno else [])
+                resultado = fazer_pelo_readme(aluno or Aluno(pasta, None, copia, terminal), [passo])
+        return resultado, aluno
+    finally:
+        if lab:
+            lab.parar()

@@ -6,25 +6,27 @@ Um laboratório intocado serve a todos os de observação; os de código ganham 
 laboratório, numa cópia do projeto com todas as soluções (`solucao.patch`) aplicadas e os
 ambientes (`solucao.env`) — um reinício só, não um por exercício. Os que não cabem nele têm
 o seu: a configuração do 12 (otel.env vale para o laboratório inteiro), a quebra do 02, a
-medição do 16. As ações de cada exercício (o que o README manda fazer) estão no `solucao.py`."""
+medição do 16. As ações de cada exercício (o que o README manda fazer) estão no `solucao.py`.
+Os da compra por mensagens (19 a 22) estão em tests/test_exercicios_de_mensagens.py; o que os dois
+arquivos usam (o autoteste, as ações, a cópia do projeto, o README com reinícios), em tests/roteiro.py."""
 import contextlib
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from autoteste.exercicios import Contexto, carregar, com_autoteste, tipo
+from autoteste.exercicios import carregar, com_autoteste, tipo
 from bookstore.config import RAIZ
 from modo_local.processos import porta_livre
 from telemetria_local import traces
 from telemetria_local.fontes import FonteLocal
-from autoteste.readme import aplicar, passos
+from autoteste.readme import passos
 from tests import roteiro
 from tests.apoio import esperar, explicar, rodar
 from tests.lancador import ModoLocal
+from tests.roteiro import autoteste, confere, copia_com, fazer, passou, reiniciando_pelo_readme
 
 pytestmark = pytest.mark.e2e
 EXERCICIOS = com_autoteste()
@@ -40,11 +42,8 @@ DE_COLLECTOR = POR_TIPO["collector"]
 DE_MEDICAO = POR_TIPO["medir"]
 # Os do gateway (17, 18): um laboratório com GATEWAY=true, o 17 antes do 18 (que mata uma réplica).
 DE_GATEWAY = POR_TIPO["gateway"]
-# Os da compra por mensagens (19 a 22): ORDENS_SAGA=mensagens, com o RabbitMQ da máquina; o 22 muda o
-# código (a quebra e o conserto), e o README dele roda numa cópia do projeto.
+# Os da compra por mensagens (19 a 22): em tests/test_exercicios_de_mensagens.py.
 DE_MENSAGENS = POR_TIPO["mensagens"]
-MENSAGENS_QUE_MUDAM_O_CODIGO = [pasta for pasta in DE_MENSAGENS
-                                if any(p.tipo == "código" for p in passos(pasta / "README.md"))]
 # O aluno espera os 10 s de otel.env; a suíte não precisa.
 METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
 # O laboratório das soluções de código exporta mais devagar que o de otel.env (lotes de 2 s, métricas a
@@ -53,26 +52,6 @@ LOTES_DEVAGAR = {"OTEL_BSP_SCHEDULE_DELAY": "2000", "OTEL_BLRP_SCHEDULE_DELAY": 
                  "OTEL_METRIC_EXPORT_INTERVAL": "3000"}
 # A recuperação (exercício 10) passa a cada 10 s no laboratório; a suíte não espera tanto.
 RECUPERACAO_A_CADA_SEGUNDO = {"ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS": "1"}
-
-
-def autoteste(pasta: Path, resposta: str, raiz: Path, ambiente: dict):
-    """`make confere` como o aluno o roda, com o Collector dado como fora do ar (modo local)."""
-    return rodar([sys.executable, "-m", "autoteste", pasta.name[:2], "--resposta", resposta], cwd=raiz,
-                 env={**ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/"}, timeout=60)
-
-
-def confere(lab: ModoLocal, pasta: Path, resposta: str = ""):
-    return autoteste(pasta, resposta, lab.raiz, lab.ambiente)
-
-
-def contexto(lab: ModoLocal) -> Contexto:
-    """O que as ações do aluno recebem: as URLs e a fonte que o autoteste usaria (o armazém deste lab)."""
-    return Contexto(urls={nome: lab.url(nome) for nome in lab.portas}, fonte=FonteLocal(lab.pasta_telemetria),
-                    ambiente=lab.ambiente)
-
-
-def fazer(pasta: Path, lab: ModoLocal) -> str:
-    return carregar(pasta, "solucao").acoes(contexto(lab))
 
 
 @pytest.fixture(scope="module")
@@ -116,16 +95,6 @@ def conferir_ate_passar(lab: ModoLocal, pasta: Path, resposta: str, limite_segun
 
 
 # --- os READMEs executados (issue 19): o exercício feito pelo texto, o autoteste logo depois ----------
-def passou(resultado) -> None:
-    assert resultado.returncode == 0, explicar(resultado)
-    assert "✘" not in resultado.stdout and "Tudo certo!" in resultado.stdout, explicar(resultado)
-
-
-@pytest.fixture(scope="module")
-def terminal(tmp_path_factory):
-    return roteiro.pasta_do_make(tmp_path_factory.mktemp("terminal"))
-
-
 @pytest.mark.parametrize("pasta", DE_OBSERVACAO, ids=lambda p: p.name)
 def test_readme_de_observacao_executado_passa_logo_depois(intocado, terminal, pasta):
     """Os blocos do README na ordem, contra o laboratório intocado; a resposta é a que o aluno leria
@@ -161,47 +130,6 @@ def compras_inteiras(fonte) -> list:
 def test_exercicio_de_codigo_segue_falhando_sem_o_codigo_mesmo_com_compras(compras_sem_o_codigo, pasta):
     resultado = confere(compras_sem_o_codigo, pasta)
     assert resultado.returncode == 1, explicar(resultado)
-
-
-def copia_com(tmp_path: Path, *patches: Path) -> Path:
-    copia = tmp_path / "p"
-    shutil.copytree(RAIZ, copia, ignore=shutil.ignore_patterns(
-        ".venv", ".git", ".telemetria", ".dados-locais", "__pycache__", ".pytest_cache", ".ferramentas"))
-    for patch in patches:
-        aplicado = rodar(["git", "apply", str(patch)], cwd=copia)
-        assert aplicado.returncode == 0, explicar(aplicado)
-    return copia
-
-
-def reiniciando_pelo_readme(pasta: Path, copia: Path, tmp_path: Path, terminal: Path, **ambiente):
-    """O exercício pelo README numa cópia do projeto, com os reinícios que o texto manda: cada trecho de
-    código aplicado na vez dele, com o laboratório parado (o Ctrl-C do aluno); cada `make local` do texto
-    sobe um laboratório novo com o ambiente que ele dá — na hora em que um bloco precisa dele: um `make
-    local` seguido de um `git apply` e de outro `make local` não sobe nada à toa —; os outros blocos na
-    ordem (os `git apply` na cópia). Devolve o último bloco (o `make confere` do fim) e o aluno."""
-    aluno, lab, pedido, resultado = None, None, None, None
-    try:
-        for vez, passo in enumerate(passos(pasta / "README.md")):
-            if passo.tipo == "código":
-                if lab:
-                    lab.parar()
-                    lab = None
-                pedido = None  # o código novo só roda depois do próximo `make local` do texto
-                aplicar(passo, copia)
-            elif passo.tipo == "shell" and (do_lab := roteiro.ambiente_do_make_local(passo)) is not None:
-                if lab:
-                    lab.parar()
-                    lab = None
-                pedido = do_lab
-            elif passo.tipo == "shell":
-                if lab is None and pedido is not None and not roteiro.so_git_apply(passo):
-                    lab = ModoLocal(tmp_path / f"telemetria-{vez}", raiz=copia, **{**ambiente, **pedido}).iniciar()
-                    aluno = roteiro.Aluno(pasta, lab, copia, terminal, saidas=aluno.saidas if aluno else [])
-                resultado = roteiro.fazer_pelo_readme(aluno or roteiro.Aluno(pasta, None, copia, terminal), [passo])
-        return resultado, aluno
-    finally:
-        if lab:
-            lab.parar()
 
 
 @pytest.mark.parametrize("pasta", DE_CONFIGURAR, ids=lambda p: p.name)
@@ -424,78 +352,3 @@ def test_readme_do_gateway_executado_falha_antes_e_passa_logo_depois(com_gateway
     carga = carregar(pasta, "solucao").carga_pelo_gateway(aluno.contexto()) if fora else contextlib.nullcontext()
     with carga:
         passou(roteiro.fazer_pelo_readme(aluno, roteiro.blocos_que_rodam(pasta)))
-
-
-# --- exercícios da compra por mensagens (issue 21): ORDENS_SAGA=mensagens, com o RabbitMQ -----------
-def com_rabbitmq() -> None:
-    from modo_local.rabbitmq import RabbitMQAusente, achar_servidor
-    try:
-        achar_servidor()
-    except RabbitMQAusente as erro:  # `make test` o instala como root no Debian (scripts/preparar-rabbitmq.sh)
-        pytest.skip(str(erro))
-
-
-POR_MENSAGENS = {"ORDENS_SAGA": "mensagens", "OTEL_BSP_SCHEDULE_DELAY": "200", **METRICAS_A_CADA_SEGUNDO}
-
-
-@pytest.fixture(scope="module")
-def com_mensagens(tmp_path_factory):
-    com_rabbitmq()
-    with ModoLocal(tmp_path_factory.mktemp("telemetria-mensagens"), **POR_MENSAGENS) as lab:
-        yield lab
-
-
-def ambiente_do_readme(pasta: Path) -> dict:
-    """O ambiente com que os `make local` do texto sobem o laboratório ({} se o texto não sobe um)."""
-    ambiente = {}
-    for passo in passos(pasta / "README.md"):
-        if passo.tipo == "shell" and (do_lab := roteiro.ambiente_do_make_local(passo)) is not None:
-            ambiente.update(do_lab)
-    return ambiente
-
-
-@pytest.mark.parametrize("pasta", [p for p in DE_MENSAGENS if p not in MENSAGENS_QUE_MUDAM_O_CODIGO],
-                         ids=lambda p: p.name)
-def test_readme_das_mensagens_executado_falha_antes_e_passa_logo_depois(request, tmp_path, terminal, pasta):
-    """O autoteste falha antes; depois, os blocos do README na ordem (a compra do 19, a do 20, a lentidão,
-    a rajada e a compra com a fila vazia do 21, com as esperas que o texto manda) e o `make confere` logo
-    depois, com a resposta que o aluno leria (solucao.resposta). O `make local` de cada texto diz o
-    laboratório: o que liga um interruptor além de ORDENS_SAGA=mensagens (o 20: MENSAGENS_SO_LINKS) ganha
-    o seu — o mesmo que o AMBIENTE do solucao.py —; os outros dividem um, o 19 antes do 21 (que deixa a
-    fila de pagamentos lenta e a desliga no fim)."""
-    pedido = ambiente_do_readme(pasta)
-    assert pedido.get("ORDENS_SAGA", "mensagens") == "mensagens", pedido
-    interruptor = {chave: valor for chave, valor in pedido.items() if chave != "ORDENS_SAGA"}
-    assert interruptor == (getattr(carregar(pasta, "solucao"), "AMBIENTE", None) or {}), interruptor
-    if interruptor:
-        com_rabbitmq()
-        with ModoLocal(tmp_path / "telemetria", **POR_MENSAGENS, **interruptor) as lab:
-            pelo_readme(lab, terminal, pasta)
-    else:
-        pelo_readme(request.getfixturevalue("com_mensagens"), terminal, pasta)
-
-
-def pelo_readme(lab: ModoLocal, terminal: Path, pasta: Path) -> None:
-    antes = confere(lab, pasta)
-    assert antes.returncode == 1 and "dica:" in antes.stdout, explicar(antes)
-    assert not [p for p in passos(pasta / "README.md") if p.tipo == "fora"]  # tudo roda aqui
-    passou(roteiro.fazer_pelo_readme(roteiro.Aluno(pasta, lab, lab.raiz, terminal), roteiro.blocos_que_rodam(pasta)))
-
-
-@pytest.mark.parametrize("pasta", MENSAGENS_QUE_MUDAM_O_CODIGO, ids=lambda p: p.name)
-def test_readme_das_mensagens_que_muda_o_codigo_quebra_e_conserta_reiniciando(com_mensagens, tmp_path, terminal,
-                                                                                pasta):
-    """O 22. No laboratório de todos (o código de hoje), uma compra e o autoteste falha: não há consulta
-    antifraude para consertar. Depois, numa cópia do projeto, o README com os reinícios que ele manda: a
-    quebra, a compra, o `make confere` que DEVE falhar ali (o span perdido), o conserto do texto, a compra
-    e o `make confere` do fim. O solucao.patch leva os arquivos ao mesmo lugar que o texto."""
-    fazer(pasta, com_mensagens)
-    antes = confere(com_mensagens, pasta)
-    assert antes.returncode == 1 and "✘ a consulta antifraude rodou" in antes.stdout, explicar(antes)
-    copia = copia_com(tmp_path)
-    resultado, _ = reiniciando_pelo_readme(pasta, copia, tmp_path, terminal, **POR_MENSAGENS)
-    passou(resultado)
-    solucao = copia_com(tmp_path / "solucao", pasta / "solucao.patch")
-    mudados = [linha.split(" b/", 1)[1] for linha in (pasta / "solucao.patch").read_text().splitlines()
-               if linha.startswith("diff --git ")]
-    assert mudados and all((solucao / f).read_text() == (copia / f).read_text() for f in mudados), mudados
