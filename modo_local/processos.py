@@ -14,6 +14,8 @@ import random
 import shutil
 import socket
 import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 
@@ -27,10 +29,34 @@ def prefixo_morre_com_o_pai(sinal: str = "KILL") -> list[str]:
 # com bind(0) vem DESSA faixa — a mesma das portas de saída das conexões de cliente (requests,
 # psycopg): entre escolher e escutar, uma conexão qualquer podia pegá-la (EADDRINUSE, raro e aleatório).
 FAIXA_PARA_ESCUTAR = (20000, 32000)
+# Uma porta entregue fica reservada por um tempo para a máquina inteira (um arquivo com o número dela):
+# entre escolher e escutar, outro processo que também escolhe portas — o `make caos` ao lado do `make
+# local`, a suíte em dois processos — não recebe a mesma. Sem isso, o `make bench` da suíte chegou a
+# comprar num livros de outro laboratório que escutou primeiro na porta do ordens dele (404).
+PASTA_DAS_RESERVAS = "bookstore-portas-reservadas"  # na pasta temporária da máquina
+RESERVA_SEGUNDOS = 120
+
+
+def _reservar(porta: int) -> bool:
+    pasta = Path(tempfile.gettempdir()) / PASTA_DAS_RESERVAS
+    pasta.mkdir(exist_ok=True)
+    arquivo = pasta / str(porta)
+    try:
+        if time.time() - arquivo.stat().st_mtime < RESERVA_SEGUNDOS:
+            return False
+        arquivo.unlink(missing_ok=True)  # vencida: de ninguém mais
+    except FileNotFoundError:
+        pass
+    try:
+        os.close(os.open(arquivo, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:  # outro processo a reservou agora
+        return False
 
 
 def porta_livre() -> int:
-    """Uma porta de 127.0.0.1 em que ninguém escuta agora, fora da faixa efêmera."""
+    """Uma porta de 127.0.0.1 em que ninguém escuta agora e que nenhum outro processo recebeu há pouco,
+    fora da faixa efêmera."""
     for _ in range(200):
         porta = random.randrange(*FAIXA_PARA_ESCUTAR)
         with socket.socket() as s:
@@ -38,6 +64,7 @@ def porta_livre() -> int:
                 s.bind(("127.0.0.1", porta))
             except OSError:
                 continue
+        if _reservar(porta):
             return porta
     raise RuntimeError(f"nenhuma porta livre entre {FAIXA_PARA_ESCUTAR[0]} e {FAIXA_PARA_ESCUTAR[1]}")
 

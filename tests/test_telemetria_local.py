@@ -257,6 +257,18 @@ def test_zero_code_com_servico_desconhecido_diz_o_que_vale(tmp_path):
     assert resultado.stderr == "✘ ZERO_CODE=pagamento: use livros, ordens, pagamentos\n"
 
 
+def test_dois_processos_escolhendo_portas_ao_mesmo_tempo_nunca_recebem_a_mesma():
+    """A suíte em dois processos, o `make caos` ao lado do `make local`: uma porta entregue fica reservada
+    para a máquina (modo_local/processos.py). Sem a reserva, 300 sorteios em cada um de 12 000 portas
+    repetiriam ~7 portas."""
+    import subprocess
+    codigo = "from modo_local.processos import porta_livre; print(*(porta_livre() for _ in range(300)))"
+    processos = [subprocess.Popen([sys.executable, "-c", codigo], cwd=RAIZ, stdout=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    um, outro = (set(map(int, processo.communicate(timeout=60)[0].split())) for processo in processos)
+    assert len(um) == len(outro) == 300 and not um & outro, sorted(um & outro)
+
+
 def test_porta_ocupada_diz_quem_a_segura(tmp_path):
     import socket
     with socket.socket() as ocupante:
