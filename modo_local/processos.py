@@ -33,25 +33,29 @@ FAIXA_PARA_ESCUTAR = (20000, 32000)
 # entre escolher e escutar, outro processo que também escolhe portas — o `make caos` ao lado do `make
 # local`, a suíte em dois processos — não recebe a mesma. Sem isso, o `make bench` da suíte chegou a
 # comprar num livros de outro laboratório que escutou primeiro na porta do ordens dele (404).
-PASTA_DAS_RESERVAS = "bookstore-portas-reservadas"  # na pasta temporária da máquina
+PASTA_DAS_RESERVAS = "bookstore-portas-reservadas"  # na pasta temporária, uma por usuário
 RESERVA_SEGUNDOS = 120
 
 
 def _reservar(porta: int) -> bool:
-    pasta = Path(tempfile.gettempdir()) / PASTA_DAS_RESERVAS
-    pasta.mkdir(exist_ok=True)
-    arquivo = pasta / str(porta)
+    """True se a porta ficou reservada para quem chamou (ou se não há como reservar: a pasta temporária
+    sem escrita não impede ninguém de subir o laboratório)."""
     try:
-        if time.time() - arquivo.stat().st_mtime < RESERVA_SEGUNDOS:
-            return False
-        arquivo.unlink(missing_ok=True)  # vencida: de ninguém mais
-    except FileNotFoundError:
-        pass
-    try:
+        pasta = Path(tempfile.gettempdir()) / f"{PASTA_DAS_RESERVAS}-{os.getuid()}"
+        pasta.mkdir(exist_ok=True)
+        arquivo = pasta / str(porta)
+        try:
+            if time.time() - arquivo.stat().st_mtime < RESERVA_SEGUNDOS:
+                return False
+            arquivo.unlink(missing_ok=True)  # vencida: de ninguém mais
+        except FileNotFoundError:
+            pass
         os.close(os.open(arquivo, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         return True
     except FileExistsError:  # outro processo a reservou agora
         return False
+    except OSError:
+        return True
 
 
 def porta_livre() -> int:
