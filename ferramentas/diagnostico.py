@@ -21,7 +21,8 @@ import requests
 from bookstore import topologia
 from modo_local.processos import porta_ocupada, quem_usa_a_porta
 from telemetria_local import armazem
-from telemetria_local.em_voo import MARGEM_SEGUNDOS, RASPAGEM_DO_PROMETHEUS_SEGUNDOS, Espera
+from telemetria_local.em_voo import (ESPERA_PELA_COMPRA_SEGUNDOS, FINAIS, MARGEM_SEGUNDOS,
+                                     RASPAGEM_DO_PROMETHEUS_SEGUNDOS, Espera)
 from telemetria_local.fontes import collector_no_ar, spans_da_resposta_do_jaeger, valor_da_consulta_do_prometheus
 
 PRAZO_DO_TRACE_SEGUNDOS = 10
@@ -67,20 +68,30 @@ def servicos_prontos(relatorio: Relatorio, urls: dict[str, str]) -> bool:
     return todos
 
 
-def comprar_com_trace_conhecido(relatorio: Relatorio, url_ordens: str) -> str | None:
+def comprar_com_trace_conhecido(relatorio: Relatorio, espera: Espera, url_ordens: str) -> str | None:
     trace_id = secrets.token_hex(16)
     traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
     try:
         resposta = requests.post(url_ordens + "/ordens", timeout=20, headers={"traceparent": traceparent},
                                  json={"itens": [{"livro_id": 1, "quantidade": 1}], "cartao": CARTAO_RECUSADO,
                                        "cliente": "make diagnostico"})
-        ok = resposta.status_code in (402, 409)  # recusado (ou o livro 1 esgotou): a saga rodou
-        detalhe = f"{resposta.status_code} {resposta.json().get('status')}"
-    except (requests.RequestException, ValueError) as erro:
+        status = resposta.json().get("status")
+        if resposta.status_code == 202:  # ORDENS_SAGA=mensagens: a saga anda nas filas depois da resposta
+            status = espera.ate(lambda: _status_final(url_ordens + resposta.headers["Location"]),
+                                time.monotonic() + ESPERA_PELA_COMPRA_SEGUNDOS) or status
+        # Recusado (ou o livro 1 esgotou): a saga rodou — 402/409 pelo HTTP, o status final pelas filas.
+        ok = status in ("pagamento_recusado", "estoque_indisponivel")
+        detalhe = f"{resposta.status_code} {status}"
+    except (requests.RequestException, ValueError, KeyError) as erro:
         ok, detalhe = False, type(erro).__name__
     relatorio.linha(ok, f"compra de teste (cartão recusado, estoque devolvido): {detalhe}; trace {trace_id}",
                     "a compra não atravessou os serviços: veja as linhas de /ready acima")
     return trace_id if ok else None
+
+
+def _status_final(url_da_ordem: str) -> str | None:
+    status = requests.get(url_da_ordem, timeout=3).json().get("status")
+    return status if status in FINAIS else None
 
 
 def trace_no_jaeger(relatorio: Relatorio, espera: Espera, url_jaeger: str, trace_id: str) -> None:
@@ -185,9 +196,9 @@ def main() -> int:
     if docker:
         relatorio.linha(True, f"Collector health_check: {saude_collector} respondeu 200")
     servicos_prontos(relatorio, urls)
-    trace_id = comprar_com_trace_conhecido(relatorio, urls["ordens"])
-    comprou_em = time.time()
     espera = Espera(docker=docker)
+    trace_id = comprar_com_trace_conhecido(relatorio, espera, urls["ordens"])
+    comprou_em = time.time()
     if docker:
         if trace_id:
             trace_no_jaeger(relatorio, espera, topologia.url("jaeger"), trace_id)

@@ -145,3 +145,18 @@ def test_autoteste_soma_o_contador_com_o_nome_que_o_prometheus_da():
     assert fontes.consulta_do_total("bookstore.ordens", {"bookstore.ordem.status": "concluida"}) == (
         'sum(bookstore_ordens_total{bookstore_ordem_status="concluida"})')
     assert "bookstore_ordens_total" in fontes.nomes_da_resposta_do_prometheus(NOMES_DO_PROMETHEUS)
+
+
+@pytest.mark.e2e
+def test_diagnostico_pela_compra_por_mensagens_espera_a_saga_terminar(tmp_path):
+    """Com ORDENS_SAGA=mensagens a compra de teste volta 202 e anda nas filas: o diagnóstico segue o
+    Location até o status final (pagamento_recusado) antes de julgar — antes, dava ✘ "202 criada"."""
+    from modo_local.rabbitmq import RabbitMQAusente, achar_servidor
+    try:
+        achar_servidor()
+    except RabbitMQAusente as erro:  # `make test` o instala como root no Debian (scripts/preparar-rabbitmq.sh)
+        pytest.skip(str(erro))
+    with ModoLocal(tmp_path, ORDENS_SAGA="mensagens", OTEL_METRIC_EXPORT_INTERVAL="2000") as com_filas:
+        resultado = rodar_diagnostico(com_filas)
+    assert resultado.returncode == 0 and "✘" not in resultado.stdout, explicar(resultado)
+    assert "compra de teste (cartão recusado, estoque devolvido): 202 pagamento_recusado" in resultado.stdout
