@@ -86,3 +86,15 @@ def injetar_falha(lab, servico: str, latencia_ms: int = 0, taxa_erro: float = 0)
     resposta = requests.put(f"{lab.url(servico)}/admin/falhas",
                             json={"latencia_ms": latencia_ms, "taxa_erro": taxa_erro}, timeout=5)
     assert resposta.status_code == 200, resposta.text
+
+
+def exigir_rabbitmq() -> None:
+    """Pula o teste, dizendo como instalar, se a máquina não tem o rabbitmq-server (os da compra por
+    mensagens sobem um de verdade; `make test` o instala como root no Debian: scripts/preparar-rabbitmq.sh)."""
+    import pytest
+
+    from modo_local.rabbitmq import RabbitMQAusente, achar_servidor
+    try:
+        achar_servidor()
+    except RabbitMQAusente as erro:
+        pytest.skip(str(erro))

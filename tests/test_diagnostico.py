@@ -9,7 +9,7 @@ from telemetria_local import fontes
 from modo_local.processos import porta_livre
 from bookstore.config import RAIZ
 from telemetria_local import otlp
-from tests.apoio import esperar, explicar, rodar
+from tests.apoio import esperar, exigir_rabbitmq, explicar, rodar
 from tests.lancador import ModoLocal
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -151,11 +151,7 @@ def test_autoteste_soma_o_contador_com_o_nome_que_o_prometheus_da():
 def test_diagnostico_pela_compra_por_mensagens_espera_a_saga_terminar(tmp_path):
     """Com ORDENS_SAGA=mensagens a compra de teste volta 202 e anda nas filas: o diagnóstico segue o
     Location até o status final (pagamento_recusado) antes de julgar — antes, dava ✘ "202 criada"."""
-    from modo_local.rabbitmq import RabbitMQAusente, achar_servidor
-    try:
-        achar_servidor()
-    except RabbitMQAusente as erro:  # `make test` o instala como root no Debian (scripts/preparar-rabbitmq.sh)
-        pytest.skip(str(erro))
+    exigir_rabbitmq()
     with ModoLocal(tmp_path, ORDENS_SAGA="mensagens", OTEL_METRIC_EXPORT_INTERVAL="2000") as com_filas:
         resultado = rodar_diagnostico(com_filas)
     assert resultado.returncode == 0 and "✘" not in resultado.stdout, explicar(resultado)

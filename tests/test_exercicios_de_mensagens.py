@@ -9,7 +9,7 @@ import pytest
 from autoteste.exercicios import carregar, com_autoteste, tipo
 from autoteste.readme import passos
 from tests import roteiro
-from tests.apoio import explicar
+from tests.apoio import exigir_rabbitmq, explicar
 from tests.lancador import ModoLocal
 from tests.roteiro import confere, copia_com, fazer, passou, reiniciando_pelo_readme
 
@@ -22,20 +22,12 @@ MENSAGENS_QUE_MUDAM_O_CODIGO = [pasta for pasta in DE_MENSAGENS
 METRICAS_A_CADA_SEGUNDO = {"OTEL_METRIC_EXPORT_INTERVAL": "1000"}
 
 
-def com_rabbitmq() -> None:
-    from modo_local.rabbitmq import RabbitMQAusente, achar_servidor
-    try:
-        achar_servidor()
-    except RabbitMQAusente as erro:  # `make test` o instala como root no Debian (scripts/preparar-rabbitmq.sh)
-        pytest.skip(str(erro))
-
-
 POR_MENSAGENS = {"ORDENS_SAGA": "mensagens", "OTEL_BSP_SCHEDULE_DELAY": "200", **METRICAS_A_CADA_SEGUNDO}
 
 
 @pytest.fixture(scope="module")
 def com_mensagens(tmp_path_factory):
-    com_rabbitmq()
+    exigir_rabbitmq()
     with ModoLocal(tmp_path_factory.mktemp("telemetria-mensagens"), **POR_MENSAGENS) as lab:
         yield lab
 
@@ -63,7 +55,7 @@ def test_readme_das_mensagens_executado_falha_antes_e_passa_logo_depois(request,
     interruptor = {chave: valor for chave, valor in pedido.items() if chave != "ORDENS_SAGA"}
     assert interruptor == (getattr(carregar(pasta, "solucao"), "AMBIENTE", None) or {}), interruptor
     if interruptor:
-        com_rabbitmq()
+        exigir_rabbitmq()
         with ModoLocal(tmp_path / "telemetria", **POR_MENSAGENS, **interruptor) as lab:
             pelo_readme(lab, terminal, pasta)
     else:

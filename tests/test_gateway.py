@@ -30,7 +30,7 @@ from modo_local.processos import porta_livre, quem_usa_a_porta
 from telemetria_local import traces
 from telemetria_local.fontes import FonteLocal
 from telemetria_local.otlp import SERVIDOR
-from tests.apoio import esperar
+from tests.apoio import esperar, exigir_rabbitmq
 from tests.lancador import ModoLocal, porta_livre_com_replicas
 
 pytestmark = pytest.mark.e2e
@@ -299,11 +299,7 @@ def test_compra_por_mensagens_pelo_gateway_e_um_trace_do_gateway_as_filas(tmp_pa
     """GATEWAY=true com ORDENS_SAGA=mensagens, como `GATEWAY=true ORDENS_SAGA=mensagens make local`: o 202
     e o Location voltam pelo gateway, o GET do Location também, e a compra é um trace só — a raiz no gateway,
     os `process` de livros, pagamentos e ordens abaixo dela (um mensageiro por serviço, não por réplica)."""
-    from modo_local.rabbitmq import RabbitMQAusente, achar_servidor
-    try:
-        achar_servidor()
-    except RabbitMQAusente as erro:  # `make test` o instala como root no Debian (scripts/preparar-rabbitmq.sh)
-        pytest.skip(str(erro))
+    exigir_rabbitmq()
     with ModoLocal(tmp_path, **AMBIENTE, ORDENS_SAGA="mensagens") as com_filas:
         resposta = comprar(gateway(com_filas), 1)
         assert resposta.status_code == 202 and resposta.headers["Location"] == f"/ordens/{resposta.json()['id']}"

@@ -3,27 +3,24 @@
 o laboratório, os outros blocos rodam na ordem com as portas dele (tests/roteiro.py), e o que o texto
 promete na saída é conferido."""
 import re
-from pathlib import Path
 
 import pytest
 
-from autoteste.readme import Passo, passos
+from autoteste.readme import Passo, passos_do_texto
 from bookstore.config import RAIZ
 from tests import roteiro
-from tests.apoio import esperar, explicar
+from tests.apoio import esperar, exigir_rabbitmq, explicar
 from tests.lancador import ModoLocal
 
 pytestmark = pytest.mark.e2e
 
 
-def blocos_da_secao(titulo: str, pasta: Path) -> list:
+def blocos_da_secao(titulo: str) -> list:
     """Os passos (autoteste/readme.py) da seção `## titulo…` do README, até a próxima `## `."""
     texto = (RAIZ / "README.md").read_text(encoding="utf-8")
     inicio = texto.index(f"\n## {titulo}")
     fim = texto.find("\n## ", inicio + 1)
-    arquivo = pasta / "secao.md"
-    arquivo.write_text(texto[inicio:fim if fim > 0 else None], encoding="utf-8")
-    return passos(arquivo)
+    return passos_do_texto(texto[inicio:fim if fim > 0 else None])
 
 
 def comandos(passo: Passo) -> list[tuple[Passo, str]]:
@@ -46,7 +43,7 @@ def test_compre_livros_do_readme_responde_o_que_o_texto_promete(tmp_path):
     """Os curl de "Compre livros" num `make local` novo, na ordem, um por vez: cada `"chave":"valor"` do
     comentário embaixo de um comando está na resposta dele (o 409 do último exemplar, a recusa, o 422,
     o 503 com a falha ligada, a falha só desta compra no baggage)."""
-    blocos = [p for p in blocos_da_secao("Compre livros", tmp_path) if p.tipo == "shell"]
+    blocos = [p for p in blocos_da_secao("Compre livros") if p.tipo == "shell"]
     assert len(blocos) == 2, blocos
     with ModoLocal(tmp_path / "telemetria") as lab:
         aluno = roteiro.Aluno(RAIZ, lab, RAIZ, roteiro.pasta_do_make(tmp_path))
@@ -62,12 +59,8 @@ def test_compre_livros_do_readme_responde_o_que_o_texto_promete(tmp_path):
 
 
 def test_a_compra_por_mensagens_do_readme_roda_como_esta_escrita(tmp_path):
-    from modo_local.rabbitmq import RabbitMQAusente, achar_servidor
-    try:
-        achar_servidor()
-    except RabbitMQAusente as erro:  # `make test` o instala como root no Debian (scripts/preparar-rabbitmq.sh)
-        pytest.skip(str(erro))
-    blocos = blocos_da_secao("A compra por mensagens", tmp_path)
+    exigir_rabbitmq()
+    blocos = blocos_da_secao("A compra por mensagens")
     subida, docker, compra, status = [p for p in blocos if p.tipo in ("shell", "fora")][:4]
     assert roteiro.ambiente_do_make_local(subida) == {"ORDENS_SAGA": "mensagens"}, subida
     assert docker.tipo == "fora" and "docker compose --profile mensagens" in docker.texto
@@ -90,7 +83,7 @@ def test_o_gateway_do_readme_roda_como_esta_escrito(tmp_path):
     """`GATEWAY=true make local`, a compra pelo gateway (201 concluida, e a linha do trace no terminal começa
     no gateway) e os cenários do instrutor pelo gateway, todos como esperados. O /admin fica na porta de
     pagamentos (o gateway não o serve): o script o acha em ADMIN_PAGAMENTOS, a porta deste laboratório."""
-    blocos = [p for p in blocos_da_secao("Um gateway na frente", tmp_path) if p.tipo in ("shell", "fora")]
+    blocos = [p for p in blocos_da_secao("Um gateway na frente") if p.tipo in ("shell", "fora")]
     subida, docker, compra, carga = blocos[:4]
     assert roteiro.ambiente_do_make_local(subida) == {"GATEWAY": "true"}, subida
     assert docker.tipo == "fora" and carga.tipo == "fora" and carga.texto.startswith("make carga "), blocos
