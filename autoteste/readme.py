@@ -57,8 +57,13 @@ def passos(readme: Path) -> list[Passo]:
     """Os blocos que contam, na ordem do texto: shell (```bash), código marcado, e os marcados
     como fora da suíte. Blocos sem marca que não são bash (a saída de exemplo, o formato de um
     cabeçalho, o código sem marca de uma explicação) são texto para ler."""
+    return passos_do_texto(Path(readme).read_text(encoding="utf-8"))
+
+
+def passos_do_texto(texto: str) -> list[Passo]:
+    """Os passos de um pedaço de Markdown (uma seção do README do laboratório, em tests/test_readme.py)."""
     achados = []
-    for bloco in BLOCO.finditer(Path(readme).read_text(encoding="utf-8")):
+    for bloco in BLOCO.finditer(texto):
         marca, lingua, corpo = (bloco["marca"] or "").strip(), bloco["lingua"], bloco["corpo"]
         corpo = textwrap.dedent(corpo)
         if marca.startswith(NAO_RODA):
