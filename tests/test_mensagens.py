@@ -9,7 +9,6 @@ import datetime
 import os
 import signal
 import statistics
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -172,7 +171,7 @@ def test_reserva_que_expira_durante_o_pagamento_e_estornada(lab):
         conexao.execute("CREATE OR REPLACE FUNCTION encurtar() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
                         " NEW.expira_em := clock_timestamp() + interval '1 second'; RETURN NEW; END $$")
         conexao.execute("CREATE OR REPLACE TRIGGER encurtar BEFORE INSERT ON reservas FOR EACH ROW"
-                        f" WHEN (NEW.ordem_id IS NOT NULL) EXECUTE FUNCTION encurtar()")
+                        " WHEN (NEW.ordem_id IS NOT NULL) EXECUTE FUNCTION encurtar()")
     try:
         criada = comprar(lab, livro, cabecalhos={"baggage": "bookstore.falha=pagamentos:latencia_ms=2000"})
         final = esperar_final(lab, criada["id"])
