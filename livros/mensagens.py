@@ -18,17 +18,13 @@ from flask import current_app
 
 from bookstore import db
 from bookstore.erros import ErroAPI
-from bookstore.mensageria import outbox
 from bookstore.mensageria.consumidor import Tratadores
+from bookstore.mensageria.outbox import responder_a_ordens, responder_falha
 
 from . import estoque
 
 # Namespace do advisory lock de duas chaves (namespace, ordem_id) das mensagens de livros.
 LOCK_DA_ORDEM = 4_242_101
-
-
-def _responder(evento: str, ordem_id: int, **corpo) -> None:
-    outbox.enviar(f"ordens.{evento}", {"ordem_id": ordem_id, **corpo}, conversa=ordem_id)
 
 
 def _travar_a_ordem(cursor, ordem_id: int) -> bool:
@@ -41,16 +37,16 @@ def reservar(corpo: dict) -> None:
     ordem_id = corpo["ordem_id"]
     with db.transacao() as cursor:
         if _travar_a_ordem(cursor, ordem_id):
-            return _responder("reserva_cancelada", ordem_id)
+            return responder_a_ordens("reserva_cancelada", ordem_id)
         try:
             reserva = estoque.reservar(cursor, corpo["itens"], ordem_id, current_app.config["RESERVA_TTL_SEGUNDOS"])
         except ErroAPI as erro:
             if erro.status == 409:
-                return _responder("estoque_indisponivel", ordem_id, **erro.extras)
+                return responder_a_ordens("estoque_indisponivel", ordem_id, **erro.extras)
             # 404: ordens validou o catálogo antes; um livro que sumiu é uma resposta que ele não
             # espera — a mesma `livros_resposta_invalida` da saga HTTP.
-            return _responder("falha", ordem_id, motivo="livros_resposta_invalida", comando="livros.reservar")
-    _responder("estoque_reservado", ordem_id, reserva=reserva)
+            return responder_a_ordens("falha", ordem_id, motivo="livros_resposta_invalida", comando="livros.reservar")
+    responder_a_ordens("estoque_reservado", ordem_id, reserva=reserva)
 
 
 def confirmar(corpo: dict) -> None:
@@ -60,9 +56,9 @@ def confirmar(corpo: dict) -> None:
             estoque.confirmar(cursor, uuid.UUID(corpo["reserva_id"]))
         except ErroAPI as erro:
             if erro.status == 410:
-                return _responder("reserva_expirada", ordem_id)
-            return _responder("falha", ordem_id, motivo="livros_resposta_invalida", comando="livros.confirmar")
-    _responder("reserva_confirmada", ordem_id)
+                return responder_a_ordens("reserva_expirada", ordem_id)
+            return responder_a_ordens("falha", ordem_id, motivo="livros_resposta_invalida", comando="livros.confirmar")
+    responder_a_ordens("reserva_confirmada", ordem_id)
 
 
 def cancelar(corpo: dict) -> None:
@@ -73,15 +69,11 @@ def cancelar(corpo: dict) -> None:
         reservas = cursor.execute("SELECT id, status FROM reservas WHERE ordem_id = %s", (ordem_id,)).fetchall()
         if any(reserva["status"] == "confirmada" for reserva in reservas):
             # A venda aconteceu (a confirmação chegou antes do desfazer): nada a devolver.
-            return _responder("reserva_ja_confirmada", ordem_id)
+            return responder_a_ordens("reserva_ja_confirmada", ordem_id)
         for reserva in reservas:
             if reserva["status"] == "ativa":
                 estoque.cancelar(cursor, reserva["id"])
-    _responder("reserva_cancelada", ordem_id)
-
-
-def responder_falha(destino: str, corpo: dict, motivo: str) -> None:
-    _responder("falha", corpo["ordem_id"], motivo=motivo, comando=destino)
+    responder_a_ordens("reserva_cancelada", ordem_id)
 
 
 def tratadores(_app) -> Tratadores:

@@ -18,17 +18,13 @@ from flask import current_app
 from opentelemetry import trace
 
 from bookstore import cartao, db
-from bookstore.mensageria import outbox
 from bookstore.mensageria.consumidor import Tratadores
+from bookstore.mensageria.outbox import responder_a_ordens, responder_falha
 
 from . import aprovacao, cobranca
 
 tracer = trace.get_tracer("pagamentos")
 LOCK_DA_ORDEM = 4_242_103
-
-
-def _responder(evento: str, ordem_id: int, **corpo) -> None:
-    outbox.enviar(f"ordens.{evento}", {"ordem_id": ordem_id, **corpo}, conversa=ordem_id)
 
 
 def _travar_a_ordem(cursor, ordem_id: int, chave: str) -> bool:
@@ -52,18 +48,19 @@ def cobrar(corpo: dict) -> None:
     ordem_id, chave, valor = corpo["ordem_id"], corpo["chave"], Decimal(corpo["valor"])
     with db.transacao() as cursor:
         if _travar_a_ordem(cursor, ordem_id, chave):
-            return _responder("cobranca_cancelada", ordem_id)
+            return responder_a_ordens("cobranca_cancelada", ordem_id)
         if not corpo.get("cartao"):
             # O relay apaga o cartão depois de publicar; uma cobrança sem ele é uma repetição que a
             # inbox não reconheceu (outro message_id) — não há o que cobrar.
-            return _responder("falha", ordem_id, motivo="pagamentos_resposta_invalida", comando="pagamentos.cobrar")
+            return responder_a_ordens("falha", ordem_id, motivo="pagamentos_resposta_invalida",
+                                      comando="pagamentos.cobrar")
         final = cartao.final(corpo["cartao"])
         status, motivo = _decidir(ordem_id, valor, final)
         novo, existente = cobranca.gravar(cursor, ordem_id, valor, status, motivo, final, chave)
         if novo is None and (existente.pop("chave") != chave or existente["valor"] != valor):
             # O ordem_id já tem um pagamento feito por fora da saga (o 409 do POST /pagamentos).
-            return _responder("pagamento_conflitante", ordem_id)
-    _responder("pagamento", ordem_id, pagamento=novo or existente)
+            return responder_a_ordens("pagamento_conflitante", ordem_id)
+    responder_a_ordens("pagamento", ordem_id, pagamento=novo or existente)
 
 
 def estornar(corpo: dict) -> None:
@@ -77,11 +74,7 @@ def estornar(corpo: dict) -> None:
         for pagamento in pagamentos:
             if cobranca.estornar(cursor, pagamento["id"]):
                 pagamento["status"] = "estornado"
-    _responder("estorno_concluido", ordem_id, pagamentos=pagamentos)
-
-
-def responder_falha(destino: str, corpo: dict, motivo: str) -> None:
-    _responder("falha", corpo["ordem_id"], motivo=motivo, comando=destino)
+    responder_a_ordens("estorno_concluido", ordem_id, pagamentos=pagamentos)
 
 
 def tratadores(_app) -> Tratadores:

@@ -43,6 +43,16 @@ def enviar(destino: str, corpo: dict, conversa=None) -> uuid.UUID:
     return mensagem_id
 
 
+def responder_a_ordens(evento: str, ordem_id: int, **corpo) -> uuid.UUID:
+    """Um evento de livros ou pagamentos para o orquestrador: `ordens.<evento>`, na conversa da ordem."""
+    return enviar(f"ordens.{evento}", {"ordem_id": ordem_id, **corpo}, conversa=ordem_id)
+
+
+def responder_falha(destino: str, corpo: dict, motivo: str) -> None:
+    """A resposta de um comando que falhou por uma falha injetada (o 500 da saga HTTP): `ordens.falha`."""
+    responder_a_ordens("falha", corpo["ordem_id"], motivo=motivo, comando=destino)
+
+
 def reenviar_respostas(cursor, origem: uuid.UUID) -> int:
     """Uma entrega repetida de `origem` recebe a mesma resposta da primeira: as mesmas mensagens (os
     mesmos ids, que a inbox de quem as recebe reconhece) voltam para a fila do relay."""
