@@ -5,7 +5,7 @@ from bookstore.mensageria.consumidor import Tratadores
 
 from .orquestrador import SagaPorMensagens
 
-# evento → (método do orquestrador, campos do corpo que ele recebe além do ordem_id)
+# evento (e o método do orquestrador com o mesmo nome) → os campos do corpo que ele recebe além do ordem_id
 EVENTOS = {
     "estoque_reservado": ("reserva",),
     "estoque_indisponivel": (),
