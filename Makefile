@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: test ferramentas local traces metricas confere diagnostico carga medir-pilha bench perfil caos cenarios solucoes clean
+.PHONY: test ferramentas local traces metricas confere diagnostico carga medir-pilha bench perfil caos cenarios solucoes capturas clean
 
 # O virtualenv é refeito quando as listas de dependências mudam.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -13,7 +13,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-## make ferramentas: constrói com Go o Collector, o Jaeger e o Prometheus (pilha/construir.sh) em .ferramentas/bin/; nada a fazer se em dia.
+## make ferramentas: constrói com Go o Collector, o Jaeger, o Prometheus (e a interface dele, com npm), o VictoriaLogs e o visualizador de traces (pilha/construir.sh) em .ferramentas/; nada a fazer se em dia.
 ferramentas:
 	pilha/construir.sh
 
@@ -22,6 +22,7 @@ ferramentas:
 # fora do CI, segue, e os testes dela são pulados dizendo o que falta.
 test: $(STAMP)
 	@./scripts/preparar-rabbitmq.sh
+	@./scripts/preparar-navegador.sh
 	@pilha/construir.sh || { [ "$$CI" != true ] && echo "pilha real não construída: os testes dela serão pulados (make ferramentas; precisa do Go)"; }
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
@@ -34,7 +35,7 @@ N ?= 10
 traces: $(STAMP)
 	@$(BIN)/python -m telemetria_local -n $(N) $(TRACE)
 
-## make metricas: as métricas que o make local recebeu (nome, tipo, unidade, serviços).
+## make metricas: as métricas que chegaram (nome, tipo, unidade, serviços): do Prometheus com a pilha real, senão do receptor local.
 metricas: $(STAMP)
 	@$(BIN)/python -m telemetria_local --metricas
 
@@ -72,6 +73,10 @@ caos: $(STAMP)
 ## make solucoes: regera os .patch dos exercícios a partir dos trechos em cada solucao.py (depois de mudar o código).
 solucoes: $(STAMP)
 	@$(BIN)/python -m autoteste.solucoes
+
+## make capturas: sobe um laboratório próprio com a pilha real, compra e regrava as capturas de tela de cada página em docs/capturas/ (Chromium).
+capturas: $(STAMP)
+	$(BIN)/python -m ferramentas.capturas
 
 ## make cenarios: roda os cenários de curl do README contra um laboratório já no ar.
 cenarios:

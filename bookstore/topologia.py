@@ -21,6 +21,7 @@ class Processo:
     como_sobe: str                  # para quem lê: o comando ou quem o sobe
     variavel_url: str | None = None  # uma URL inteira que substitui 127.0.0.1:<porta>
     depende_de: tuple[str, ...] = ()  # quem precisa estar pronto antes (a ordem de subida)
+    so_no_make_local: bool = False  # sem serviço no compose (o visualizador de traces: lá, a interface do Jaeger)
 
     @property
     def variavel(self) -> str:
@@ -46,8 +47,13 @@ TELEMETRIA = (
     Processo("otlp-http", 4318, None, "receptor local (make local) ou Collector"),
     Processo("otlp-grpc", 4317, None, "receptor local (make local) ou Collector"),
     Processo("collector-saude", 13133, "/", "Collector (extensão health_check)", "COLLECTOR_SAUDE_URL"),
-    Processo("jaeger", 16686, "/", "Jaeger v2 (API /api/v3 e interface)", "JAEGER_URL"),
-    Processo("prometheus", 9090, "/-/ready", "Prometheus", "PROMETHEUS_URL"),
+    Processo("jaeger", 16686, "/", "Jaeger v2 (API /api/v3; a interface só no Docker)", "JAEGER_URL"),
+    Processo("prometheus", 9090, "/-/ready", "Prometheus (API /api/v1 e interface)", "PROMETHEUS_URL"),
+    # O que o aluno abre no navegador sem Docker (make local com a pilha real): a cascata de cada trace e os
+    # logs com a interface deles. O visualizador recebe do Jaeger (jaeger/visualizador.yaml), os logs vêm do Collector.
+    Processo("visualizador", 8000, "/", "otel-desktop-viewer (make local): a cascata de um trace", "VISUALIZADOR_URL",
+             so_no_make_local=True),
+    Processo("victorialogs", 9428, "/health", "VictoriaLogs: os logs OTLP e a interface deles", "VICTORIALOGS_URL"),
 )
 SERVICOS = tuple(processo.nome for processo in SERVICOS_DO_LAB)
 # A entrada pública opcional (GATEWAY=true, perfil `gateway` do compose): o Caddy de gateway/Caddyfile

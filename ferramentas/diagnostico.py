@@ -23,7 +23,8 @@ from modo_local.processos import porta_ocupada, quem_usa_a_porta
 from telemetria_local import armazem
 from telemetria_local.em_voo import (ESPERA_PELA_COMPRA_SEGUNDOS, FINAIS, MARGEM_SEGUNDOS,
                                      RASPAGEM_DO_PROMETHEUS_SEGUNDOS, Espera)
-from telemetria_local.fontes import collector_no_ar, spans_da_resposta_do_jaeger, valor_da_consulta_do_prometheus
+from telemetria_local.fontes import (FonteDocker, collector_no_ar, spans_da_resposta_do_jaeger,
+                                     valor_da_consulta_do_prometheus)
 
 PRAZO_DO_TRACE_SEGUNDOS = 10
 SPANMETRICS_SEGUNDOS = 15  # metrics_flush_interval do spanmetrics em otel-collector/config.yaml
@@ -169,6 +170,58 @@ def _prazo_das_metricas(espera: Espera, comprou_em: float) -> float:
     return time.monotonic() + max(0.0, comprou_em + atraso - time.time())
 
 
+# O texto da página provisória que o Jaeger serve quando foi construído sem a interface (o make local).
+PAGINA_PROVISORIA_DO_JAEGER = "not the Jaeger UI"
+
+
+def interfaces_web(relatorio: Relatorio) -> None:
+    """Cada página que o aluno abre no navegador responde? Na pilha sem a interface do Jaeger (o make
+    local), a cascata dos traces é o visualizador."""
+    jaeger = _pagina(topologia.url("jaeger") + "/")
+    com_interface_do_jaeger = jaeger is not None and PAGINA_PROVISORIA_DO_JAEGER not in jaeger
+    paginas = {"Prometheus (interface)": (topologia.url("prometheus") + "/query", "Error opening",
+                                          "a interface do Prometheus não foi construída: make ferramentas (precisa do "
+                                          "Node/npm) e reinicie o make local; a API /api/v1 funciona sem ela"),
+               "Logs (VictoriaLogs)": (topologia.url("victorialogs") + "/select/vmui/", None,
+                                       "o VictoriaLogs não responde: veja o terminal do make local (ou "
+                                       "`docker compose ps victorialogs`)")}
+    if com_interface_do_jaeger:
+        relatorio.linha(True, f"Jaeger (interface): {topologia.url('jaeger')}/ respondeu")
+    else:
+        paginas["Traces (visualizador)"] = (topologia.url("visualizador") + "/", None,
+                                            "o visualizador de traces não responde: veja o terminal do make local "
+                                            "(.telemetria/pilha/visualizador.log); sem ele, make traces mostra a árvore")
+    for nome, (url, erro_na_pagina, conserto) in paginas.items():
+        texto = _pagina(url)
+        ok = texto is not None and (erro_na_pagina is None or erro_na_pagina not in texto)
+        detalhe = "respondeu" if ok else ("não respondeu" if texto is None else f"mostra um erro: {texto.strip()[:80]}")
+        relatorio.linha(ok, f"{nome}: {url} {detalhe}", conserto)
+
+
+def _pagina(url: str) -> str | None:
+    try:
+        resposta = requests.get(url, timeout=3)
+        return resposta.text if resposta.status_code == 200 else None
+    except requests.RequestException:
+        return None
+
+
+def logs_no_victorialogs(relatorio: Relatorio, espera: Espera, trace_id: str) -> None:
+    fonte = FonteDocker()
+
+    def registros():
+        try:
+            return fonte.logs(trace_id)
+        except (requests.RequestException, ValueError):
+            return []
+    achados = espera.ate(registros, time.monotonic() + PRAZO_DO_TRACE_SEGUNDOS, intervalo=0.5) or []
+    servicos = sorted({r["recurso"].get("service.name", "?") for r in achados})
+    relatorio.linha(bool(achados), f"logs da compra no VictoriaLogs (trace_id:{trace_id}): {len(achados)} registros, "
+                    f"serviços {', '.join(servicos) or 'nenhum'}",
+                    "os logs não chegaram: o pipeline logs do otel-collector/config.yaml exporta para "
+                    "otlp_http/victorialogs? Veja o log do Collector (no make local: .telemetria/pilha/otelcol.log)")
+
+
 def metricas_no_armazem_local(relatorio: Relatorio, espera: Espera, pasta: Path, comprou_em: float) -> None:
     def negocio_no_armazem():
         return sorted({m["nome"] for m in armazem.itens("metrics", pasta) if m["nome"].startswith("bookstore.")})
@@ -191,7 +244,8 @@ def main() -> int:
     print(f"make diagnostico — modo {modo}\n")
 
     otlp_portas = {"OTLP gRPC": topologia.porta("otlp-grpc"), "OTLP HTTP": topologia.porta("otlp-http")}
-    extras = {"Jaeger": topologia.porta("jaeger"), "Prometheus": topologia.porta("prometheus")} if docker else {}
+    extras = {"Jaeger": topologia.porta("jaeger"), "Prometheus": topologia.porta("prometheus"),
+              "VictoriaLogs": topologia.porta("victorialogs")} if docker else {}
     portas(relatorio, {**portas_servicos, **otlp_portas, **extras})
     if docker:
         relatorio.linha(True, f"Collector health_check: {saude_collector} respondeu 200")
@@ -203,6 +257,9 @@ def main() -> int:
         if trace_id:
             trace_no_jaeger(relatorio, espera, topologia.url("jaeger"), trace_id)
         series_no_prometheus(relatorio, espera, topologia.url("prometheus"), comprou_em)
+        if trace_id:
+            logs_no_victorialogs(relatorio, espera, trace_id)
+        interfaces_web(relatorio)
     else:
         pasta = armazem.pasta_padrao()
         if trace_id:

@@ -1,5 +1,6 @@
-"""`make medir-pilha`: a memória do Collector, do Jaeger e do Prometheus sob a carga de uma turma,
-medida, ao lado do orçamento de cada um no docker-compose.yml.
+"""`make medir-pilha`: a memória do Collector, do Jaeger, do Prometheus, do VictoriaLogs e do visualizador
+de traces sob a carga de uma turma, medida, ao lado do orçamento de cada um no docker-compose.yml (o
+visualizador só existe no make local: sem orçamento do compose, o pico aparece para a conta da máquina).
 
 Sobe um `make local` próprio com a pilha real (PILHA=real), em portas livres (o seu `make local`
 continua intacto), com o que o compose impõe: o GOMEMLIMIT do Collector e do Jaeger, o
@@ -28,7 +29,9 @@ from bookstore.config import RAIZ
 from modo_local import pilha_real
 from modo_local.processos import porta_livre
 
-SERVICO_NO_COMPOSE = {"otelcol": "otel-collector", "jaeger": "jaeger", "prometheus": "prometheus"}
+SERVICO_NO_COMPOSE = {"otelcol": "otel-collector", "jaeger": "jaeger", "prometheus": "prometheus",
+                      "victoria-logs": "victorialogs"}
+SO_NO_MAKE_LOCAL = {"otel-desktop-viewer": "visualizador"}
 
 
 def mib(texto: str) -> float:
@@ -120,6 +123,8 @@ def main(argv=None) -> int:
         falhou |= not cabe
         print(f"{SERVICO_NO_COMPOSE[nome]:<12} {pico:>6.0f} MiB {(f'{gomemlimit:.0f} MiB' if gomemlimit else '—'):>11} "
               f"{limite:>6.0f} MiB  {'✔' if cabe else '✘'} ({100 * pico / limite:.0f}% do limite)")
+    for nome, rotulo in SO_NO_MAKE_LOCAL.items():
+        print(f"{rotulo:<12} {picos.get(nome, 0.0):>6.0f} MiB {'—':>11} {'—':>10}  (só no make local)")
     if reinicios:
         print(f"✘ reiniciado(s) durante a carga (o pico é só da vida nova): {', '.join(reinicios)}")
     return 1 if falhou or reinicios or carga.returncode not in (0, 1) else 0

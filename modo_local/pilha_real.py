@@ -1,4 +1,5 @@
-"""A pilha real no `make local`: o Collector, o Jaeger e o Prometheus do compose, sem Docker.
+"""A pilha real no `make local`: o Collector, o Jaeger, o Prometheus e o VictoriaLogs do compose, e o
+visualizador de traces, sem Docker.
 
 Os binários vêm de `pilha/construir.sh` (`make ferramentas`), em `.ferramentas/bin/`. Cada um roda
 o MESMO arquivo de configuração do compose — `otel-collector/config.yaml`, `jaeger/config.yaml` —
@@ -6,7 +7,13 @@ e só os endereços mudam: as configs leem cada endereço de `${env:NOME:-o do c
 essas variáveis apontam para 127.0.0.1 (as portas públicas são as da topologia; as internas,
 que no compose ficam na rede do Docker, são portas livres). O Prometheus não expande variáveis
 nos alvos: ele roda uma cópia do `prometheus/prometheus.yml` em que só o alvo muda. O GOMEMLIMIT
-do Collector e do Jaeger e as opções de retenção do Prometheus vêm do `docker-compose.yml`.
+do Collector e do Jaeger e as opções do Prometheus e do VictoriaLogs vêm do `docker-compose.yml`.
+
+O que o aluno abre no navegador: a interface do próprio Prometheus (:9090, construída do módulo dele
+com npm pelo construir.sh), a cascata de cada trace no visualizador (otel-desktop-viewer, :8000) e os
+logs no VictoriaLogs (:9428). A interface do Jaeger não vem no módulo Go dele (só no Docker): aqui o
+Jaeger serve a API, e `jaeger/visualizador.yaml` o faz repassar ao visualizador cada trace que recebe —
+o que os pipelines do Collector exportam, depois dos processadores dos exercícios 13 e 14.
 
 Como o `restart: unless-stopped` do compose, um processo que cai volta sozinho (com uma linha no
 terminal). Salvar `otel-collector/config.yaml` reinicia o Collector com ela, depois de um
@@ -34,9 +41,11 @@ from telemetria_local.armazem import Armazem
 from .processos import porta_livre, prefixo_morre_com_o_pai
 
 BIN = RAIZ / ".ferramentas" / "bin"
-BINARIOS = ("otelcol", "jaeger", "prometheus")
+CONSTRUIR = RAIZ / "pilha" / "construir.sh"
+BINARIOS = ("otelcol", "jaeger", "prometheus", "victoria-logs", "otel-desktop-viewer")
 CONFIG_COLLECTOR = RAIZ / "otel-collector" / "config.yaml"
 CONFIG_JAEGER = RAIZ / "jaeger" / "config.yaml"
+CONFIG_JAEGER_VISUALIZADOR = RAIZ / "jaeger" / "visualizador.yaml"  # só no make local (não há visualizador no compose)
 CONFIG_UI_DO_JAEGER = RAIZ / "jaeger" / "ui.json"
 CONFIG_PROMETHEUS = RAIZ / "prometheus" / "prometheus.yml"
 COMPOSE = RAIZ / "docker-compose.yml"
@@ -44,20 +53,52 @@ MODOS = ("auto", "real", "receptor")
 ESPERA_MINIMA, ESPERA_MAXIMA, VIDA_ESTAVEL = 0.5, 10.0, 5.0  # entre uma queda e a volta (como o receptor)
 PRAZO_PARA_PARAR_SEGUNDOS = 1.5  # a pilha para depois dos serviços; o Ctrl-C inteiro cabe em 3 s
 COMO_CONSTRUIR = "`make ferramentas` a constrói (precisa do Go; veja o README)"
+# A interface web do Prometheus (construída pelo construir.sh com npm): o binário sem builtinassets a serve
+# de static/mantine-ui relativo à pasta em que roda, então o Prometheus roda nesta pasta.
+INTERFACE_DO_PROMETHEUS = RAIZ / ".ferramentas" / "interface-do-prometheus"
+SEM_A_INTERFACE_DO_PROMETHEUS = "a interface web não foi construída (make ferramentas; precisa do Node/npm)"
+TETO_DO_VISUALIZADOR = "64MB"  # o --db-max-size do otel-desktop-viewer (padrão: 512MB em memória)
 
 
 def faltando() -> list[str]:
     return [nome for nome in BINARIOS if not (BIN / nome).exists()]
 
 
+def interface_do_prometheus() -> bool:
+    return (INTERFACE_DO_PROMETHEUS / "static" / "mantine-ui" / "index.html").exists()
+
+
+def go_na_maquina() -> str | None:
+    """O go que o construir.sh usaria (o do PATH ou o do instalador oficial), se houver."""
+    return shutil.which("go") or next((str(p) for p in [Path("/usr/local/go/bin/go")] if p.exists()), None)
+
+
+def construir_antes(saida=None) -> bool:
+    """Um comando só até o laboratório inteiro: sem os binários e com o Go na máquina, o make local constrói a
+    pilha antes (pilha/construir.sh, a saída dele no terminal: uma linha por componente, com o tempo previsto).
+    Devolve se ela ficou pronta; se o build falhar, o make local segue com o receptor, dizendo por quê."""
+    saida = saida or sys.stdout
+    print("A pilha real (Collector, Jaeger, Prometheus, VictoriaLogs, visualizador) ainda não foi construída: "
+          "construindo agora com pilha/construir.sh — numa máquina nova, ~20 min; da próxima vez, nada. "
+          "(PILHA=receptor pula isto.)", file=saida, flush=True)
+    resultado = subprocess.run([str(CONSTRUIR)], stdout=saida, stderr=subprocess.STDOUT)
+    if resultado.returncode != 0 or faltando():
+        print(f"✘ o build da pilha falhou (acima); seguindo com o receptor OTLP local. {COMO_CONSTRUIR}.",
+              file=saida, flush=True)
+        return False
+    return True
+
+
 def usar_pilha_real(saida=None) -> bool:
-    """PILHA=real|receptor|auto. No auto, a pilha real quando os binários estão lá; senão o receptor
-    local, com uma linha dizendo como ter a pilha real."""
+    """PILHA=real|receptor|auto. No auto, a pilha real quando os binários estão lá; sem eles e com o Go na
+    máquina, ela é construída antes; sem o Go, o receptor local, com uma linha dizendo como ter a pilha real."""
     pedido = config.ler("PILHA").strip().lower()
     if pedido not in MODOS:
         raise config.ConfiguracaoInvalida(f"PILHA={pedido}: use {', '.join(MODOS)}")
     if pedido == "receptor":
         return False
+    if faltando() and pedido == "auto" and go_na_maquina():
+        return construir_antes(saida)
     if faltam := faltando():
         if pedido == "real":
             raise config.ConfiguracaoInvalida(f"PILHA=real, mas falta {', '.join(faltam)} em {BIN}: {COMO_CONSTRUIR}")
@@ -67,10 +108,16 @@ def usar_pilha_real(saida=None) -> bool:
     return True
 
 
+# As portas que no compose ficam na rede do Docker: aqui, portas livres de 127.0.0.1 a cada início.
+PORTAS_INTERNAS = ("jaeger-otlp-grpc", "jaeger-otlp-http", "jaeger-saude", "jaeger-query-grpc", "jaeger-telemetria",
+                   "collector-prometheus", "collector-telemetria", "visualizador-otlp-grpc", "visualizador-otlp-http")
+
+
 def portas_publicas() -> dict[str, int]:
-    """As portas que o aluno usa (as do compose, ou PORTA_*): OTLP, saúde do Collector, Jaeger, Prometheus."""
+    """As portas que o aluno usa (as do compose, ou PORTA_*): OTLP, saúde do Collector, Jaeger, Prometheus,
+    o visualizador de traces e o VictoriaLogs."""
     return {nome: topologia.porta(nome) for nome in ("otlp-grpc", "otlp-http", "collector-saude", "jaeger",
-                                                     "prometheus")}
+                                                     "prometheus", "visualizador", "victorialogs")}
 
 
 def do_compose(servico: str) -> dict:
@@ -90,6 +137,7 @@ def enderecos(publicas: dict[str, int], internas: dict[str, int]) -> dict[str, d
             "COLLECTOR_JAEGER_ENDPOINT": f"{local}:{internas['jaeger-otlp-grpc']}",
             "COLLECTOR_PROMETHEUS_ENDPOINT": f"{local}:{internas['collector-prometheus']}",
             "COLLECTOR_TELEMETRIA_PORTA": str(internas["collector-telemetria"]),
+            "COLLECTOR_VICTORIALOGS_URL": f"http://{local}:{publicas['victorialogs']}",
         },
         "jaeger": {
             "JAEGER_OTLP_GRPC_ENDPOINT": f"{local}:{internas['jaeger-otlp-grpc']}",
@@ -101,6 +149,8 @@ def enderecos(publicas: dict[str, int], internas: dict[str, int]) -> dict[str, d
             "JAEGER_TELEMETRIA_PORTA": str(internas["jaeger-telemetria"]),
             # Não é endereço de rede: o arquivo da UI, montado em /etc/jaeger/ no contêiner, aqui no projeto.
             "JAEGER_UI_CONFIG": str(CONFIG_UI_DO_JAEGER),
+            # Só de jaeger/visualizador.yaml: o OTLP/gRPC do visualizador, que fica numa porta interna.
+            "JAEGER_VISUALIZADOR_ENDPOINT": f"{local}:{internas['visualizador-otlp-grpc']}",
         },
     }
 
@@ -114,14 +164,31 @@ def prometheus_yml_local(alvo: str) -> str:
     return texto.replace(f'"{original}"', f'"{alvo}"')
 
 
+def opcoes_do_compose(servico: str, trocas: dict[str, str]) -> list[str]:
+    """O `command` do serviço no compose, com os caminhos do contêiner trocados pelos daqui."""
+    opcoes = []
+    for opcao in do_compose(servico)["command"]:
+        nome = opcao.split("=", 1)[0]
+        opcoes.append(f"{nome}={trocas[nome]}" if nome in trocas else opcao)
+    return opcoes
+
+
 def opcoes_do_prometheus(config_local: Path, dados: Path, porta: int) -> list[str]:
     """O `command` do compose, com os caminhos do contêiner trocados pelos daqui e o endereço de escuta."""
     trocas = {"--config.file": str(config_local), "--storage.tsdb.path": str(dados)}
-    opcoes = []
-    for opcao in do_compose("prometheus")["command"]:
-        nome = opcao.split("=", 1)[0]
-        opcoes.append(f"{nome}={trocas[nome]}" if nome in trocas else opcao)
-    return [*opcoes, f"--web.listen-address=127.0.0.1:{porta}"]
+    return [*opcoes_do_compose("prometheus", trocas), f"--web.listen-address=127.0.0.1:{porta}"]
+
+
+def opcoes_do_victorialogs(dados: Path, porta: int) -> list[str]:
+    """O `command` do compose (retenção, memória), com a pasta dos dados daqui e o endereço de escuta."""
+    return [*opcoes_do_compose("victorialogs", {"-storageDataPath": str(dados)}), f"-httpListenAddr=127.0.0.1:{porta}"]
+
+
+def opcoes_do_visualizador(porta: int, otlp_grpc: int, otlp_http: int) -> list[str]:
+    """O otel-desktop-viewer só em 127.0.0.1 (a interface e os dois receptores OTLP), sem abrir navegador, em
+    memória e com teto: passado dele, os traces mais velhos saem (uma aula inteira cabe com folga)."""
+    return ["--host", "127.0.0.1", "--browser-port", str(porta), "--grpc", str(otlp_grpc), "--http", str(otlp_http),
+            "--open-browser=false", f"--db-max-size={TETO_DO_VISUALIZADOR}"]
 
 
 def responde(url: str) -> bool:
@@ -142,8 +209,9 @@ class Vigiado:
     """Um processo da pilha, de pé até `parar()`: se cair, volta sozinho (espera dobrando se cair de novo
     logo); `reiniciar()` o troca por outro (config nova). A saída vai para `log`."""
 
-    def __init__(self, nome: str, comando: list, ambiente: dict, log: Path, pronto_url: str, avisar):
+    def __init__(self, nome: str, comando: list, ambiente: dict, log: Path, pronto_url: str, avisar, pasta=RAIZ):
         self.nome, self.comando, self.ambiente, self.log, self.pronto_url = nome, comando, ambiente, log, pronto_url
+        self.pasta = pasta  # o diretório de trabalho do processo
         self.avisar = avisar
         self.processo: subprocess.Popen | None = None
         self._parando, self._trocando = threading.Event(), threading.Event()
@@ -157,7 +225,7 @@ class Vigiado:
             with open(self.log, "ab") as saida:
                 # O lançador morto com SIGKILL leva este junto (o filho herda o PDEATHSIG pelo setpriv).
                 self.processo = subprocess.Popen([*prefixo_morre_com_o_pai("KILL"), *map(str, self.comando)],
-                                                 cwd=RAIZ, env=self.ambiente, stdin=subprocess.DEVNULL,
+                                                 cwd=self.pasta, env=self.ambiente, stdin=subprocess.DEVNULL,
                                                  stdout=saida, stderr=subprocess.STDOUT, start_new_session=True)
 
     def esperar_pronto(self, limite_segundos: float = 30) -> None:
@@ -228,9 +296,7 @@ class PilhaReal:
         self.pasta = Path(pasta)
         self.saida = saida
         self.publicas = portas_publicas()
-        self.internas = {nome: porta_livre() for nome in (
-            "jaeger-otlp-grpc", "jaeger-otlp-http", "jaeger-saude", "jaeger-query-grpc", "jaeger-telemetria",
-            "collector-prometheus", "collector-telemetria")}
+        self.internas = {nome: porta_livre() for nome in PORTAS_INTERNAS}
         self.enderecos = enderecos(self.publicas, self.internas)
         self.processos: dict[str, Vigiado] = {}
         self._parando = threading.Event()
@@ -251,11 +317,24 @@ class PilhaReal:
         config_prometheus.write_text(prometheus_yml_local(self.enderecos["otelcol"]["COLLECTOR_PROMETHEUS_ENDPOINT"]),
                                      encoding="utf-8")
         self.processos = {
+            # Quem recebe sobe junto com quem manda: os exportadores do Collector e do Jaeger tentam de novo
+            # enquanto o vizinho não escuta.
+            "VictoriaLogs": Vigiado("VictoriaLogs", [BIN / "victoria-logs", *opcoes_do_victorialogs(
+                self.pasta / "victorialogs-dados", self.publicas["victorialogs"])],
+                self.ambiente_de("victoria-logs", None), self.pasta / "victorialogs.log",
+                f"{local}:{self.publicas['victorialogs']}/health", self.avisar),
+            "Visualizador": Vigiado("Visualizador", [BIN / "otel-desktop-viewer", *opcoes_do_visualizador(
+                self.publicas["visualizador"], self.internas["visualizador-otlp-grpc"],
+                self.internas["visualizador-otlp-http"])],
+                self.ambiente_de("otel-desktop-viewer", None), self.pasta / "visualizador.log",
+                f"{local}:{self.publicas['visualizador']}/", self.avisar),
             "Prometheus": Vigiado("Prometheus", [BIN / "prometheus", *opcoes_do_prometheus(
                 config_prometheus, self.pasta / "prometheus-dados", self.publicas["prometheus"])],
                 self.ambiente_de("prometheus", None), self.pasta / "prometheus.log",
-                f"{local}:{self.publicas['prometheus']}/-/ready", self.avisar),
-            "Jaeger": Vigiado("Jaeger", [BIN / "jaeger", f"--config={CONFIG_JAEGER}"],
+                f"{local}:{self.publicas['prometheus']}/-/ready", self.avisar,
+                pasta=INTERFACE_DO_PROMETHEUS if interface_do_prometheus() else RAIZ),
+            "Jaeger": Vigiado("Jaeger", [BIN / "jaeger", f"--config={CONFIG_JAEGER}",
+                                         f"--config={CONFIG_JAEGER_VISUALIZADOR}"],
                               self.ambiente_de("jaeger", "jaeger"), self.pasta / "jaeger.log",
                               f"{local}:{self.internas['jaeger-saude']}/status", self.avisar),
             "Collector": Vigiado("Collector", [BIN / "otelcol", f"--config={CONFIG_COLLECTOR}"],
@@ -287,15 +366,20 @@ class PilhaReal:
         return {"OTEL_EXPORTER_OTLP_PROTOCOL": protocolo, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{porta}"}
 
     def resumo(self) -> str:
-        p, pasta = self.publicas, self._relativa(self.pasta)
+        p, pasta, local = self.publicas, self._relativa(self.pasta), "http://127.0.0.1"
+        prometheus = ("a interface do Prometheus: consultas, /alerts, /targets" if interface_do_prometheus()
+                      else f"só a API /api/v1: {SEM_A_INTERFACE_DO_PROMETHEUS}")
         return "\n".join([
             "Pilha real (os binários de .ferramentas/bin/ com as configs do compose; logs em " f"{pasta}/):",
-            f"  Collector   OTLP 127.0.0.1:{p['otlp-http']} (HTTP) e :{p['otlp-grpc']} (gRPC); "
-            f"saúde http://127.0.0.1:{p['collector-saude']}/",
-            f"  Jaeger      http://127.0.0.1:{p['jaeger']}  (a API /api/v3 e /api/metrics; o build do "
-            "código-fonte não traz a interface web)",
-            f"  Prometheus  http://127.0.0.1:{p['prometheus']}  (a API /api/v1; sem a interface web)",
-            f"  Salvar {self._relativa(CONFIG_COLLECTOR)} reinicia o Collector com ela (exercícios 13 e 14).",
+            f"  Collector     OTLP 127.0.0.1:{p['otlp-http']} (HTTP) e :{p['otlp-grpc']} (gRPC); "
+            f"saúde {local}:{p['collector-saude']}/",
+            "No navegador:",
+            f"  Prometheus    {local}:{p['prometheus']}/query  ({prometheus})",
+            f"  Traces        {local}:{p['visualizador']}/  (a cascata de cada trace: /traces/<trace_id>)",
+            f"  Logs          {local}:{p['victorialogs']}/select/vmui/  (busque trace_id:<id>)",
+            f"  Jaeger (API)  {local}:{p['jaeger']}/api/v3/services  (a interface do Jaeger só existe no Docker; "
+            "aqui, make traces e o visualizador)",
+            f"Salvar {self._relativa(CONFIG_COLLECTOR)} reinicia o Collector com ela (exercícios 13 e 14).",
         ])
 
     @staticmethod

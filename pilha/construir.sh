@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Constrói do código-fonte, com Go, a pilha real do laboratório:
 #   otelcol (OpenTelemetry Collector só com os componentes que o laboratório usa),
-#   jaeger (Jaeger v2) e prometheus + promtool,
+#   jaeger (Jaeger v2), prometheus + promtool (e a interface web do Prometheus, com npm),
+#   victoria-logs (os logs, com a interface vmui) e otel-desktop-viewer (a cascata dos traces),
 # em <raiz do repositório>/.ferramentas/bin/. As versões vêm de pilha/versoes.env.
 #
-# Uso: pilha/construir.sh [otelcol] [jaeger] [prometheus]   (sem argumentos: os três)
+# Uso: pilha/construir.sh [otelcol] [jaeger] [prometheus] [victorialogs] [visualizador]   (sem argumentos: todos)
+#
+# - A interface web do Prometheus vem do próprio módulo Go dele (web/ui): o pnpm (pelo npx, do registro
+#   npm) instala exatamente o pnpm-lock.yaml de lá e o vite a constrói em .ferramentas/interface-do-prometheus/.
+#   Sem o Node/npm, uma linha diz o que falta e o resto segue (a API do Prometheus funciona sem ela).
+# - O otel-desktop-viewer guarda os traces num DuckDB: é o único construído com C (CGO, precisa do gcc);
+#   as bibliotecas do DuckDB vêm de um módulo Go por plataforma (Linux e macOS, amd64 e arm64).
 #
 # - Usa os caches normais do Go (GOMODCACHE, GOCACHE): a primeira vez baixa ~1,5 GiB de
 #   módulos e compila por vários minutos; depois é rápido.
@@ -41,14 +48,15 @@ while IFS='=' read -r chave valor; do
     printf -v "$chave" '%s' "$valor"
 done <"$PILHA/versoes.env"
 for chave in OTELCOL_VERSAO OTELCOL_VERSAO_ESTAVEL JAEGER_VERSAO JAEGER_MODULO JAEGER_COMMIT \
-    PROMETHEUS_VERSAO PROMETHEUS_MODULO; do
+    PROMETHEUS_VERSAO PROMETHEUS_MODULO PNPM_VERSAO VICTORIALOGS_VERSAO VISUALIZADOR_VERSAO; do
     if [ -z "${!chave:-}" ]; then
         echo "construir.sh: falta $chave em pilha/versoes.env" >&2
         exit 1
     fi
 done
 
-# Binários estáticos (sem C): rodam em qualquer Linux da mesma arquitetura.
+# Binários estáticos (sem C): rodam em qualquer Linux da mesma arquitetura. A exceção é o visualizador
+# (construir_visualizador), que liga o DuckDB.
 export CGO_ENABLED=0
 
 # --- conferências: o go.mod pede o que o versoes.env diz? ----------------------------------
@@ -65,9 +73,12 @@ versao_no_gomod() { # $1 go.mod, $2 módulo
 conferir_otelcol() {
     local gomod="$PILHA/otelcol/go.mod" fora
     # Todo módulo do Collector (core e contrib) na MESMA release: misturar releases compila
-    # às vezes, mas quebra em tempo de execução ou na próxima atualização.
+    # às vezes, mas quebra em tempo de execução ou na próxima atualização. A exceção são os módulos
+    # do contrib que já têm numeração estável própria (pkg/ottl está em v1.x): a release deles vem
+    # junto com a do contrib pelo go.sum, e o número não acompanha o 0.N.
     fora="$(awk -v a="v$OTELCOL_VERSAO" -v b="v$OTELCOL_VERSAO_ESTAVEL" '
         $1 ~ /^(go\.opentelemetry\.io\/collector|github\.com\/open-telemetry\/opentelemetry-collector-contrib)(\/|$)/ &&
+        !($1 ~ /opentelemetry-collector-contrib\/pkg\/ottl$/ && $2 ~ /^v1\./) &&
         $2 != a && $2 != b { print "  " $1 " " $2 }' "$gomod")"
     [ -z "$fora" ] || falha "pilha/otelcol/go.mod tem módulos fora de $OTELCOL_VERSAO/$OTELCOL_VERSAO_ESTAVEL (pilha/versoes.env):
 $fora"
@@ -83,6 +94,16 @@ conferir_jaeger() {
 conferir_prometheus() {
     [ "$(versao_no_gomod "$PILHA/prometheus/go.mod" github.com/prometheus/prometheus)" = "$PROMETHEUS_MODULO" ] ||
         falha "pilha/prometheus/go.mod não pede github.com/prometheus/prometheus $PROMETHEUS_MODULO (PROMETHEUS_MODULO)"
+}
+
+conferir_victorialogs() {
+    [ "$(versao_no_gomod "$PILHA/victorialogs/go.mod" github.com/VictoriaMetrics/VictoriaLogs)" = "v$VICTORIALOGS_VERSAO" ] ||
+        falha "pilha/victorialogs/go.mod não pede github.com/VictoriaMetrics/VictoriaLogs v$VICTORIALOGS_VERSAO"
+}
+
+conferir_visualizador() {
+    [ "$(versao_no_gomod "$PILHA/visualizador/go.mod" github.com/CtrlSpice/otel-desktop-viewer)" = "v$VISUALIZADOR_VERSAO" ] ||
+        falha "pilha/visualizador/go.mod não pede github.com/CtrlSpice/otel-desktop-viewer v$VISUALIZADOR_VERSAO"
 }
 
 # --- em dia? -------------------------------------------------------------------------------
@@ -148,17 +169,72 @@ construir_jaeger() {
 }
 
 construir_prometheus() {
-    # Sem -tags builtinassets: a UI web (React) não vem no módulo Go; a API e /-/ready
-    # funcionam, a página diz que a UI não foi embutida.
+    # Sem -tags builtinassets: o binário serve a interface de static/mantine-ui relativo à pasta em
+    # que roda (web/ui/ui.go do Prometheus); o make local o roda em .ferramentas/interface-do-prometheus/.
     local v=github.com/prometheus/common/version
     local ld="-X $v.Version=$PROMETHEUS_VERSAO -X $v.Revision=$PROMETHEUS_MODULO -X $v.Branch=modulo-go"
     go_build "$PILHA/prometheus" prometheus "$ld" github.com/prometheus/prometheus/cmd/prometheus
     go_build "$PILHA/prometheus" promtool "$ld" github.com/prometheus/prometheus/cmd/promtool
 }
 
+construir_victorialogs() {
+    go_build "$PILHA/victorialogs" victoria-logs \
+        "-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-logs-v$VICTORIALOGS_VERSAO" \
+        github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs
+}
+
+construir_visualizador() {
+    command -v "${CC:-gcc}" >/dev/null 2>&1 ||
+        falha "o otel-desktop-viewer precisa de um compilador C para o DuckDB (CGO): instale o gcc (apt-get install gcc; no macOS, xcode-select --install)"
+    CGO_ENABLED=1 go_build "$PILHA/visualizador" otel-desktop-viewer "-X main.version=$VISUALIZADOR_VERSAO" \
+        github.com/CtrlSpice/otel-desktop-viewer
+}
+
+# --- a interface web do Prometheus (npm) ----------------------------------------------------
+INTERFACE="$RAIZ/.ferramentas/interface-do-prometheus"
+MARCA_DA_INTERFACE="$INTERFACE/.versao"
+
+interface_do_prometheus() {
+    local marca="$PROMETHEUS_MODULO pnpm $PNPM_VERSAO" inicio obra log dir
+    if [ -f "$INTERFACE/static/mantine-ui/index.html" ] && [ "$(cat "$MARCA_DA_INTERFACE" 2>/dev/null)" = "$marca" ]; then
+        echo "interface do Prometheus $PROMETHEUS_VERSAO: em dia, nada a fazer ($(du -sm "$INTERFACE/static" | cut -f1) MiB)"
+        return
+    fi
+    if ! command -v npx >/dev/null 2>&1; then
+        [ "${CI:-}" != true ] || falha "CI=true: sem o npx (Node/npm), a interface do Prometheus não é construída"
+        echo "interface do Prometheus: sem o Node/npm (npx) nesta máquina, não construída — a API do Prometheus funciona; instale o Node.js 20+ e rode make ferramentas"
+        return
+    fi
+    printf 'interface do Prometheus %s: construindo com npm/pnpm (máquina nova: ~1 min)... ' "$PROMETHEUS_VERSAO"
+    inicio=$SECONDS
+    obra="$RAIZ/.ferramentas/.interface-do-prometheus-obra"
+    log="$RAIZ/.ferramentas/.interface-do-prometheus.log"
+    dir="$(cd "$PILHA/prometheus" && "$GO" mod download -json "github.com/prometheus/prometheus@$PROMETHEUS_MODULO" |
+        sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [ -d "$dir/web/ui" ] || falha "o módulo do Prometheus $PROMETHEUS_MODULO não tem web/ui (go mod download)"
+    rm -rf "$obra"
+    cp -r "$dir/web/ui" "$obra"
+    chmod -R u+w "$obra" # o cache de módulos do Go é só leitura
+    # --frozen-lockfile: exatamente o que o Prometheus travou (nada é resolvido de novo); CI vazio para
+    # o build:mantine-ui, como no Makefile do Prometheus.
+    if ! (cd "$obra" && npx --yes "pnpm@$PNPM_VERSAO" install --frozen-lockfile &&
+        npx --yes "pnpm@$PNPM_VERSAO" run build:module &&
+        CI="" npx --yes "pnpm@$PNPM_VERSAO" run build:mantine-ui) >"$log" 2>&1; then
+        echo "FALHOU"
+        tail -30 "$log" >&2
+        falha "a interface do Prometheus não foi construída (saída acima, também em $log)"
+    fi
+    rm -rf "$INTERFACE"
+    mkdir -p "$INTERFACE/static"
+    mv "$obra/static/mantine-ui" "$INTERFACE/static/mantine-ui"
+    echo "$marca" >"$MARCA_DA_INTERFACE"
+    rm -rf "$obra" "$log" # os node_modules (~460 MiB) não servem depois do build; o pnpm guarda o cache dele
+    echo "ok em $((SECONDS - inicio)) s ($(du -sm "$INTERFACE/static" | cut -f1) MiB)"
+}
+
 # --- principal -----------------------------------------------------------------------------
 if [ "$#" -eq 0 ]; then
-    set -- otelcol jaeger prometheus
+    set -- otelcol jaeger prometheus victorialogs visualizador
 fi
 mkdir -p "$DESTINO"
 # A pasta se ignora sozinha no git (binários não entram em commit).
@@ -169,8 +245,13 @@ for nome in "$@"; do
     case "$nome" in
     otelcol) componente otelcol "$OTELCOL_VERSAO" "$PILHA/otelcol" construir_otelcol otelcol ;;
     jaeger) componente jaeger "$JAEGER_VERSAO" "$PILHA/jaeger" construir_jaeger jaeger ;;
-    prometheus) componente prometheus "$PROMETHEUS_VERSAO" "$PILHA/prometheus" construir_prometheus prometheus promtool ;;
-    *) falha "componente desconhecido: $nome (use otelcol, jaeger ou prometheus)" ;;
+    prometheus)
+        componente prometheus "$PROMETHEUS_VERSAO" "$PILHA/prometheus" construir_prometheus prometheus promtool
+        interface_do_prometheus
+        ;;
+    victorialogs) componente victorialogs "$VICTORIALOGS_VERSAO" "$PILHA/victorialogs" construir_victorialogs victoria-logs ;;
+    visualizador) componente visualizador "$VISUALIZADOR_VERSAO" "$PILHA/visualizador" construir_visualizador otel-desktop-viewer ;;
+    *) falha "componente desconhecido: $nome (use otelcol, jaeger, prometheus, victorialogs ou visualizador)" ;;
     esac
 done
 echo "pilha: pronta em $DESTINO ($((SECONDS - inicio_total)) s)"

@@ -12,10 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
+import requests
+
 from bookstore import topologia
 
-from . import armazem, em_voo, traces
-from .fontes import FonteDocker, collector_no_ar
+from . import armazem, em_voo, fontes, traces
+from .fontes import FonteDocker, collector_no_ar, paginas_do_trace
 
 
 def main(argv=None) -> int:
@@ -77,7 +79,9 @@ def _traces(args, ilegiveis: list[str]) -> int:
         for grupo in guardados[-args.n:]:
             if (texto := _linha_ou_nada(grupo, ilegiveis)) is not None:
                 print(texto)
-        print(f"\n{len(guardados)} traces guardados. Para ver um: make traces TRACE=<id>")
+        no_navegador = (f" (no navegador: {topologia.url('visualizador')}/traces/<id>)"
+                        if fontes.responde(topologia.url("visualizador") + "/") else "")
+        print(f"\n{len(guardados)} traces guardados. Para ver um: make traces TRACE=<id>{no_navegador}")
         return 0
 
     prefixo = args.trace.lower().rstrip("…")
@@ -95,6 +99,8 @@ def _traces(args, ilegiveis: list[str]) -> int:
     except Exception as erro:
         ilegiveis.append(f"trace {achados[0][0]['trace_id']}: {type(erro).__name__}: {erro}")
         return 1
+    if paginas := paginas_do_trace(achados[0][0]["trace_id"]):
+        print("\nNo navegador:\n  " + "\n  ".join(paginas))
     return 0
 
 
@@ -103,7 +109,10 @@ TIPOS_DE_METRICA = {"sum": "contador", "gauge": "medidor", "histogram": "histogr
 
 
 def listar_metricas(pasta: Path) -> int:
-    """`make metricas`: nome, tipo, unidade e os serviços que mandam cada métrica."""
+    """`make metricas`: nome, tipo, unidade e os serviços que mandam cada métrica — do Prometheus quando a
+    pilha real (ou o compose) está no ar, senão do que o receptor local guardou."""
+    if collector_no_ar():
+        return listar_metricas_do_prometheus(FonteDocker())
     por_nome: dict[tuple, set] = {}
     ilegiveis: list[str] = []
     for metrica in armazem.itens("metrics", pasta, ilegiveis):
@@ -117,10 +126,31 @@ def listar_metricas(pasta: Path) -> int:
         print(f"Nenhuma métrica em {armazem.arquivo(pasta, 'metrics')} (saem a cada 10 s; espere e tente de novo).",
               file=sys.stderr)
         return 1
-    print(f"{'métrica':<36} {'tipo':<16} {'unidade':<12} serviços")
-    for (nome, tipo, unidade), servicos in sorted(por_nome.items()):
-        print(f"{nome:<36} {tipo:<16} {unidade:<12} {', '.join(sorted(map(str, servicos)))}")
+    imprimir_metricas([(nome, tipo, unidade, servicos) for (nome, tipo, unidade), servicos in por_nome.items()])
     return 0
+
+
+def listar_metricas_do_prometheus(fonte: FonteDocker) -> int:
+    try:
+        metricas = fonte.metricas()
+    except (requests.RequestException, ValueError) as erro:
+        print(f"O Prometheus ({fonte.prometheus}) não respondeu: {type(erro).__name__}. O make local está no ar?",
+              file=sys.stderr)
+        return 1
+    if not metricas:
+        print(f"Nenhuma métrica no Prometheus ({fonte.prometheus}) ainda: os serviços exportam a cada 10 s e ele lê "
+              "o Collector a cada 10 s. Faça uma compra, espere ~20 s e tente de novo.", file=sys.stderr)
+        return 1
+    imprimir_metricas(metricas)
+    print(f"\n{len(metricas)} métricas no Prometheus. Para consultar uma no navegador: {fonte.prometheus}/query")
+    return 0
+
+
+def imprimir_metricas(metricas: list[tuple[str, str, str, set]]) -> None:
+    largura = max(36, *(len(nome) + 1 for nome, *_ in metricas))
+    print(f"{'métrica':<{largura}} {'tipo':<16} {'unidade':<12} serviços")
+    for nome, tipo, unidade, servicos in sorted(metricas):
+        print(f"{nome:<{largura}} {tipo:<16} {unidade:<12} {', '.join(sorted(map(str, servicos)))}")
 
 
 if __name__ == "__main__":

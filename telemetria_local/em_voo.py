@@ -214,9 +214,9 @@ class FonteQueEspera:
         self._uma_vez("traces")
         return self._fonte.spans()
 
-    def logs(self) -> list[dict]:
+    def logs(self, trace_id: str | None = None) -> list[dict]:
         self._uma_vez("traces")  # os logs saem em lotes como os spans (OTEL_BLRP_SCHEDULE_DELAY)
-        return self._fonte.logs()
+        return self._fonte.logs(trace_id)
 
     def nomes_de_metricas(self) -> set[str]:
         self._uma_vez("metricas")

@@ -1,4 +1,4 @@
-"""De onde ler a telemetria: do armazém do receptor local ou do Jaeger e do Prometheus.
+"""De onde ler a telemetria: do armazém do receptor local ou do Jaeger, do Prometheus e do VictoriaLogs.
 
 As duas fontes devolvem spans no mesmo formato (`telemetria_local.otlp.spans`), então
 um critério escrito uma vez vale nos dois modos. Quem lê: os autotestes (`make confere`)
@@ -7,6 +7,7 @@ Collector respondendo (porta 13133) = a pilha com Collector, Jaeger e Prometheus
 ou a do `make local` com a pilha real (modo_local/pilha_real.py), nas mesmas portas.
 """
 import datetime
+import json
 
 import requests
 
@@ -33,8 +34,8 @@ class FonteLocal:
     def spans(self) -> list[dict]:
         return armazem.itens("traces", self.pasta)
 
-    def logs(self) -> list[dict]:
-        return armazem.itens("logs", self.pasta)
+    def logs(self, trace_id: str | None = None) -> list[dict]:
+        return [r for r in armazem.itens("logs", self.pasta) if trace_id is None or r["trace_id"] == trace_id]
 
     def nomes_de_metricas(self) -> set[str]:
         return {metrica["nome"] for metrica in armazem.itens("metrics", self.pasta)}
@@ -92,9 +93,10 @@ class FonteDocker:
     """O Jaeger e o Prometheus da pilha: os do compose ou os do `make local` com a pilha real."""
     nome = "Jaeger e Prometheus (compose ou make local com a pilha real)"
 
-    def __init__(self, jaeger: str | None = None, prometheus: str | None = None):
+    def __init__(self, jaeger: str | None = None, prometheus: str | None = None, victorialogs: str | None = None):
         self.jaeger = jaeger or topologia.url("jaeger")
         self.prometheus = prometheus or topologia.url("prometheus")
+        self.victorialogs = victorialogs or topologia.url("victorialogs")
 
     def spans(self) -> list[dict]:
         agora = datetime.datetime.now(datetime.timezone.utc)
@@ -113,8 +115,14 @@ class FonteDocker:
                     vistos[span["span_id"]] = span
         return list(vistos.values())
 
-    def logs(self) -> list[dict]:
-        return []  # no compose, os logs OTLP vão para o debug do Collector, não para uma API
+    def logs(self, trace_id: str | None = None) -> list[dict]:
+        """Os registros de log no VictoriaLogs (os de um trace, ou os da janela), no formato do armazém local."""
+        # Em ordem de tempo, como no arquivo do receptor local (a API não promete ordem sem o sort).
+        consulta = (f'trace_id:"{trace_id}"' if trace_id else f"_time:{JANELA_MINUTOS}m") + " | sort by (_time)"
+        resposta = requests.get(f"{self.victorialogs}/select/logsql/query", timeout=10,
+                                params={"query": consulta, "limit": LIMITE_DE_LOGS})
+        resposta.raise_for_status()
+        return [registro_do_victorialogs(json.loads(linha)) for linha in resposta.text.splitlines() if linha.strip()]
 
     def nomes_de_metricas(self) -> set[str]:
         resposta = requests.get(f"{self.prometheus}/api/v1/label/__name__/values", timeout=10)
@@ -124,6 +132,72 @@ class FonteDocker:
         resposta = requests.get(f"{self.prometheus}/api/v1/query", params={"query": consulta_do_total(nome, atributos)},
                                 timeout=10)
         return valor_da_consulta_do_prometheus(resposta.json()) or 0.0
+
+    def metricas(self) -> list[tuple[str, str, str, set[str]]]:
+        """(nome, tipo, unidade, serviços) de cada métrica que o Prometheus tem: o tipo e a unidade do
+        /api/v1/metadata, os serviços de uma consulta só que conta as séries por nome e serviço."""
+        metadados = requests.get(f"{self.prometheus}/api/v1/metadata", timeout=10).json().get("data", {})
+        consulta = 'count by (__name__, job, service_name) ({__name__=~".+"})'
+        corpo = requests.get(f"{self.prometheus}/api/v1/query", params={"query": consulta}, timeout=10).json()
+        servicos: dict[str, set[str]] = {}
+        for serie in corpo.get("data", {}).get("result", []):
+            rotulos = serie["metric"]
+            # job = bookstore/<serviço> (o exportador do Collector); o spanmetrics diz o serviço em service_name.
+            servico = rotulos.get("service_name") or rotulos.get("job", "").rpartition("/")[2] or "—"
+            servicos.setdefault(rotulos["__name__"], set()).add(servico)
+        saida = []
+        for nome, de_quem in servicos.items():
+            # Um histograma aparece como _bucket/_sum/_count; o metadado fica no nome sem o sufixo.
+            base = next((nome.removesuffix(s) for s in ("_bucket", "_sum", "_count") if nome.removesuffix(s) in metadados),
+                        nome)
+            meta = (metadados.get(base) or [{}])[0]
+            saida.append((nome, TIPOS_NO_PROMETHEUS.get(meta.get("type"), meta.get("type", "?")), meta.get("unit", ""),
+                          de_quem))
+        return sorted(saida)
+
+
+TIPOS_NO_PROMETHEUS = {"counter": "contador", "gauge": "medidor", "histogram": "histograma", "summary": "resumo",
+                       "unknown": "?"}
+
+
+LIMITE_DE_LOGS = 5000
+CAMPOS_DO_REGISTRO = {"_msg", "_time", "_stream", "_stream_id", "trace_id", "span_id", "severity_text", "severity_number"}
+
+
+def registro_do_victorialogs(campos: dict) -> dict:
+    """Uma linha da API LogsQL (/select/logsql/query: um objeto JSON por linha, os campos achatados — o corpo
+    em `_msg`, trace_id e span_id em hex, os atributos do recurso com o nome OTel, como `service.name`)
+    no formato de `telemetria_local.otlp.logs`. Os campos que não são do recurso ficam em `atributos`."""
+    recurso = {chave: valor for chave, valor in campos.items()
+               if chave.startswith(("service.", "deployment.", "telemetry.", "host.", "process."))}
+    return {"recurso": recurso, "corpo": campos.get("_msg", ""), "trace_id": campos.get("trace_id", ""),
+            "span_id": campos.get("span_id", ""), "severidade": campos.get("severity_text", ""),
+            "atributos": {chave: valor for chave, valor in campos.items()
+                          if chave not in CAMPOS_DO_REGISTRO and chave not in recurso}}
+
+
+def responde(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def paginas_do_trace(trace_id: str) -> list[str]:
+    """As páginas de um trace no navegador, das que estão no ar: a cascata no visualizador (make local com a
+    pilha real) e os logs dele no VictoriaLogs (a busca trace_id:<id> já preenchida)."""
+    paginas = []
+    visualizador, victorialogs = topologia.url("visualizador"), topologia.url("victorialogs")
+    if responde(visualizador + "/"):
+        paginas.append(f"a cascata:  {visualizador}/traces/{trace_id}")
+    if responde(victorialogs + "/health"):
+        paginas.append(f"os logs:    {url_dos_logs(victorialogs, trace_id)}")
+    return paginas
+
+
+def url_dos_logs(victorialogs: str, trace_id: str) -> str:
+    """A interface do VictoriaLogs com a busca dos logs de um trace já preenchida."""
+    return f"{victorialogs}/select/vmui/?#/?query=trace_id%3A{trace_id}&g0.range_input=30m&g0.relative_time=last_30_minutes"
 
 
 def fonte_do_ambiente():

@@ -83,8 +83,10 @@ def test_versoes_env_e_os_go_mod_da_pilha_concordam():
     do_collector = {m: ver for m, ver in otelcol.items()
                     if m.startswith(("go.opentelemetry.io/collector",
                                      "github.com/open-telemetry/opentelemetry-collector-contrib"))}
+    # pkg/ottl do contrib tem numeração estável própria (v1.x), como o construir.sh aceita.
     fora = {m: ver for m, ver in do_collector.items()
-            if ver not in (f"v{v['OTELCOL_VERSAO']}", f"v{v['OTELCOL_VERSAO_ESTAVEL']}")}
+            if ver not in (f"v{v['OTELCOL_VERSAO']}", f"v{v['OTELCOL_VERSAO_ESTAVEL']}")
+            and not (m.endswith("opentelemetry-collector-contrib/pkg/ottl") and ver.startswith("v1."))}
     assert not fora, f"módulos do Collector fora da release de pilha/versoes.env: {fora}"
     assert otelcol["go.opentelemetry.io/collector/otelcol"] == f"v{v['OTELCOL_VERSAO']}"
     jaeger = requisitos(RAIZ / "pilha" / "jaeger" / "go.mod")
@@ -165,7 +167,7 @@ def folhas(no, caminho=()) -> dict:
     return {".".join(map(str, caminho)): no}
 
 
-ENDERECO = re.compile(r"(http://)?[\w.-]+:\d+")
+ENDERECO = re.compile(r"(http://)?[\w.-]+:\d+(/[\w/.-]*)?")  # host:porta, com o caminho de uma URL
 
 
 def diferencas(a: dict, b: dict) -> dict:
@@ -177,16 +179,15 @@ def diferencas(a: dict, b: dict) -> dict:
 @pytest.fixture(scope="module")
 def enderecos_locais():
     publicas = {nome: porta_livre() for nome in pilha_real.portas_publicas()}
-    internas = {nome: porta_livre() for nome in ("jaeger-otlp-grpc", "jaeger-otlp-http", "jaeger-saude",
-                                                  "jaeger-query-grpc", "jaeger-telemetria", "collector-prometheus",
-                                                  "collector-telemetria")}
+    internas = {nome: porta_livre() for nome in pilha_real.PORTAS_INTERNAS}
     return pilha_real.enderecos(publicas, internas)
 
 
 @pytest.mark.parametrize("binario_, arquivo", [("otelcol", CONFIG_COLLECTOR), ("jaeger", CONFIG_JAEGER)],
                          ids=["collector", "jaeger"])
 def test_no_make_local_so_os_enderecos_mudam(enderecos_locais, binario_, arquivo):
-    locais = enderecos_locais[binario_]
+    # A variável de jaeger/visualizador.yaml (a camada só do make local) é conferida no teste dela, abaixo.
+    locais = {nome: valor for nome, valor in enderecos_locais[binario_].items() if nome != "JAEGER_VISUALIZADOR_ENDPOINT"}
     declaradas = config.variaveis_da_config(str(arquivo.relative_to(RAIZ)))
     # O lançador define exatamente as variáveis que o arquivo lê, e cada uma está na tabela do README.
     assert set(locais) == set(declaradas) and set(locais) <= set(config.VARIAVEIS)
@@ -202,6 +203,29 @@ def test_no_make_local_so_os_enderecos_mudam(enderecos_locais, binario_, arquivo
         else:
             assert ENDERECO.fullmatch(str(no_compose)) and ENDERECO.fullmatch(no_host), (chave, no_compose, no_host)
             assert "127.0.0.1:" in no_host, chave
+
+
+def test_a_camada_do_visualizador_so_acrescenta_um_exportador_ao_pipeline_do_jaeger(enderecos_locais):
+    """O Jaeger do make local roda jaeger/config.yaml e, por cima, jaeger/visualizador.yaml: a camada acrescenta
+    o exportador para o visualizador e mantém o armazenamento — nada mais muda (as listas de uma segunda config
+    substituem as da primeira, então a dela precisa repetir o jaeger_storage_exporter)."""
+    camada = yaml.safe_load(pilha_real.CONFIG_JAEGER_VISUALIZADOR.read_text(encoding="utf-8"))
+    base = yaml.safe_load(CONFIG_JAEGER.read_text(encoding="utf-8"))
+    assert set(camada) == {"exporters", "service"} and set(camada["service"]) == {"pipelines"}
+    assert set(camada["service"]["pipelines"]) == {"traces"} and set(camada["service"]["pipelines"]["traces"]) == {"exporters"}
+    (novo,) = camada["exporters"]
+    assert novo not in base["exporters"]
+    assert camada["service"]["pipelines"]["traces"]["exporters"] == [*base["service"]["pipelines"]["traces"]["exporters"], novo]
+    assert camada["exporters"][novo]["endpoint"] == "${env:JAEGER_VISUALIZADOR_ENDPOINT}"
+    porta = enderecos_locais["jaeger"]["JAEGER_VISUALIZADOR_ENDPOINT"]
+    assert ENDERECO.fullmatch(porta) and porta.startswith("127.0.0.1:")
+
+
+def test_jaeger_real_aceita_a_camada_do_visualizador(enderecos_locais):
+    resultado = subprocess.run([str(binario("jaeger")), "validate", f"--config={CONFIG_JAEGER}",
+                                f"--config={pilha_real.CONFIG_JAEGER_VISUALIZADOR}"], capture_output=True, text=True,
+                               timeout=60, env={**os.environ, **enderecos_locais["jaeger"]})
+    assert resultado.returncode == 0, explicar(resultado)
 
 
 def test_prometheus_local_so_troca_o_alvo(enderecos_locais):
@@ -234,6 +258,7 @@ def test_tags_do_compose_sao_as_versoes_construidas():
 
 def test_sem_os_binarios_o_make_local_fica_com_o_receptor_e_diz_como_ter_a_pilha(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(pilha_real, "BIN", tmp_path)
+    monkeypatch.setattr(pilha_real, "go_na_maquina", lambda: None)  # sem o Go: nada a construir
     monkeypatch.setenv("PILHA", "auto")
     assert pilha_real.usar_pilha_real() is False
     linha = capsys.readouterr().out.strip()
@@ -244,6 +269,34 @@ def test_sem_os_binarios_o_make_local_fica_com_o_receptor_e_diz_como_ter_a_pilha
     monkeypatch.setenv("PILHA", "docker")
     with pytest.raises(config.ConfiguracaoInvalida, match="auto, real, receptor"):
         pilha_real.usar_pilha_real()
+
+
+def test_sem_os_binarios_e_com_o_go_o_make_local_constroi_a_pilha_antes(tmp_path, monkeypatch):
+    """Um comando só: a saída do construir.sh (uma linha por componente) vai ao terminal e a pilha real sobe.
+    O construir.sh aqui é um de teste, que só cria os binários; o de verdade é provado pelo make test."""
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    construir = tmp_path / "construir.sh"
+    construir.write_text("#!/bin/sh\n" + "".join(f"echo '{nome}: construindo... ok em 1 s'; touch {bin_}/{nome}\n"
+                                                  for nome in pilha_real.BINARIOS))
+    construir.chmod(0o755)
+    monkeypatch.setattr(pilha_real, "BIN", bin_)
+    monkeypatch.setattr(pilha_real, "CONSTRUIR", construir)
+    monkeypatch.setattr(pilha_real, "go_na_maquina", lambda: "/usr/local/go/bin/go")
+    monkeypatch.setenv("PILHA", "auto")
+    saida = tmp_path / "terminal"
+    with open(saida, "w") as terminal:
+        assert pilha_real.usar_pilha_real(terminal) is True
+    linhas = saida.read_text().splitlines()
+    assert "construindo agora" in linhas[0] and "PILHA=receptor" in linhas[0], linhas
+    assert [linha.split(":")[0] for linha in linhas[1:]] == list(pilha_real.BINARIOS), linhas
+    # O build que falha deixa o receptor, com a linha do porquê.
+    construir.write_text("#!/bin/sh\necho 'otelcol: construindo... FALHOU'; exit 1\n")
+    for binario_ in bin_.iterdir():
+        binario_.unlink()
+    with open(saida, "w") as terminal:
+        assert pilha_real.usar_pilha_real(terminal) is False
+    assert "o build da pilha falhou" in saida.read_text()
 
 
 # --- um `make local` com a pilha real, dividido pelos testes abaixo (na ordem do arquivo) ----------
