@@ -15,19 +15,17 @@ cgroup também conta e recupera sob pressão.
 import argparse
 import os
 import re
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import yaml
 
-from bookstore import topologia
 from bookstore.config import RAIZ
 from modo_local import pilha_real
-from modo_local.processos import porta_livre
+
+from .laboratorio_proprio import LaboratorioProprio, NaoSubiu
 
 SERVICO_NO_COMPOSE = {"otelcol": "otel-collector", "jaeger": "jaeger", "prometheus": "prometheus",
                       "victoria-logs": "victorialogs"}
@@ -79,38 +77,23 @@ def main(argv=None) -> int:
     if faltam:
         print(f"✘ falta {', '.join(faltam)} em .ferramentas/bin/: {pilha_real.COMO_CONSTRUIR}", file=sys.stderr)
         return 2
-    pasta = Path(tempfile.mkdtemp(prefix="medir-pilha-"))
-    portas = {p.variavel: str(porta_livre()) for p in topologia.PROCESSOS.values()}
-    ambiente = {**os.environ, **portas, "PILHA": "real", "TELEMETRIA_LOCAL_PASTA": str(pasta), "PYTHONUNBUFFERED": "1"}
-    # A saída do make local (e dos gunicorns, que a herdam) num arquivo: um pipe que ninguém lê enche e
-    # trava os serviços no meio da carga.
-    log = pasta / "make-local.log"
-    with open(log, "w") as saida:
-        lancador = subprocess.Popen([sys.executable, "-m", "modo_local"], cwd=RAIZ, env=ambiente,
-                                    stdout=saida, stderr=subprocess.STDOUT)
     try:
-        fim = time.monotonic() + 90
-        while "Ctrl-C para parar" not in log.read_text(errors="replace"):
-            if lancador.poll() is not None or time.monotonic() > fim:
-                print(f"✘ o make local não subiu:\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
-                return 1
-            time.sleep(0.2)
-        pids = processos_da_pilha(pasta)
-        url = {nome: f"http://127.0.0.1:{portas[topologia.PROCESSOS[nome].variavel]}" for nome in ("livros", "ordens")}
-        print(f"Carga: {args.usuarios} usuários por {args.duracao} (o make carga) contra uma pilha real própria…",
-              flush=True)
-        inicio = time.monotonic()
-        carga = subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", "carga/locustfile.py", "--headless",
-                                "--only-summary", "-u", str(args.usuarios), "-r", "2", "-t", args.duracao],
-                               cwd=RAIZ, env={**ambiente, "LIVROS_URL": url["livros"], "ORDENS_URL": url["ordens"]},
-                               capture_output=True, text=True)
-        segundos = time.monotonic() - inicio
-        vivos = processos_da_pilha(pasta)
-        reinicios = [nome for nome in pids if vivos.get(nome) != pids[nome]]
-        picos = {nome: pico_mib(pid) for nome, pid in vivos.items()}
-    finally:
-        lancador.send_signal(signal.SIGINT)
-        lancador.wait(timeout=30)
+        with LaboratorioProprio("medir-pilha-") as lab:
+            pids = processos_da_pilha(lab.pasta)
+            print(f"Carga: {args.usuarios} usuários por {args.duracao} (o make carga) contra uma pilha real própria…",
+                  flush=True)
+            inicio = time.monotonic()
+            carga = subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", "carga/locustfile.py",
+                                    "--headless", "--only-summary", "-u", str(args.usuarios), "-r", "2",
+                                    "-t", args.duracao], cwd=RAIZ, capture_output=True, text=True,
+                                   env={**lab.ambiente, "LIVROS_URL": lab.url("livros"), "ORDENS_URL": lab.url("ordens")})
+            segundos = time.monotonic() - inicio
+            vivos = processos_da_pilha(lab.pasta)
+            reinicios = [nome for nome in pids if vivos.get(nome) != pids[nome]]
+            picos = {nome: pico_mib(pid) for nome, pid in vivos.items()}
+    except NaoSubiu as erro:
+        print(f"✘ {erro}", file=sys.stderr)
+        return 1
     resumo = [linha for linha in carga.stdout.splitlines() + carga.stderr.splitlines()
               if re.search(r"Aggregated|POST /ordens", linha)]
     print("\n".join(resumo[-3:]))

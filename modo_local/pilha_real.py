@@ -375,7 +375,7 @@ class PilhaReal:
             f"saúde {local}:{p['collector-saude']}/",
             "No navegador:",
             f"  Prometheus    {local}:{p['prometheus']}/query  ({prometheus})",
-            f"  Traces        {local}:{p['visualizador']}/  (a cascata de cada trace: /traces/<trace_id>)",
+            f"  Traces        {local}:{p['visualizador']}/traces  (abre no trace mais novo; um trace: /traces/<trace_id>)",
             f"  Logs          {local}:{p['victorialogs']}/select/vmui/  (busque trace_id:<id>)",
             f"  Jaeger (API)  {local}:{p['jaeger']}/api/v3/services  (a interface do Jaeger só existe no Docker; "
             "aqui, make traces e o visualizador)",

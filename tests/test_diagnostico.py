@@ -156,3 +156,33 @@ def test_diagnostico_pela_compra_por_mensagens_espera_a_saga_terminar(tmp_path):
         resultado = rodar_diagnostico(com_filas)
     assert resultado.returncode == 0 and "✘" not in resultado.stdout, explicar(resultado)
     assert "compra de teste (cartão recusado, estoque devolvido): 202 pagamento_recusado" in resultado.stdout
+
+
+# VictoriaLogs, GET /select/logsql/query: um objeto JSON por linha, os campos do registro achatados (o
+# corpo em _msg; trace_id/span_id em hex; os atributos do recurso com o nome OTel) — a forma medida numa
+# ingestão OTLP real do VictoriaLogs 1.52.2 (tests/test_pilha_real.py a confere de ponta a ponta).
+LINHA_DO_VICTORIALOGS = {"_msg": "ordem 7 → concluida", "_time": "2026-12-07T01:57:49.385477222Z",
+                         "_stream": '{service.name="ordens"}', "service.name": "ordens", "severity_text": "INFO",
+                         "severity_number": "9", "trace_id": TRACE_ID, "span_id": "00f067aa0ba902b7",
+                         "code.function": "avancar"}
+
+
+def test_le_uma_linha_do_victorialogs_no_formato_do_armazem_local():
+    registro = fontes.registro_do_victorialogs(LINHA_DO_VICTORIALOGS)
+    assert registro == {"recurso": {"service.name": "ordens"}, "corpo": "ordem 7 → concluida", "trace_id": TRACE_ID,
+                        "span_id": "00f067aa0ba902b7", "severidade": "INFO", "atributos": {"code.function": "avancar"}}
+
+
+def test_diagnostico_nomeia_a_pagina_do_navegador_que_nao_responde(monkeypatch, capsys):
+    """Sem nada escutando nas portas do Jaeger, do Prometheus, do visualizador e do VictoriaLogs, cada página
+    aparece com ✘, pelo nome, e com o que fazer."""
+    from ferramentas import diagnostico
+    for nome in ("jaeger", "prometheus", "visualizador", "victorialogs"):
+        monkeypatch.setenv(f"PORTA_{nome.upper()}", str(porta_livre()))
+    relatorio = diagnostico.Relatorio()
+    diagnostico.interfaces_web(relatorio)
+    saida = capsys.readouterr().out
+    assert relatorio.falhas == 3, saida
+    for pagina in ("Prometheus (interface)", "Logs (VictoriaLogs)", "Traces (visualizador)"):
+        assert re.search(rf"^✘ {re.escape(pagina)}: http://127\.0\.0\.1:\d+/\S* não respondeu$", saida, re.M), saida
+    assert saida.count("    → ") == 3

@@ -119,7 +119,7 @@ def test_variavel_invalida_para_com_uma_mensagem_clara(monkeypatch):
         config.ler("WEB_CONCURRENCY")
 
 
-FERRAMENTAS = {"bench", "perfil", "caos", "diagnostico"}
+FERRAMENTAS = {"bench", "perfil", "caos", "diagnostico", "medir_pilha", "capturas"}
 
 
 def importados(arquivo: Path) -> set[str]:

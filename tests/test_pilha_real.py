@@ -505,13 +505,20 @@ def test_uma_compra_e_um_trace_no_jaeger_e_o_tempo_ate_ele(lab):
 
 
 @pytest.mark.e2e
-def test_logs_otlp_chegam_ao_collector(lab):
+def test_logs_otlp_chegam_ao_victorialogs_pelo_collector(lab):
+    """O pipeline de logs do Collector exporta para o VictoriaLogs: os registros da compra, achados pelo
+    trace_id na API LogsQL, com o serviço e o corpo de cada linha (os do log de ordens: 'ordem N → …')."""
     trace_id = secrets.token_hex(16)
-    assert comprar(lab, trace_id=trace_id).status_code == 201
-    log = lab.pasta_telemetria / "pilha" / "otelcol.log"
-    # O debug/logs (verbosity detailed) escreve cada registro com o trace dele.
-    esperar(lambda: f"Trace ID: {trace_id}" in log.read_text(errors="replace"), 15, intervalo=0.2,
-            descricao=f"um log da compra {trace_id} no {log}")
+    resposta = comprar(lab, trace_id=trace_id)
+    assert resposta.status_code == 201
+    fonte = FonteDocker(jaeger=lab.url("jaeger"), prometheus=lab.url("prometheus"), victorialogs=lab.url("victorialogs"))
+    ordem = resposta.json()["id"]
+    registros = esperar(lambda: (r := fonte.logs(trace_id)) and any(x["corpo"] == f"ordem {ordem} → concluida" for x in r)
+                        and r, 15, intervalo=0.3, descricao=f"os logs da compra {trace_id} no VictoriaLogs")
+    assert {r["trace_id"] for r in registros} == {trace_id}
+    assert "ordens" in {r["recurso"].get("service.name") for r in registros}
+    assert [r["corpo"] for r in registros if r["corpo"].startswith(f"ordem {ordem} ")] == [
+        f"ordem {ordem} → {status}" for status in ("criada", "estoque_reservado", "pagamento_aprovado", "concluida")]
 
 
 @pytest.mark.e2e
@@ -612,3 +619,20 @@ def test_porta_da_pilha_ocupada_diz_quem_a_segura(tmp_path):
                                    text=True, timeout=30)
     assert resultado.returncode == 1, explicar(resultado)
     assert f"✘ a porta {porta} já está em uso por pid {os.getpid()}" in resultado.stderr
+
+
+@pytest.mark.e2e
+def test_make_metricas_le_o_prometheus_na_pilha_real(lab):
+    """Com a pilha real no ar, `make metricas` lista o que o Prometheus tem (não o armazém do receptor local,
+    vazio neste modo), com o tipo e o serviço de cada métrica."""
+    assert comprar(lab).status_code == 201
+
+    def listadas():
+        resultado = subprocess.run([sys.executable, "-m", "telemetria_local", "--metricas"], capture_output=True,
+                                   text=True, env=lab.ambiente, timeout=60)
+        linhas = {linha.split()[0]: linha.split()[1:] for linha in resultado.stdout.splitlines() if linha.strip()}
+        return resultado if resultado.returncode == 0 and "bookstore_ordens_total" in linhas else None
+    resultado = esperar(listadas, 40, intervalo=1, descricao="bookstore_ordens_total no make metricas")
+    linha = next(linha for linha in resultado.stdout.splitlines() if linha.startswith("bookstore_ordens_total "))
+    assert linha.split()[1:] == ["contador", "ordens"], linha
+    assert f"{lab.url('prometheus')}/query" in resultado.stdout
