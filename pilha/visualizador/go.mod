@@ -1,5 +1,8 @@
 // Módulo só para construir o visualizador de traces (otel-desktop-viewer, interface embutida) do
 // código-fonte: `go get -tool github.com/CtrlSpice/otel-desktop-viewer@v0.4.1`.
+// O replace no fim: o go.mod do visualizador pede golang.org/x/exp/jsonrpc2 no commit 764159d718ef,
+// cujo zip o proxy de módulos daqui não serve (404 numa máquina nova); o commit 9ea1abe57597, nove
+// dias antes, é servido e compila (a API que ele usa é a mesma).
 module bookstore-otel-lab/pilha/visualizador
 
 go 1.26
@@ -181,3 +184,6 @@ require (
 	google.golang.org/protobuf v1.36.11 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
+
+// Veja o topo do arquivo.
+replace golang.org/x/exp/jsonrpc2 => golang.org/x/exp/jsonrpc2 v0.0.0-20260709172345-9ea1abe57597
