@@ -180,6 +180,8 @@ VARIAVEIS = {variavel.nome: variavel for variavel in [
              "`real`: Collector, Jaeger e Prometheus de `.ferramentas/bin/` (`make ferramentas`); `receptor`: o "
              "receptor OTLP local; `auto`: a pilha real se os binários estão lá"),
     *_pilha,
+    Variavel("CHROMIUM", "texto", None, "testes do navegador, make capturas",
+             "o Chromium que o Playwright dirige", padrao_no_readme="o `chromium` do PATH"),
     Variavel("BENCH_COMPRAS", "inteiro", 300, "make bench", "compras por carga", minimo=1),
     Variavel("BENCH_CONCORRENCIA", "lista", ("1", "8"), "make bench", "clientes simultâneos de cada carga"),
     Variavel("BENCH_RODADAS", "inteiro", 6, "make bench", "rodadas alternadas entre os modos", minimo=1),

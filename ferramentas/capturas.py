@@ -11,6 +11,7 @@ import time
 
 import requests
 
+from bookstore import topologia
 from bookstore.config import RAIZ
 from modo_local import pilha_real
 from telemetria_local.fontes import FonteDocker, url_dos_logs
@@ -19,7 +20,7 @@ from . import paginas
 from .laboratorio_proprio import LaboratorioProprio, NaoSubiu
 
 DESTINO = RAIZ / "docs" / "capturas"
-SERVICOS = ["ordens", "livros", "pagamentos"]
+SERVICOS = list(topologia.SERVICOS)
 # Os passos da saga e os spans de entrada de cada serviço numa compra: o aluno os acha na cascata.
 SPANS_DA_COMPRA = ["POST /ordens", "saga.reservar_estoque", "POST /reservas", "saga.cobrar", "POST /pagamentos",
                    "saga.confirmar_reserva", "POST /reservas/<uuid:reserva_id>/confirmacao"]

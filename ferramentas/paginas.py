@@ -12,11 +12,12 @@ que o Playwright baixaria sozinho não vem de um registro de pacotes. As opçõe
 desligam o que tenta falar com a internet ao abrir (atualizações, sincronização): numa máquina sem
 rede, cada tentativa recusada custa tempo.
 """
-import os
 import shutil
 import time
 from contextlib import contextmanager
 from urllib.parse import quote
+
+from bookstore import config
 
 CANDIDATOS_DO_CHROMIUM = ("chromium", "chromium-browser")
 OPCOES_DO_CHROMIUM = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -35,8 +36,8 @@ class PaginaErrada(AssertionError):
 
 def caminho_do_chromium() -> str | None:
     """O Chromium do sistema: CHROMIUM, se definida; senão o do PATH."""
-    if os.environ.get("CHROMIUM"):
-        return os.environ["CHROMIUM"]
+    if escolhido := config.ler("CHROMIUM"):
+        return escolhido
     return next((achado for nome in CANDIDATOS_DO_CHROMIUM if (achado := shutil.which(nome))), None)
 
 

@@ -115,8 +115,8 @@ def main() -> int:
             print(f"Modo híbrido: telemetria para {destino_externo} "
                   "(nenhum receptor local).")
         elif real:
-            destino, resumo_da_pilha = pilha_real.subir(pilha, Armazem().pasta, manter)
-            print(resumo_da_pilha)
+            destino, pilha_no_ar = pilha_real.subir(pilha, Armazem().pasta, manter)
+            print(pilha_no_ar.resumo())
         else:
             destino = subir_receptor(pilha, portas_otlp, manter)
         # O laboratório é para os exercícios: admin ligado, como no compose.
@@ -137,6 +137,8 @@ def main() -> int:
             print(lab.resumo())
         if broker:
             print(broker)
+        if real:
+            print(pilha_no_ar.no_navegador())
         print(f"\nExperimente:  curl -s http://127.0.0.1:{portas_servicos['livros']}/livros\n"
               + ("" if hibrido else "Os traces (lidos do Jaeger): make traces; a árvore de um: make traces TRACE=<id>\n"
                  if real else "Cada trace terminado aparece aqui numa linha; a árvore: make traces TRACE=<id>\n")

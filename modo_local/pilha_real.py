@@ -366,20 +366,28 @@ class PilhaReal:
         return {"OTEL_EXPORTER_OTLP_PROTOCOL": protocolo, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{porta}"}
 
     def resumo(self) -> str:
+        """O que a pilha diz ao subir: de onde vem, onde estão os logs dela, o Collector."""
         p, pasta, local = self.publicas, self._relativa(self.pasta), "http://127.0.0.1"
-        prometheus = ("a interface do Prometheus: consultas, /alerts, /targets" if interface_do_prometheus()
-                      else f"só a API /api/v1: {SEM_A_INTERFACE_DO_PROMETHEUS}")
         return "\n".join([
             "Pilha real (os binários de .ferramentas/bin/ com as configs do compose; logs em " f"{pasta}/):",
             f"  Collector     OTLP 127.0.0.1:{p['otlp-http']} (HTTP) e :{p['otlp-grpc']} (gRPC); "
             f"saúde {local}:{p['collector-saude']}/",
+            f"Salvar {self._relativa(CONFIG_COLLECTOR)} reinicia o Collector com ela (exercícios 13 e 14).",
+        ])
+
+    def no_navegador(self) -> str:
+        """As páginas que o aluno abre, para o "Laboratório pronto" (depois dos logs de início do gunicorn,
+        onde ele as vê)."""
+        p, local = self.publicas, "http://127.0.0.1"
+        prometheus = ("a interface do Prometheus: consultas, /alerts, /targets" if interface_do_prometheus()
+                      else f"só a API /api/v1: {SEM_A_INTERFACE_DO_PROMETHEUS}")
+        return "\n".join([
             "No navegador:",
             f"  Prometheus    {local}:{p['prometheus']}/query  ({prometheus})",
             f"  Traces        {local}:{p['visualizador']}/traces  (abre no trace mais novo; um trace: /traces/<trace_id>)",
             f"  Logs          {local}:{p['victorialogs']}/select/vmui/  (busque trace_id:<id>)",
             f"  Jaeger (API)  {local}:{p['jaeger']}/api/v3/services  (a interface do Jaeger só existe no Docker; "
             "aqui, make traces e o visualizador)",
-            f"Salvar {self._relativa(CONFIG_COLLECTOR)} reinicia o Collector com ela (exercícios 13 e 14).",
         ])
 
     @staticmethod
@@ -429,9 +437,9 @@ class PilhaReal:
         self.parar()
 
 
-def subir(pilha, pasta_da_telemetria: Path, manter: bool) -> tuple[dict, str]:
+def subir(pilha, pasta_da_telemetria: Path, manter: bool) -> tuple[dict, PilhaReal]:
     """Para o `make local`: a pilha real dentro do ExitStack do lançador. Devolve o ambiente OTEL_* dos
-    serviços e o resumo para o terminal. Sem MANTER_DADOS, começa vazia (os dados do Prometheus e os logs)."""
+    serviços e a pilha (o resumo() e o no_navegador() dela vão para o terminal). Sem MANTER_DADOS, começa vazia (os dados do Prometheus e os logs)."""
     pasta = Path(pasta_da_telemetria) / "pilha"
     if not manter:
         shutil.rmtree(pasta, ignore_errors=True)
@@ -440,4 +448,4 @@ def subir(pilha, pasta_da_telemetria: Path, manter: bool) -> tuple[dict, str]:
     real = pilha.enter_context(PilhaReal(pasta))
     protocolo = (config.ler("OTEL_EXPORTER_OTLP_PROTOCOL") if config.definida("OTEL_EXPORTER_OTLP_PROTOCOL")
                  else "http/protobuf")
-    return real.ambiente(protocolo), real.resumo()
+    return real.ambiente(protocolo), real

@@ -143,15 +143,17 @@ tamanho() { # MiB de cada binário
 }
 
 # Uma linha por componente: "nome versão: ..." terminada quando o build acaba.
-componente() { # $1 nome, $2 versão, $3 pasta, $4 função que constrói, $5... binários
-    local nome="$1" versao="$2" pasta="$3" funcao="$4" inicio
-    shift 4
+# $5 é o tempo medido numa máquina nova de 2 núcleos (módulos a baixar, GOCACHE vazio), para quem
+# espera saber quanto falta.
+componente() { # $1 nome, $2 versão, $3 pasta, $4 função que constrói, $5 tempo esperado, $6... binários
+    local nome="$1" versao="$2" pasta="$3" funcao="$4" esperado="$5" inicio
+    shift 5
     "conferir_$nome"
     if em_dia "$pasta" "$@"; then
         echo "$nome $versao: em dia, nada a fazer ($(tamanho "$@"))"
         return
     fi
-    printf '%s %s: construindo... ' "$nome" "$versao"
+    printf '%s %s: construindo (máquina nova: %s)... ' "$nome" "$versao" "$esperado"
     inicio=$SECONDS
     "$funcao"
     echo "ok em $((SECONDS - inicio)) s ($(tamanho "$@"))"
@@ -205,7 +207,7 @@ interface_do_prometheus() {
         echo "interface do Prometheus: sem o Node/npm (npx) nesta máquina, não construída — a API do Prometheus funciona; instale o Node.js 20+ e rode make ferramentas"
         return
     fi
-    printf 'interface do Prometheus %s: construindo com npm/pnpm (máquina nova: ~1 min)... ' "$PROMETHEUS_VERSAO"
+    printf 'interface do Prometheus %s: construindo com npm/pnpm (máquina nova: ~30 s)... ' "$PROMETHEUS_VERSAO"
     inicio=$SECONDS
     obra="$RAIZ/.ferramentas/.interface-do-prometheus-obra"
     log="$RAIZ/.ferramentas/.interface-do-prometheus.log"
@@ -243,14 +245,14 @@ mkdir -p "$DESTINO"
 inicio_total=$SECONDS
 for nome in "$@"; do
     case "$nome" in
-    otelcol) componente otelcol "$OTELCOL_VERSAO" "$PILHA/otelcol" construir_otelcol otelcol ;;
-    jaeger) componente jaeger "$JAEGER_VERSAO" "$PILHA/jaeger" construir_jaeger jaeger ;;
+    otelcol) componente otelcol "$OTELCOL_VERSAO" "$PILHA/otelcol" construir_otelcol "~2,5 min" otelcol ;;
+    jaeger) componente jaeger "$JAEGER_VERSAO" "$PILHA/jaeger" construir_jaeger "~4 min" jaeger ;;
     prometheus)
-        componente prometheus "$PROMETHEUS_VERSAO" "$PILHA/prometheus" construir_prometheus prometheus promtool
+        componente prometheus "$PROMETHEUS_VERSAO" "$PILHA/prometheus" construir_prometheus "~4 min" prometheus promtool
         interface_do_prometheus
         ;;
-    victorialogs) componente victorialogs "$VICTORIALOGS_VERSAO" "$PILHA/victorialogs" construir_victorialogs victoria-logs ;;
-    visualizador) componente visualizador "$VISUALIZADOR_VERSAO" "$PILHA/visualizador" construir_visualizador otel-desktop-viewer ;;
+    victorialogs) componente victorialogs "$VICTORIALOGS_VERSAO" "$PILHA/victorialogs" construir_victorialogs "~15 s" victoria-logs ;;
+    visualizador) componente visualizador "$VISUALIZADOR_VERSAO" "$PILHA/visualizador" construir_visualizador "~1 min" otel-desktop-viewer ;;
     *) falha "componente desconhecido: $nome (use otelcol, jaeger, prometheus, victorialogs ou visualizador)" ;;
     esac
 done

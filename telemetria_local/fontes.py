@@ -91,7 +91,7 @@ def consulta_do_total(nome: str, atributos: dict) -> str:
 
 class FonteDocker:
     """O Jaeger e o Prometheus da pilha: os do compose ou os do `make local` com a pilha real."""
-    nome = "Jaeger e Prometheus (compose ou make local com a pilha real)"
+    nome = "Jaeger, Prometheus e VictoriaLogs (compose ou make local com a pilha real)"
 
     def __init__(self, jaeger: str | None = None, prometheus: str | None = None, victorialogs: str | None = None):
         self.jaeger = jaeger or topologia.url("jaeger")

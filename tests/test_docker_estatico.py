@@ -24,9 +24,9 @@ DOCKERFILE = (RAIZ / "Dockerfile").read_text(encoding="utf-8")
 
 
 
-# O que a pilha padrão (`docker compose up`, sem perfis) pode pedir de memória: 1 GiB para os serviços, os
-# bancos, o Collector, o Jaeger e o Prometheus, mais 64 MiB para o armazém dos logs (VictoriaLogs).
-ORCAMENTO_DA_PILHA_MIB = 1088
+# O que a pilha padrão (`docker compose up`, sem perfis) pode pedir de memória: 1,1 GiB para os serviços, os
+# bancos, o Collector, o Jaeger, o Prometheus e o armazém dos logs (VictoriaLogs).
+ORCAMENTO_DA_PILHA_MIB = 1126
 
 def porta(nome: str) -> int:
     return topologia.PROCESSOS[nome].porta
@@ -314,7 +314,9 @@ def test_toda_porta_que_a_documentacao_manda_abrir_esta_publicada(compose):
     # Um `${env:…:-localhost:N}` de uma config é o padrão de um endereço interno, não um convite a abri-lo.
     citadas = {porta for caminho in textos for porta in re.findall(
         r"localhost:(\d{4,5})", re.sub(r"\$\{env:[^}]*\}", "", caminho.read_text(encoding="utf-8")))}
-    assert citadas and citadas <= publicadas, citadas - publicadas
+    # O visualizador de traces só existe no make local (a documentação diz isso ao lado de cada link).
+    so_no_make_local = {str(p.porta) for p in topologia.PROCESSOS.values() if p.so_no_make_local}
+    assert citadas and citadas <= publicadas | so_no_make_local, citadas - publicadas - so_no_make_local
 
 
 # Tag fixada → de onde veio (a versão mais nova da linha, no arquivo da biblioteca oficial).

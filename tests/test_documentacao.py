@@ -20,8 +20,9 @@ CODIGO = "\n".join(caminho.read_text(encoding="utf-8") for caminho in sorted(
     [*RAIZ.glob("*/**/*.py"), *RAIZ.glob("*/*.patch"), *RAIZ.glob("exercises/*/solucao.patch"),
      RAIZ / "otel.env", RAIZ / "docker-compose.yml", RAIZ / "Makefile", *RAIZ.glob("*/*.yaml"),
      *RAIZ.glob("*/*.yml"), RAIZ / "gateway" / "Caddyfile"]) if not {".venv", "tests"} & set(caminho.parts) and caminho.is_file())
-# Nomes que a documentação cita mas que são de fora (o kernel, o OpenTelemetry, o Prometheus).
-DE_FORA = {"PR_SET_PDEATHSIG", "OTEL_TRACES_SAMPLER_ARG", "OTEL_BSP_"}
+# Nomes que a documentação cita mas que são de fora (o kernel, o OpenTelemetry, o Prometheus; SPAN_KIND_SERVER
+# é um valor do rótulo span_kind que o spanmetrics do Collector grava).
+DE_FORA = {"PR_SET_PDEATHSIG", "OTEL_TRACES_SAMPLER_ARG", "OTEL_BSP_", "SPAN_KIND_SERVER"}
 
 
 def trechos_de_codigo(texto: str) -> list[str]:

@@ -458,12 +458,14 @@ def test_collector_parado_no_meio_da_carga_nao_custa_compra_e_volta(lab):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("exercicio", ["01-primeiro-trace"])  # os outros de observação: o mesmo caminho (FonteDocker)
+# Os outros de observação: o mesmo caminho (FonteDocker); o 07 lê os logs, do VictoriaLogs.
+@pytest.mark.parametrize("exercicio", ["01-primeiro-trace", "07-logs-com-trace"])
 def test_autoteste_de_observacao_le_o_jaeger_antes_e_depois(lab, exercicio):
     pasta = RAIZ / "exercises" / exercicio
     assert confere(lab, pasta).returncode == 1
     contexto = Contexto(urls={nome: lab.url(nome) for nome in topologia.SERVICOS},
-                        fonte=FonteDocker(lab.url("jaeger"), lab.url("prometheus")), ambiente=lab.ambiente)
+                        fonte=FonteDocker(lab.url("jaeger"), lab.url("prometheus"), lab.url("victorialogs")),
+                        ambiente=lab.ambiente)
     resposta = carregar(pasta, "solucao").acoes(contexto)
     depois = conferir_ate_passar(lab, pasta, resposta)
     assert depois.returncode == 0 and "lendo do Jaeger" in depois.stdout, explicar(depois)
@@ -572,7 +574,48 @@ def test_make_diagnostico_tudo_certo_na_pilha_real(lab):
 
 
 @pytest.mark.e2e
+def test_toda_consulta_promql_das_docs_roda_no_prometheus_real(lab):
+    """Cada consulta PromQL que README e exercícios mandam colar no Prometheus é aceita por ele; as das métricas
+    que o laboratório já tem sem exercício (as ordens e o spanmetrics) dão séries depois de uma compra."""
+    from tests.test_documentacao import DOCUMENTOS, trechos_de_codigo
+    consultas = {trecho for documento in DOCUMENTOS for trecho in trechos_de_codigo(documento.read_text(encoding="utf-8"))
+                 if re.match(r"(sum|histogram_quantile|rate|increase|count)\b.*\(", trecho)}
+    assert len(consultas) >= 5, consultas
+    assert comprar(lab).status_code == 201
+
+    def resultado(promql):
+        corpo = requests.get(lab.url("prometheus") + "/api/v1/query", params={"query": promql}, timeout=5).json()
+        assert corpo["status"] == "success", (promql, corpo)
+        return corpo["data"]["result"]
+    # bookstore_livros_vendidos_total e bookstore_ordem_exemplares_* nascem no exercício 06.
+    da_base = [c for c in consultas if "bookstore_ordens_total" in c or "traces_span_metrics" in c]
+    assert da_base
+    for promql in sorted(consultas):
+        resultado(promql)
+    for promql in da_base:
+        esperar(lambda: resultado(promql), 60, intervalo=2, descricao=f"séries para {promql}")
+
+
+@pytest.mark.e2e
+def test_make_metricas_le_o_prometheus_na_pilha_real(lab):
+    """Com a pilha real no ar, `make metricas` lista o que o Prometheus tem (não o armazém do receptor local,
+    vazio neste modo), com o tipo e o serviço de cada métrica."""
+    assert comprar(lab).status_code == 201
+
+    def listadas():
+        resultado = subprocess.run([sys.executable, "-m", "telemetria_local", "--metricas"], capture_output=True,
+                                   text=True, env=lab.ambiente, timeout=60)
+        linhas = {linha.split()[0]: linha.split()[1:] for linha in resultado.stdout.splitlines() if linha.strip()}
+        return resultado if resultado.returncode == 0 and "bookstore_ordens_total" in linhas else None
+    resultado = esperar(listadas, 40, intervalo=1, descricao="bookstore_ordens_total no make metricas")
+    linha = next(linha for linha in resultado.stdout.splitlines() if linha.startswith("bookstore_ordens_total "))
+    assert linha.split()[1:] == ["contador", "ordens"], linha
+    assert f"{lab.url('prometheus')}/query" in resultado.stdout
+
+
+@pytest.mark.e2e
 def test_ctrl_c_para_a_pilha_real_em_ate_3_segundos(lab):
+    # Para o laboratório do módulo: fica depois de todo teste que usa `lab` (o pytest roda na ordem do arquivo).
     pids = processos_da_pilha(lab)
     segundos = lab.parar(signal.SIGINT)
     assert lab.processo.returncode == 0 and "Tudo parado." in lab.saida()
@@ -619,20 +662,3 @@ def test_porta_da_pilha_ocupada_diz_quem_a_segura(tmp_path):
                                    text=True, timeout=30)
     assert resultado.returncode == 1, explicar(resultado)
     assert f"✘ a porta {porta} já está em uso por pid {os.getpid()}" in resultado.stderr
-
-
-@pytest.mark.e2e
-def test_make_metricas_le_o_prometheus_na_pilha_real(lab):
-    """Com a pilha real no ar, `make metricas` lista o que o Prometheus tem (não o armazém do receptor local,
-    vazio neste modo), com o tipo e o serviço de cada métrica."""
-    assert comprar(lab).status_code == 201
-
-    def listadas():
-        resultado = subprocess.run([sys.executable, "-m", "telemetria_local", "--metricas"], capture_output=True,
-                                   text=True, env=lab.ambiente, timeout=60)
-        linhas = {linha.split()[0]: linha.split()[1:] for linha in resultado.stdout.splitlines() if linha.strip()}
-        return resultado if resultado.returncode == 0 and "bookstore_ordens_total" in linhas else None
-    resultado = esperar(listadas, 40, intervalo=1, descricao="bookstore_ordens_total no make metricas")
-    linha = next(linha for linha in resultado.stdout.splitlines() if linha.startswith("bookstore_ordens_total "))
-    assert linha.split()[1:] == ["contador", "ordens"], linha
-    assert f"{lab.url('prometheus')}/query" in resultado.stdout
