@@ -86,24 +86,18 @@ $fora"
         falha "pilha/otelcol/go.mod não pede go.opentelemetry.io/collector/otelcol v$OTELCOL_VERSAO"
 }
 
-conferir_jaeger() {
-    [ "$(versao_no_gomod "$PILHA/jaeger/go.mod" github.com/jaegertracing/jaeger)" = "$JAEGER_MODULO" ] ||
-        falha "pilha/jaeger/go.mod não pede github.com/jaegertracing/jaeger $JAEGER_MODULO (JAEGER_MODULO)"
+# O go.mod da pasta pede o módulo principal do componente na versão do versoes.env?
+conferir_modulo() { # $1 pasta, $2 módulo, $3 versão, $4 nome da versão em versoes.env
+    [ "$(versao_no_gomod "$PILHA/$1/go.mod" "$2")" = "$3" ] ||
+        falha "pilha/$1/go.mod não pede $2 $3 ($4)"
 }
-
-conferir_prometheus() {
-    [ "$(versao_no_gomod "$PILHA/prometheus/go.mod" github.com/prometheus/prometheus)" = "$PROMETHEUS_MODULO" ] ||
-        falha "pilha/prometheus/go.mod não pede github.com/prometheus/prometheus $PROMETHEUS_MODULO (PROMETHEUS_MODULO)"
-}
-
+conferir_jaeger() { conferir_modulo jaeger github.com/jaegertracing/jaeger "$JAEGER_MODULO" JAEGER_MODULO; }
+conferir_prometheus() { conferir_modulo prometheus github.com/prometheus/prometheus "$PROMETHEUS_MODULO" PROMETHEUS_MODULO; }
 conferir_victorialogs() {
-    [ "$(versao_no_gomod "$PILHA/victorialogs/go.mod" github.com/VictoriaMetrics/VictoriaLogs)" = "v$VICTORIALOGS_VERSAO" ] ||
-        falha "pilha/victorialogs/go.mod não pede github.com/VictoriaMetrics/VictoriaLogs v$VICTORIALOGS_VERSAO"
+    conferir_modulo victorialogs github.com/VictoriaMetrics/VictoriaLogs "v$VICTORIALOGS_VERSAO" VICTORIALOGS_VERSAO
 }
-
 conferir_visualizador() {
-    [ "$(versao_no_gomod "$PILHA/visualizador/go.mod" github.com/CtrlSpice/otel-desktop-viewer)" = "v$VISUALIZADOR_VERSAO" ] ||
-        falha "pilha/visualizador/go.mod não pede github.com/CtrlSpice/otel-desktop-viewer v$VISUALIZADOR_VERSAO"
+    conferir_modulo visualizador github.com/CtrlSpice/otel-desktop-viewer "v$VISUALIZADOR_VERSAO" VISUALIZADOR_VERSAO
 }
 
 # --- em dia? -------------------------------------------------------------------------------
