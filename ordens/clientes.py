@@ -1,10 +1,10 @@
 """Clientes HTTP de livros e pagamentos, com timeout em toda chamada.
 
-Toda falha de dependência vira `FalhaDependencia`, com o motivo que a ordem
-guarda e o status HTTP que ordens responde:
-- conexão recusada ou resposta 5xx → `<servico>_indisponivel`, 503;
-- timeout (conectar ou ler)         → `<servico>_timeout`, 504;
-- resposta inesperada ou não-JSON   → `<servico>_resposta_invalida`, 502.
+Toda falha de dependência vira `FalhaDependencia`, com o desfecho que ela dá à ordem
+(o motivo e o status HTTP vêm de `regras.dependencia_falhou`):
+- conexão recusada ou resposta 5xx → `<servico>_indisponivel`;
+- timeout (conectar ou ler)         → `<servico>_timeout`;
+- resposta inesperada ou não-JSON   → `<servico>_resposta_invalida`.
 """
 import threading
 
@@ -12,10 +12,10 @@ import requests
 import simplejson
 import urllib3
 
+from . import regras
+
 # Conectar nunca deve demorar: do contrário, o serviço está fora do ar.
 TIMEOUT_CONEXAO_SEGUNDOS = 2.0
-
-HTTP_POR_TIPO = {"indisponivel": 503, "timeout": 504, "resposta_invalida": 502}
 
 
 class FalhaDependencia(Exception):
@@ -27,9 +27,13 @@ class FalhaDependencia(Exception):
     def __init__(self, servico: str, tipo: str, detalhe: str, incerta: bool = False):
         super().__init__(f"{servico}: {detalhe}")
         self.servico = servico
-        self.motivo = f"{servico}_{tipo}"
-        self.http = HTTP_POR_TIPO[tipo]
+        self.desfecho = regras.dependencia_falhou(servico, tipo)
         self.incerta = incerta
+
+    @property
+    def motivo(self) -> str:
+        """O que o span do passo diz no status (saga.passo)."""
+        return self.desfecho.motivo
 
 
 class ClienteHTTP:

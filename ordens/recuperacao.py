@@ -21,8 +21,6 @@ from .telemetria import tracer
 
 logger = logging.getLogger(__name__)
 
-CHAVE_LOCK_RECUPERACAO = 4_242_002
-
 
 def executar_passada(app) -> int:
     """Uma passada. Devolve quantas ordens foram levadas a um status final."""
@@ -30,9 +28,7 @@ def executar_passada(app) -> int:
     with app.app_context(), db.pool_da_app(app).connection() as conexao:
         # A checagem periódica não gera spans: só quando há o que desfazer.
         with suppress_instrumentation():
-            obtido = conexao.execute("SELECT pg_try_advisory_lock(%s) AS obtido",
-                                     (CHAVE_LOCK_RECUPERACAO,)).fetchone()["obtido"]
-            if not obtido:
+            if not repositorio.travar_a_recuperacao(conexao):
                 return 0  # outra passada está rodando
         try:
             with suppress_instrumentation():
@@ -46,7 +42,7 @@ def executar_passada(app) -> int:
             return resolvidas
         finally:
             with suppress_instrumentation():
-                conexao.execute("SELECT pg_advisory_unlock(%s)", (CHAVE_LOCK_RECUPERACAO,))
+                repositorio.destravar_a_recuperacao(conexao)
 
 
 def recuperar(saga, ordem_id: int, abandono_segundos: float) -> bool:

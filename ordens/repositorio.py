@@ -13,7 +13,7 @@ from opentelemetry import trace
 
 from bookstore import db
 
-from . import telemetria
+from . import regras, telemetria
 
 logger = logging.getLogger(__name__)
 
@@ -88,18 +88,20 @@ def mudar_status(ordem_id: int, status: str, **campos) -> bool:
     return mudou
 
 
-def finalizar(ordem_id: int, status: str, **campos) -> bool:
-    """Leva a ordem a um status final — só se ela ainda estiver em andamento.
+def finalizar(ordem_id: int, desfecho: regras.Desfecho, **campos) -> bool:
+    """Leva a ordem ao status final do desfecho — só se ela ainda estiver em andamento.
 
     A condição resolve a corrida entre a saga e a recuperação terminando a
     mesma compensação: só uma das duas grava o desfecho. Uma ordem final não
     guarda compensação pendente (`desfazer_para` volta a nulo)."""
     with db.transacao() as cursor:
-        finalizada = _atualizar_em_andamento(cursor, ordem_id, {"status": status, "desfazer_para": None, **campos})
+        finalizada = _atualizar_em_andamento(
+            cursor, ordem_id, {"status": desfecho.status, "motivo": desfecho.motivo, "codigo_http": desfecho.codigo_http,
+                               "desfazer_para": None, **campos})
     if finalizada:
-        _transicao(ordem_id, status)
-        telemetria.ordens.add(1, {"bookstore.ordem.status": status})
-        if status == "concluida":
+        _transicao(ordem_id, desfecho.status)
+        telemetria.ordens.add(1, {"bookstore.ordem.status": desfecho.status})
+        if desfecho == regras.CONCLUIDA:
             telemetria.valor.record(float(finalizada["total"]))
     return finalizada is not None
 
@@ -110,17 +112,20 @@ def registrar(ordem_id: int, **campos) -> bool:
         return _atualizar_em_andamento(cursor, ordem_id, campos) is not None
 
 
-def decidir_desfazer(ordem_id: int, desfecho: str, motivo: str, codigo_http: int, **campos) -> bool:
+def _decisao(desfecho: regras.Desfecho) -> dict:
+    return {"desfazer_para": desfecho.status, "motivo": desfecho.motivo, "codigo_http": desfecho.codigo_http}
+
+
+def decidir_desfazer(ordem_id: int, desfecho: regras.Desfecho, **campos) -> bool:
     """Grava a decisão de desfazer (a saga soube o que deu errado).
 
     Só se a ordem está em andamento e ninguém decidiu antes — com uma exceção:
-    a decisão da recuperação (`interrompida`, "o worker sumiu") cede à da saga,
+    a decisão da recuperação (regras.INTERROMPIDA, "o worker sumiu") cede à da saga,
     que sabe o que a dependência respondeu. O desfazer é o mesmo nos dois casos."""
     with db.transacao() as cursor:
         return _atualizar_em_andamento(
-            cursor, ordem_id,
-            {"desfazer_para": desfecho, "motivo": motivo, "codigo_http": codigo_http, **campos},
-            " AND (desfazer_para IS NULL OR motivo = 'interrompida')") is not None
+            cursor, ordem_id, {**_decisao(desfecho), **campos},
+            " AND (desfazer_para IS NULL OR motivo = %s)", regras.INTERROMPIDA.motivo) is not None
 
 
 def decidir_desfazer_abandonada(ordem_id: int, abandono_segundos: float) -> bool:
@@ -128,7 +133,7 @@ def decidir_desfazer_abandonada(ordem_id: int, abandono_segundos: float) -> bool
     continua parada no instante do lock (a saga pode ter andado ou terminado)."""
     with db.transacao() as cursor:
         return _atualizar_em_andamento(
-            cursor, ordem_id, {"desfazer_para": "falhou", "motivo": "interrompida", "codigo_http": 503},
+            cursor, ordem_id, _decisao(regras.INTERROMPIDA),
             " AND desfazer_para IS NULL AND atualizada_em < clock_timestamp() - make_interval(secs => %s)",
             abandono_segundos) is not None
 
@@ -155,6 +160,55 @@ def registrar_reserva(ordem_id: int, reserva: dict) -> bool:
     if mudou:
         _transicao(ordem_id, "estoque_reservado")
     return mudou
+
+
+# --- só da compra por mensagens (orquestrador.py) -------------------------------------------------
+# O cartão espera numa tabela à parte entre o POST /ordens e o comando de cobrar (a requisição já
+# respondeu 202), e sai dela assim que é usado ou que a ordem termina: o número nunca fica guardado.
+def guardar_cartao(ordem_id: int, numero: str) -> None:
+    with db.transacao() as cursor:
+        cursor.execute("INSERT INTO ordem_cartoes (ordem_id, numero) VALUES (%s, %s)", (ordem_id, numero))
+
+
+def tirar_cartao(ordem_id: int) -> str | None:
+    with db.transacao() as cursor:
+        linha = cursor.execute("DELETE FROM ordem_cartoes WHERE ordem_id = %s RETURNING numero",
+                               (ordem_id,)).fetchone()
+    return linha["numero"] if linha else None
+
+
+def passos_desfeitos(ordem_id: int) -> set[str]:
+    """Os passos do desfazer (regras.CANCELAR_RESERVA, regras.ESTORNAR) cuja resposta já chegou."""
+    with db.transacao() as cursor:
+        linha = cursor.execute("SELECT desfeito_em_livros, desfeito_em_pagamentos FROM ordens WHERE id = %s",
+                               (ordem_id,)).fetchone()
+    if linha is None:
+        return set()
+    return ({regras.CANCELAR_RESERVA} if linha["desfeito_em_livros"] else set()) | (
+        {regras.ESTORNAR} if linha["desfeito_em_pagamentos"] else set())
+
+
+def marcar_desfeito(ordem_id: int, passo: str) -> bool:
+    """A resposta de um passo do desfazer chegou. False se a ordem não está mais em andamento."""
+    coluna = {regras.CANCELAR_RESERVA: "desfeito_em_livros", regras.ESTORNAR: "desfeito_em_pagamentos"}[passo]
+    return registrar(ordem_id, **{coluna: True})
+
+
+def marcar_desfazer_enviado(ordem_id: int) -> None:
+    """Um comando de desfazer saiu agora (pela outbox, na mesma transação)."""
+    with db.transacao() as cursor:
+        _atualizar_em_andamento(cursor, ordem_id, {}, carimbar=("desfazer_enviado_em",))
+
+
+def desfazer_parado(ordem_id: int, abandono_segundos: float) -> bool:
+    """O passo do desfazer nunca saiu, ou saiu há mais de `abandono_segundos` sem resposta (a mensagem
+    foi para a fila de mortas, o serviço ficou fora)."""
+    with db.transacao() as cursor:
+        linha = cursor.execute(
+            "SELECT desfazer_enviado_em IS NULL"
+            "    OR desfazer_enviado_em < clock_timestamp() - make_interval(secs => %s) AS parado"
+            "  FROM ordens WHERE id = %s", (abandono_segundos, ordem_id)).fetchone()
+    return bool(linha and linha["parado"])
 
 
 # Uma consulta só traz a ordem com itens e histórico (agregados em JSON pelo
@@ -218,6 +272,20 @@ def pendentes(abandono_segundos: float) -> list[int]:
             " ORDER BY id",
             (list(EM_ANDAMENTO), abandono_segundos),
         )]
+
+
+# Uma passada de recuperação por vez, em qualquer worker ou réplica: um advisory lock da sessão,
+# na conexão que a passada segura do começo ao fim (recuperacao.py).
+CHAVE_LOCK_RECUPERACAO = 4_242_002
+
+
+def travar_a_recuperacao(conexao) -> bool:
+    linha = conexao.execute("SELECT pg_try_advisory_lock(%s) AS obtido", (CHAVE_LOCK_RECUPERACAO,)).fetchone()
+    return linha["obtido"]
+
+
+def destravar_a_recuperacao(conexao) -> None:
+    conexao.execute("SELECT pg_advisory_unlock(%s)", (CHAVE_LOCK_RECUPERACAO,))
 
 
 def como_json(ordem: dict) -> dict:

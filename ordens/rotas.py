@@ -9,7 +9,8 @@ from bookstore import cartao, respostas, validacao
 from bookstore.erros import ErroAPI, NaoEncontrado
 
 from . import recuperacao, repositorio
-from .saga import Pedido, mensagem_de_erro
+from .regras import mensagem_de_erro
+from .saga import Pedido
 
 bp = Blueprint("ordens", __name__, url_prefix="/ordens")
 admin = Blueprint("admin_ordens", __name__, url_prefix="/admin")

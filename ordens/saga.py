@@ -23,7 +23,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from bookstore.erros import ErroAPI, EntradaInvalida
 
-from . import repositorio
+from . import regras, repositorio
 from .clientes import (ClienteLivros, ClientePagamentos, EstoqueIndisponivel, FalhaDependencia,
                        PagamentoDeOutraChamada, ReservaExpirada, ReservaJaConfirmada)
 from .telemetria import tracer
@@ -60,6 +60,9 @@ class Pedido:
 
 
 class Saga:
+    """A compra por HTTP: cada passo chama a dependência e espera a resposta; o que ela significa e o
+    que vem depois é de `regras.py`, o mesmo para a compra por mensagens (orquestrador.py)."""
+
     def __init__(self, livros: ClienteLivros, pagamentos: ClientePagamentos):
         self.livros = livros
         self.pagamentos = pagamentos
@@ -70,8 +73,8 @@ class Saga:
             try:
                 livro = self.livros.buscar_livro(item["livro_id"])
             except FalhaDependencia as falha:
-                raise ErroAPI(falha.http, "não foi possível consultar o catálogo de livros",
-                              motivo=falha.motivo) from falha
+                raise ErroAPI(falha.desfecho.codigo_http, "não foi possível consultar o catálogo de livros",
+                              motivo=falha.desfecho.motivo) from falha
             if livro is None:
                 erro = EntradaInvalida(f"itens[{posicao}].livro_id",
                                        f"o livro {item['livro_id']} não existe no catálogo")
@@ -94,9 +97,7 @@ class Saga:
                     reserva = self.livros.reservar(pedido.itens, ordem_id)
                 except EstoqueIndisponivel:
                     span.set_attribute("bookstore.reserva.resultado", "sem_estoque")
-                    repositorio.finalizar(ordem_id, "estoque_indisponivel", motivo="estoque_insuficiente",
-                                          codigo_http=409)
-                    return ordem_id, 409
+                    return ordem_id, self.terminar(ordem_id, regras.SEM_ESTOQUE)
                 span.set_attributes({"bookstore.reserva.id": reserva["id"],
                                      "bookstore.ordem.total": float(reserva["total"])})
                 seguir(repositorio.registrar_reserva(ordem_id, reserva))
@@ -106,11 +107,8 @@ class Saga:
                     pagamento = self.pagamentos.cobrar(ordem_id, reserva["total"], pedido.cartao,
                                                        repositorio.chave_de_pagamento(criada))
                 except PagamentoDeOutraChamada:
-                    # Este ordem_id já tem um pagamento que não é desta ordem (feito à mão, por
-                    # fora da saga): nada desta ordem foi cobrado, e o de lá não é tocado.
                     span.set_attribute("bookstore.pagamento.conflito", True)
-                    return self.compensar(ordem_id, "falhou", "pagamento_conflitante", 409,
-                                          cobranca_incerta_desde=None)
+                    return self.compensar(ordem_id, regras.PAGAMENTO_CONFLITANTE, cobranca_incerta_desde=None)
                 except FalhaDependencia as falha:
                     span.set_attribute("bookstore.pagamento.incerto", falha.incerta)
                     if not falha.incerta:  # certeza de que nada foi cobrado
@@ -119,102 +117,89 @@ class Saga:
                 span.set_attributes({"bookstore.pagamento.id": pagamento["id"],
                                      "bookstore.pagamento.status": pagamento["status"],
                                      "bookstore.pagamento.motivo": pagamento["motivo"] or ""})
-            if pagamento["status"] == "recusado":
-                # A recusa e a decisão de desfazer numa escrita só: um worker que morra
-                # aqui não deixa a recuperação sem saber que o cartão foi recusado.
-                return self.compensar(ordem_id, "pagamento_recusado", pagamento["motivo"], 402,
-                                      pagamento_id=pagamento["id"], cobranca_incerta_desde=None)
-            if pagamento["status"] != "aprovado":
-                # Já estornado: outra passada desta ordem desfez a cobrança. Nunca "recusado"
-                # sem motivo: a ordem conta o que aconteceu.
-                return self.compensar(ordem_id, "falhou", "pagamento_estornado", 409,
-                                      pagamento_id=pagamento["id"], cobranca_incerta_desde=None)
-            seguir(repositorio.mudar_status(ordem_id, "pagamento_aprovado", pagamento_id=pagamento["id"],
-                                            cobranca_incerta_desde=None))
+            resolvida = {"pagamento_id": pagamento["id"], "cobranca_incerta_desde": None}
+            desfecho = regras.desfecho_da_cobranca(pagamento)
+            if desfecho:
+                # A resposta e a decisão de desfazer numa escrita só: um worker que morra aqui não
+                # deixa a recuperação sem saber que o cartão foi recusado.
+                return self.compensar(ordem_id, desfecho, **resolvida)
+            seguir(repositorio.mudar_status(ordem_id, "pagamento_aprovado", **resolvida))
 
             try:
                 with passo("confirmar_reserva", **{"bookstore.ordem.id": ordem_id,
                                                    "bookstore.reserva.id": reserva["id"]}):
                     self.livros.confirmar(reserva["id"])
             except ReservaExpirada:
-                return self.compensar(ordem_id, "falhou", "reserva_expirada", 409)
-            if not repositorio.finalizar(ordem_id, "concluida", codigo_http=201):
-                return ordem_id, self.ja_terminada(ordem_id)
-            return ordem_id, 201
+                return self.compensar(ordem_id, regras.RESERVA_EXPIRADA)
+            if not repositorio.finalizar(ordem_id, regras.CONCLUIDA):
+                return ordem_id, self.codigo_gravado(ordem_id)
+            return ordem_id, regras.CONCLUIDA.codigo_http
         except FalhaDependencia as falha:
             logger.warning("ordem %s: %s; desfazendo a compra", ordem_id, falha)
-            return self.compensar(ordem_id, "falhou", falha.motivo, falha.http, pedido.cartao)
+            return self.compensar(ordem_id, falha.desfecho, cartao=pedido.cartao)
         except SagaAssumida:
             # A recuperação decidiu desfazer esta ordem (achou-a parada tempo demais):
             # a saga não avança mais; ajuda a terminar o mesmo desfazer (idempotente).
             logger.warning("ordem %s: a recuperação assumiu a ordem; a compra não segue", ordem_id)
             return ordem_id, self.terminar_de_desfazer(ordem_id, pedido.cartao)
 
-    def compensar(self, ordem_id: int, desfecho: str, motivo: str, codigo_http: int,
-                  cartao: str | None = None, **campos) -> tuple[int, int]:
-        # Grava a intenção antes de agir: é o que a recuperação lê se não terminarmos.
-        # Se não gravou, outra decisão veio antes (ou a ordem já terminou): o
-        # desfazer a seguir vale para ela.
-        repositorio.decidir_desfazer(ordem_id, desfecho, motivo, codigo_http, **campos)
+    def compensar(self, ordem_id: int, desfecho: regras.Desfecho, cartao: str | None = None,
+                  **campos) -> tuple[int, int]:
+        # Grava a intenção antes de agir: é o que a recuperação lê se não terminarmos. Se não gravou,
+        # outra decisão veio antes (ou a ordem já terminou): o desfazer a seguir vale para ela.
+        repositorio.decidir_desfazer(ordem_id, desfecho, **campos)
         return ordem_id, self.terminar_de_desfazer(ordem_id, cartao)
 
-    def ja_terminada(self, ordem_id: int, ordem: dict | None = None) -> int:
+    def terminar(self, ordem_id: int, desfecho: regras.Desfecho, **campos) -> int:
+        """Grava o status final e devolve o código HTTP dele — ou, se outra passada terminou a ordem
+        antes, o que ela gravou (uma ordem final não muda mais)."""
+        if repositorio.finalizar(ordem_id, desfecho, **campos):
+            return desfecho.codigo_http
+        return self.codigo_gravado(ordem_id)
+
+    @staticmethod
+    def codigo_gravado(ordem_id: int, ordem: dict | None = None) -> int:
         """Outra passada levou a ordem a um status final: conta o que ela diz."""
         ordem = ordem or repositorio.buscar(ordem_id)
         logger.info("ordem %s já estava terminada como %s (motivo %s); nada mudou",
                     ordem_id, ordem["status"], ordem["motivo"])
-        return ordem["codigo_http"] or 503
+        return ordem["codigo_http"] or regras.CODIGO_SEM_DESFECHO
 
     def terminar_de_desfazer(self, ordem_id: int, cartao: str | None = None) -> int:
-        """Desfaz o que a ordem fez e a leva ao desfecho gravado. Devolve o status HTTP.
-
-        `cartao` só existe na requisição original (nunca é gravado); a
-        recuperação chama sem ele."""
+        """O desfazer inteiro de uma ordem com `desfazer_para` gravado: um passo de `regras` por vez,
+        até o desfecho. Devolve o status HTTP. `cartao` só existe na requisição original (nunca é
+        gravado); a recuperação chama sem ele."""
         ordem = repositorio.buscar(ordem_id)
         if ordem["status"] not in repositorio.EM_ANDAMENTO:
-            return self.ja_terminada(ordem_id, ordem)
+            return self.codigo_gravado(ordem_id, ordem)
         if ordem["desfazer_para"] is None:
             logger.info("ordem %s segue em %s: a saga voltou a andar, nada a desfazer", ordem_id, ordem["status"])
-            return 503
+            return regras.CODIGO_SEM_DESFECHO
         with passo("compensar", **{"bookstore.ordem.id": ordem_id,
                                    "bookstore.ordem.desfecho": ordem["desfazer_para"],
                                    "bookstore.ordem.motivo": ordem["motivo"] or ""}) as span:
-            return self._terminar_de_desfazer(ordem, cartao, span)
+            feitos, recusado = set(), None
+            try:
+                while (proximo := regras.proximo_passo_do_desfazer(ordem, feitos)) != regras.TERMINAR:
+                    if proximo == regras.CANCELAR_RESERVA:
+                        self._cancelar_reservas(ordem)
+                    else:
+                        recusado = self._estornar(ordem, cartao)
+                    feitos.add(proximo)
+            except ReservaJaConfirmada:
+                logger.warning("ordem %s: reserva já confirmada em livros; ordem concluída", ordem_id)
+                return self.terminar(ordem_id, regras.CONCLUIDA)
+            except (FalhaDependencia, CompensacaoAdiada) as falha:
+                logger.warning("ordem %s: compensação pendente (%s); a recuperação termina depois", ordem_id, falha)
+                span.record_exception(falha)
+                span.set_status(Status(StatusCode.ERROR, "compensação pendente"))
+                span.set_attribute("bookstore.compensacao.pendente", True)
+                return ordem["codigo_http"]
+            desfecho = regras.desfecho_do_desfazer(ordem, recusado, resposta_pendente=cartao is not None)
+            logger.info("ordem %s: compensação concluída → %s", ordem_id, desfecho.status)
+            return self.terminar(ordem_id, desfecho, **({"pagamento_id": recusado["id"]} if recusado else {}))
 
-    def _terminar_de_desfazer(self, ordem: dict, cartao: str | None, span) -> int:
-        ordem_id = ordem["id"]
-        try:
-            recusado = self._desfazer(ordem, cartao)
-        except ReservaJaConfirmada:
-            # A confirmação chegou a livros (a resposta é que se perdeu): a venda
-            # aconteceu e o pagamento está aprovado, então a ordem se conclui.
-            if not repositorio.finalizar(ordem_id, "concluida", motivo=None, codigo_http=201):
-                return self.ja_terminada(ordem_id)
-            logger.warning("ordem %s: reserva já confirmada em livros; ordem concluída", ordem_id)
-            return 201
-        except (FalhaDependencia, CompensacaoAdiada) as falha:
-            logger.warning("ordem %s: compensação pendente (%s); a recuperação termina depois", ordem_id, falha)
-            span.record_exception(falha)
-            span.set_status(Status(StatusCode.ERROR, "compensação pendente"))
-            span.set_attribute("bookstore.compensacao.pendente", True)
-            return ordem["codigo_http"]
-        desfecho = {"status": ordem["desfazer_para"], "codigo_http": ordem["codigo_http"]}
-        if recusado and ordem["desfazer_para"] == "falhou":
-            # A cobrança incerta se resolveu como recusa: foi isso que aconteceu, e é
-            # o que a ordem conta. (Só a requisição original, com o cartão, ainda
-            # pode mudar o código da resposta: o cliente não recebeu nenhuma.)
-            desfecho = {"status": "pagamento_recusado", "motivo": recusado["motivo"],
-                        "pagamento_id": recusado["id"], "codigo_http": 402 if cartao else ordem["codigo_http"]}
-        if not repositorio.finalizar(ordem_id, **desfecho):
-            return self.ja_terminada(ordem_id)
-        logger.info("ordem %s: compensação concluída → %s", ordem_id, desfecho["status"])
-        return desfecho["codigo_http"]
-
-    def _desfazer(self, ordem: dict, cartao: str | None) -> dict | None:
-        """Cancela a reserva e estorna o que foi cobrado. Devolve o pagamento
-        recusado, se a cobrança incerta se revelou uma recusa."""
-        # 1. A reserva primeiro: se livros disser que já foi confirmada, a venda
-        #    aconteceu e o pagamento NÃO deve ser estornado.
+    def _cancelar_reservas(self, ordem: dict) -> None:
         if ordem["reserva_id"]:
             self.livros.cancelar(ordem["reserva_id"])
         elif ordem["status"] == "criada":
@@ -223,36 +208,37 @@ class Saga:
             for reserva in self.livros.reservas_da_ordem(ordem["id"]):
                 if reserva["status"] == "ativa":
                     self.livros.cancelar(reserva["id"])
-        # 2. O pagamento.
+
+    def _estornar(self, ordem: dict, cartao: str | None) -> dict | None:
+        """Estorna o que foi cobrado. Devolve o pagamento recusado, se a cobrança incerta se revelou
+        uma recusa."""
         if ordem["status"] == "pagamento_aprovado":
             self.pagamentos.estornar(ordem["pagamento_id"])
-        elif ordem["cobranca_incerta"]:
-            return self._resolver_cobranca_incerta(ordem, cartao)
-        return None
-
-    def _resolver_cobranca_incerta(self, ordem: dict, cartao: str | None) -> dict | None:
-        """O POST /pagamentos não teve resposta: a cobrança pode ter acontecido,
-        ou ainda estar a caminho (presa num worker lento de pagamentos)."""
-        if cartao:
-            # Repetir a cobrança é seguro porque pagamentos é idempotente por
-            # ordem_id: ou devolve a que já existe, ou a cria agora — e a que
-            # estava a caminho, ao chegar, encontra esta e não cobra de novo.
-            # Assim o desfecho fica decidido, e estornamos o que foi aprovado.
-            try:
-                pagamentos = [self.pagamentos.cobrar(ordem["id"], ordem["total"], cartao,
-                                                     repositorio.chave_de_pagamento(ordem))]
-            except PagamentoDeOutraChamada:
-                return None  # o ordem_id é de um pagamento de fora: o desta ordem nunca existiu
-        else:
-            pagamentos = self.pagamentos.pagamentos_da_ordem(ordem["id"], repositorio.chave_de_pagamento(ordem))
-            if not pagamentos and ordem["cobranca_ainda_pode_chegar"]:
-                # Sem o cartão não dá para fixar o desfecho; esperamos passar o
-                # tempo em que uma cobrança atrasada ainda poderia chegar.
-                raise CompensacaoAdiada("a cobrança ainda pode estar a caminho")
+            return None
+        pagamentos = self._resolver_cobranca_incerta(ordem, cartao)
         for pagamento in pagamentos:
             if pagamento["status"] == "aprovado":
                 self.pagamentos.estornar(pagamento["id"])
         return next((p for p in pagamentos if p["status"] == "recusado"), None)
+
+    def _resolver_cobranca_incerta(self, ordem: dict, cartao: str | None) -> list[dict]:
+        """O POST /pagamentos não teve resposta: a cobrança pode ter acontecido, ou ainda estar a
+        caminho (presa num worker lento de pagamentos). Devolve os pagamentos desta ordem."""
+        if cartao:
+            # Repetir a cobrança é seguro porque pagamentos é idempotente por ordem_id: ou devolve a
+            # que já existe, ou a cria agora — e a que estava a caminho, ao chegar, encontra esta e
+            # não cobra de novo. Assim o desfecho fica decidido.
+            try:
+                return [self.pagamentos.cobrar(ordem["id"], ordem["total"], cartao,
+                                               repositorio.chave_de_pagamento(ordem))]
+            except PagamentoDeOutraChamada:
+                return []  # o ordem_id é de um pagamento de fora: o desta ordem nunca existiu
+        pagamentos = self.pagamentos.pagamentos_da_ordem(ordem["id"], repositorio.chave_de_pagamento(ordem))
+        if not pagamentos and ordem["cobranca_ainda_pode_chegar"]:
+            # Sem o cartão não dá para fixar o desfecho; esperamos passar o
+            # tempo em que uma cobrança atrasada ainda poderia chegar.
+            raise CompensacaoAdiada("a cobrança ainda pode estar a caminho")
+        return pagamentos
 
 
 class CompensacaoAdiada(Exception):
@@ -266,26 +252,3 @@ class SagaAssumida(Exception):
 def seguir(gravou: bool) -> None:
     if not gravou:
         raise SagaAssumida()
-
-
-# A mensagem (pt-BR) do campo "erro" nas respostas de ordens que não deram certo.
-MENSAGENS = {
-    "estoque_insuficiente": "estoque insuficiente para concluir a compra",
-    "cartao_recusado": "pagamento recusado pelo emissor do cartão",
-    "limite_excedido": "pagamento recusado: valor acima do limite",
-    "reserva_expirada": "a reserva expirou durante o pagamento; o valor foi estornado",
-    "interrompida": "a compra foi interrompida e desfeita",
-    "pagamento_conflitante": "este número de ordem já tem um pagamento feito por fora da compra; nada foi cobrado",
-    "pagamento_estornado": "o pagamento desta compra já tinha sido estornado; a compra foi desfeita",
-}
-
-
-def mensagem_de_erro(motivo: str | None) -> str:
-    if motivo in MENSAGENS:
-        return MENSAGENS[motivo]
-    servico, _, tipo = (motivo or "").partition("_")
-    descricao = {"indisponivel": "está indisponível", "timeout": "não respondeu a tempo",
-                 "resposta_invalida": "deu uma resposta inválida"}.get(tipo)
-    if descricao:
-        return f"o serviço {servico} {descricao}; a compra foi desfeita"
-    return "a compra não pôde ser concluída"

@@ -196,3 +196,51 @@ def test_os_patches_guardados_sao_os_que_make_solucoes_gera_hoje():
     assert len(esperados) == len(DE_CODIGO) + len(DE_CONFIGURAR) + len(de_mensagens_com_codigo) + len(com_quebra)
     for caminho, conteudo in esperados.items():
         assert caminho.read_text(encoding="utf-8") == conteudo, f"{caminho}: rode `make solucoes`"
+
+
+# --- a compra: as regras num lugar, o SQL em outro --------------------------------------------------
+ORDENS = RAIZ / "ordens"
+# Os exemplos do contrato HTTP (openapi.py) e os nomes dos eventos que ordens recebe (mensagens.py) citam
+# status e motivos como texto de documentação e de protocolo; não decidem desfecho nenhum.
+CITAM_DESFECHOS = {ORDENS / "regras.py", ORDENS / "openapi.py", ORDENS / "mensagens.py"}
+
+
+def textos_de_desfecho() -> set[str]:
+    from ordens import regras
+    fixos = [valor for valor in vars(regras).values() if isinstance(valor, regras.Desfecho)]
+    return {d.status for d in fixos} | {d.motivo for d in fixos if d.motivo} | {"pagamento_recusado"}
+
+
+def desfechos_escritos(arquivos, com_codigos: set[str]) -> list[str]:
+    """Onde um arquivo escreve um status ou motivo de desfecho; nos de `com_codigos`, também um 4xx/5xx."""
+    textos, achados = textos_de_desfecho(), []
+    for arquivo in sorted(arquivos):
+        for no in constantes(ast.parse(arquivo.read_text(encoding="utf-8"))):
+            codigo = type(no.value) is int and 400 <= no.value < 600 and arquivo.name in com_codigos
+            if codigo or no.value in textos:
+                achados.append(f"{arquivo.name}:{no.lineno}: {no.value!r}")
+    return achados
+
+
+def test_so_as_regras_escrevem_um_desfecho_da_compra():
+    """Status final, motivo e código HTTP de um desfecho só em ordens/regras.py: as duas sagas o pedem lá.
+    (Os 4xx de clientes.py e rotas.py são das APIs dos vizinhos e da repetição, não desfechos.)"""
+    assert len(textos_de_desfecho()) >= 9
+    assert desfechos_escritos(set(ORDENS.glob("*.py")) - CITAM_DESFECHOS,
+                              {"saga.py", "orquestrador.py", "repositorio.py", "recuperacao.py"}) == []
+
+
+def test_a_regra_acima_pega_um_desfecho_escrito_fora_das_regras(tmp_path):
+    saga = tmp_path / "saga.py"
+    saga.write_text('def f():\n    """falhou (uma docstring não conta)"""\n    return "falhou", "reserva_expirada", 409\n')
+    assert desfechos_escritos([saga], {"saga.py"}) == ["saga.py:3: 'falhou'", "saga.py:3: 'reserva_expirada'",
+                                                        "saga.py:3: 409"]
+
+
+def test_so_o_repositorio_fala_sql_em_ordens():
+    sql = re.compile(r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b|\.execute\(")
+    achados = [f"{arquivo.relative_to(RAIZ)}:{numero}" for arquivo in sorted(ORDENS.glob("*.py"))
+               if arquivo.name != "repositorio.py"
+               for numero, linha in enumerate(arquivo.read_text(encoding="utf-8").splitlines(), 1) if sql.search(linha)]
+    assert achados == []
+

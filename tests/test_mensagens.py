@@ -132,23 +132,65 @@ def test_repetir_com_a_mesma_idempotency_key_devolve_o_primeiro_202(lab):
     assert estoque(lab, livro) == 4
 
 
-@pytest.mark.parametrize("cenario", ["cartao_recusado", "acima_do_limite", "sem_estoque", "pagamentos_fora"])
-def test_desfechos_com_os_mesmos_status_e_motivos_da_saga_http(lab, cenario):
-    livro = criar_livro(lab, preco="2600.00" if cenario == "acima_do_limite" else "10.00", estoque=2)
-    quantidade, cartao, falha, esperado = {
-        "cartao_recusado": (1, CARTAO_RECUSADO, None, ("pagamento_recusado", "cartao_recusado")),
-        "acima_do_limite": (2, None, None, ("pagamento_recusado", "limite_excedido")),
-        "sem_estoque": (3, None, None, ("estoque_indisponivel", "estoque_insuficiente")),
-        # A falha desta compra, no baggage: atravessa a fila até o consumidor de pagamentos.
-        "pagamentos_fora": (1, None, "pagamentos:erro", ("falhou", "pagamentos_indisponivel")),
-    }[cenario]
+@pytest.fixture(scope="module")
+def ordens_http(lab):
+    """Um ordens a mais, com a saga HTTP, nos mesmos bancos e vizinhos do laboratório (sem a recuperação:
+    a do laboratório cuida das ordens; esta desfaria por HTTP as que estão sendo desfeitas por mensagens)."""
+    import subprocess
+
+    from bookstore.config import RAIZ
+    from modo_local.servicos import comando_gunicorn
+    porta = porta_livre()
+    processo = subprocess.Popen(comando_gunicorn("ordens"), cwd=RAIZ, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**lab.ambiente_do_servico("ordens"), "PORT": str(porta), "ORDENS_SAGA": "http",
+                                     "ORDENS_RECUPERACAO_AUTOMATICA": "false"})
+    url = f"http://127.0.0.1:{porta}"
+    try:
+        esperar(lambda: _pronto(url), 30, descricao="o ordens da saga HTTP subir")
+        yield url
+    finally:
+        processo.terminate()
+        processo.wait(10)
+
+
+# A mesma história contada aos dois transportes: (quantidade, cartão, falha no baggage, o que a ordem guarda).
+HISTORIAS = {
+    "concluida": (1, None, None, ("concluida", None, 201)),
+    "cartao_recusado": (1, CARTAO_RECUSADO, None, ("pagamento_recusado", "cartao_recusado", 402)),
+    "acima_do_limite": (2, None, None, ("pagamento_recusado", "limite_excedido", 402)),
+    "sem_estoque": (3, None, None, ("estoque_indisponivel", "estoque_insuficiente", 409)),
+    # A falha desta compra, no baggage: chega a pagamentos pela chamada HTTP ou atravessa a fila.
+    "pagamentos_fora": (1, None, "pagamentos:erro", ("falhou", "pagamentos_indisponivel", 503)),
+}
+
+
+@pytest.mark.parametrize("historia", HISTORIAS)
+def test_os_dois_transportes_terminam_a_mesma_historia_no_mesmo_desfecho(lab, ordens_http, historia):
+    """Status, motivo e o codigo_http guardado (o que uma repetição com a mesma Idempotency-Key devolve) são
+    os mesmos por HTTP e por mensagens: as duas sagas perguntam a ordens/regras.py."""
+    quantidade, cartao, falha, esperado = HISTORIAS[historia]
     cabecalhos = {"baggage": f"bookstore.falha={falha}"} if falha else {}
-    criada = comprar(lab, livro, quantidade, cartao, cabecalhos)
-    final = esperar_final(lab, criada["id"])
-    assert (final["status"], final["motivo"]) == esperado
-    assert estoque(lab, livro) == 2  # a reserva foi desfeita (ou nunca existiu)
-    pagamentos = linhas(lab, "pagamentos", "SELECT status FROM pagamentos WHERE ordem_id = %s", criada["id"])
-    assert "aprovado" not in {status for (status,) in pagamentos}
+    corpo_com = {"cartao": cartao} if cartao else {}
+    finais = {}
+    for transporte, url in (("http", ordens_http), ("mensagens", lab.url("ordens"))):
+        livro = criar_livro(lab, preco="2600.00" if historia == "acima_do_limite" else "10.00", estoque=2)
+        with suppress_instrumentation():
+            resposta = requests.post(url + "/ordens", headers=cabecalhos, timeout=15,
+                                     json={"itens": [{"livro_id": livro, "quantidade": quantidade}], **corpo_com})
+        ordem_id = json_de(resposta)["id"]
+        if transporte == "http":
+            assert resposta.status_code == esperado[2], resposta.text
+        else:
+            assert resposta.status_code == 202, resposta.text
+            esperar_final(lab, ordem_id)
+        [finais[transporte]] = linhas(lab, "ordens", "SELECT status, motivo, codigo_http FROM ordens WHERE id = %s",
+                                      ordem_id)
+        vendidos = quantidade if esperado[0] == "concluida" else 0
+        assert estoque(lab, livro) == 2 - vendidos, transporte  # a reserva foi desfeita (ou nunca existiu)
+        pagamentos = linhas(lab, "pagamentos", "SELECT status FROM pagamentos WHERE ordem_id = %s", ordem_id)
+        assert ("aprovado" in {status for (status,) in pagamentos}) == bool(vendidos), transporte
+    assert finais == {"http": esperado, "mensagens": esperado}
 
 
 def test_catalogo_fora_e_503_na_hora_e_nada_e_gravado(lab):
@@ -395,42 +437,25 @@ def percentis(duracoes: list[float]) -> tuple[float, float]:
     return cortes[49] * 1000, cortes[98] * 1000
 
 
-def test_mede_a_latencia_da_compra_nos_dois_transportes_e_a_memoria_do_broker(lab, broker, capsys):
+def test_mede_a_latencia_da_compra_nos_dois_transportes_e_a_memoria_do_broker(lab, broker, ordens_http, capsys):
     """Não é um limite (a máquina é dividida com outras suítes): são os números do README, medidos aqui.
     HTTP: POST → 201 concluida. Mensagens: POST → 202, e GET /ordens/{id} até ver concluida."""
-    import subprocess
-
-    from bookstore.config import RAIZ
-    from modo_local.servicos import comando_gunicorn
     livro = criar_livro(lab, estoque=10_000)
-    porta_http = porta_livre()
-    # Um ordens a mais, com a saga HTTP, nos mesmos bancos e vizinhos (sem a recuperação: a do
-    # laboratório cuida das ordens; esta desfaria por HTTP as que estão sendo desfeitas por mensagens).
-    http = subprocess.Popen(comando_gunicorn("ordens"), cwd=RAIZ, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**lab.ambiente_do_servico("ordens"), "PORT": str(porta_http), "ORDENS_SAGA": "http",
-                                 "ORDENS_RECUPERACAO_AUTOMATICA": "false"})
-    try:
-        url_http = f"http://127.0.0.1:{porta_http}"
-        esperar(lambda: _pronto(url_http), 30, descricao="o ordens da saga HTTP subir")
-        corpo = {"itens": [{"livro_id": livro, "quantidade": 1}]}
-        por_http, por_mensagens = [], []
-        sessao = requests.Session()
-        for _ in range(COMPRAS_MEDIDAS):
-            inicio = time.perf_counter()
-            assert sessao.post(url_http + "/ordens", json=corpo, timeout=15).status_code == 201
-            por_http.append(time.perf_counter() - inicio)
+    corpo = {"itens": [{"livro_id": livro, "quantidade": 1}]}
+    por_http, por_mensagens = [], []
+    sessao = requests.Session()
+    for _ in range(COMPRAS_MEDIDAS):
+        inicio = time.perf_counter()
+        assert sessao.post(ordens_http + "/ordens", json=corpo, timeout=15).status_code == 201
+        por_http.append(time.perf_counter() - inicio)
 
-            inicio = time.perf_counter()
-            resposta = sessao.post(lab.url("ordens") + "/ordens", json=corpo, timeout=15)
-            assert resposta.status_code == 202
-            local = resposta.headers["Location"]
-            esperar(lambda: sessao.get(lab.url("ordens") + local[local.index("/ordens"):], timeout=5).json()[
-                "status"] == "concluida", 30, intervalo=0.002)
-            por_mensagens.append(time.perf_counter() - inicio)
-    finally:
-        http.terminate()
-        http.wait(10)
+        inicio = time.perf_counter()
+        resposta = sessao.post(lab.url("ordens") + "/ordens", json=corpo, timeout=15)
+        assert resposta.status_code == 202
+        local = resposta.headers["Location"]
+        esperar(lambda: sessao.get(lab.url("ordens") + local[local.index("/ordens"):], timeout=5).json()[
+            "status"] == "concluida", 30, intervalo=0.002)
+        por_mensagens.append(time.perf_counter() - inicio)
     rss = broker.rss_mib()
     from modo_local.rabbitmq import rss_mib
     mensageiros = [rss_mib(pid) for servico in topologia.SERVICOS for pid in lab.mensageiros.pids(servico)]

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from bookstore import db
-from ordens import create_app, recuperacao
+from ordens import create_app, recuperacao, regras
 from tests.apoio import (CARTAO_RECUSADO, contar, criar_app_de_teste, criar_livro, esperar, estoque, esvaziar,
                          injetar_falha, pagamentos_da_ordem, reservas_da_ordem)
 
@@ -270,7 +270,7 @@ def test_ordem_terminada_e_imutavel_mesmo_que_a_recuperacao_a_tenha_listado(clie
         # O que a passada faria com a ordem da lista, com abandono zero (a pior hipótese).
         assert recuperacao.recuperar(saga, antes["id"], abandono_segundos=0) is True
         # E uma compensação atrasada da própria saga, decidindo outro desfecho.
-        assert saga.compensar(antes["id"], "falhou", "livros_timeout", 504) == (antes["id"], 402)
+        assert saga.compensar(antes["id"], regras.dependencia_falhou("livros", "timeout")) == (antes["id"], 402)
     depois = client.get(f"/ordens/{antes['id']}").json
     assert depois == antes
     assert (depois["status"], depois["motivo"]) == ("pagamento_recusado", "cartao_recusado")
@@ -279,9 +279,11 @@ def test_ordem_terminada_e_imutavel_mesmo_que_a_recuperacao_a_tenha_listado(clie
                                (antes["id"],)).fetchone()[0] is None
 
 
-def test_cobranca_incerta_que_era_recusa_termina_como_pagamento_recusado(client, vizinhos):
+def test_cobranca_incerta_que_era_recusa_termina_como_pagamento_recusado(client, app, vizinhos):
     """Timeout ao cobrar um cartão que pagamentos recusa: a compensação repete a
-    cobrança, descobre a recusa, e a ordem conta isso (402), não um timeout."""
+    cobrança, descobre a recusa, e a ordem conta isso (402), não um timeout. Se quem termina
+    é a recuperação, a ordem conta a recusa e guarda o código da resposta que o cliente já
+    recebeu (regras.desfecho_do_desfazer): a repetição com a mesma chave devolve a primeira."""
     livro = criar_livro(vizinhos, estoque=2)
     injetar_falha(vizinhos, "pagamentos", latencia_ms=1500)
     resposta = comprar(client, [{"livro_id": livro, "quantidade": 1}], cartao=CARTAO_RECUSADO)
@@ -298,6 +300,9 @@ def test_cobranca_incerta_que_era_recusa_termina_como_pagamento_recusado(client,
         assert (ordem["status"], ordem["motivo"]) == ("pagamento_recusado", "cartao_recusado")
     assert [p["status"] for p in pagamentos_da_ordem(vizinhos, ordem["id"])] == ["recusado"]
     assert estoque(vizinhos, livro) == 2
+    with psycopg_conectar(app) as conexao:
+        guardado = conexao.execute("SELECT codigo_http FROM ordens WHERE id = %s", (ordem["id"],)).fetchone()[0]
+    assert guardado == resposta.status_code, (guardado, resposta.status_code)
 
 
 def psycopg_conectar(app):

@@ -20,12 +20,12 @@ from . import telemetria
 from .telemetria import tracer
 """),
     Alteracao("ordens/saga.py", antes="""\
-            return ordem_id, 201
+            return ordem_id, regras.CONCLUIDA.codigo_http
 """, depois="""\
             for item in pedido.itens:
                 telemetria.vendidos.add(item["quantidade"], {"bookstore.livro.id": item["livro_id"]})
             telemetria.itens_por_ordem.record(sum(item["quantidade"] for item in pedido.itens))
-            return ordem_id, 201
+            return ordem_id, regras.CONCLUIDA.codigo_http
 """),
     Alteracao("ordens/telemetria.py", antes="""\
     description="Valor total das ordens concluídas",
