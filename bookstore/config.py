@@ -147,7 +147,7 @@ VARIAVEIS = {variavel.nome: variavel for variavel in [
     Variavel("ORDENS_ABANDONO_SEGUNDOS", "segundos", 60.0, "ordens", "ordem parada há mais que isso é desfeita"),
     Variavel("ORDENS_RECUPERACAO_AUTOMATICA", "booleano", True, "ordens",
              "roda a recuperação numa thread de cada worker"),
-    # A compra por mensagens (issue 21): bookstore/mensageria/
+    # A compra por mensagens: bookstore/mensageria/
     Variavel("ORDENS_SAGA", "texto", "http", "ordens, make local, make caos",
              "`http`: a saga síncrona; `mensagens`: a compra pelo RabbitMQ (202 e GET /ordens/{id})"),
     Variavel("RABBITMQ_URL", "texto", None, "serviços, mensageiros", "o broker (AMQP) da compra por mensagens",

@@ -48,7 +48,7 @@ FORMATO_DO_LOG = ("%(asctime)s %(levelname)-7s [%(otelServiceName)s] "
 # do Flask mede `http.server.active_requests` (+1 e -1 em toda requisição, com seus
 # atributos); com workers síncronos ele vale sempre 0 ou 1 por worker e nada no
 # laboratório o usa — a aba Monitor e os exercícios leem a duração. Descartá-lo tira
-# esse trabalho de cada requisição (issue 13; medido em docs/custo-da-telemetria.md).
+# esse trabalho de cada requisição (medido em docs/custo-da-telemetria.md).
 VIEWS = [View(instrument_name="http.server.active_requests", aggregation=DropAggregation())]
 
 # Ao sair, cada worker tem até isto para mandar o que está nas filas (ver encerrar()).

@@ -59,7 +59,7 @@ SERVICOS = tuple(processo.nome for processo in SERVICOS_DO_LAB)
 # A entrada pública opcional (GATEWAY=true, perfil `gateway` do compose): o Caddy de gateway/Caddyfile
 # na frente das réplicas dos serviços. Responde /health sozinho, sem perguntar a ninguém.
 GATEWAY = Processo("gateway", 8080, "/health", "caddy run --config gateway/Caddyfile", depende_de=SERVICOS)
-# O broker da compra por mensagens (ORDENS_SAGA=mensagens, issue 21): o RabbitMQ do `make local` (o
+# O broker da compra por mensagens (ORDENS_SAGA=mensagens): o RabbitMQ do `make local` (o
 # rabbitmq-server da máquina, numa pasta temporária) ou a imagem oficial no perfil `mensagens` do
 # compose, com a interface de gestão só lá. AMQP não tem GET: "pronto" é aceitar uma conexão AMQP.
 BROKER = (

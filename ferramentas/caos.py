@@ -92,7 +92,7 @@ class Caos:
         self.lab = lab
         # Na compra por mensagens (ORDENS_SAGA=mensagens), os mensageiros de cada serviço também morrem.
         self.mensageiros = mensageiros
-        # Onde os compradores compram: ordens, ou o gateway na frente das réplicas (issue 22).
+        # Onde os compradores compram: ordens, ou o gateway na frente das réplicas.
         self.entrada = entrada
         self.semente = semente
         self.sorteio = random.Random(semente)

@@ -1,5 +1,5 @@
 """`GATEWAY=true make local`: o gateway (Caddy) na porta 8080 na frente de REPLICAS instâncias de
-cada serviço (issue 22).
+cada serviço.
 
 Cada réplica é um gunicorn de verdade, com o mesmo comando de sempre, na porta que a topologia dá
 (`topologia.portas_das_replicas`: 8081, 8181…); as réplicas de um serviço usam o mesmo banco. O

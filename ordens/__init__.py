@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None):
         ClienteLivros("livros", app.config["LIVROS_URL"], app.config["LIVROS_TIMEOUT_SEGUNDOS"]),
         ClientePagamentos("pagamentos", app.config["PAGAMENTOS_URL"], app.config["PAGAMENTOS_TIMEOUT_SEGUNDOS"]),
     )
-    # O transporte da compra (issue 21): a saga síncrona por HTTP, ou a mesma saga por mensagens.
+    # O transporte da compra: a saga síncrona por HTTP, ou a mesma saga por mensagens.
     app.extensions["ordens.saga"] = SagaPorMensagens(saga) if app.config["ORDENS_SAGA"] == "mensagens" else saga
     app.register_blueprint(rotas.bp)
     if app.config["ADMIN_HABILITADO"]:

@@ -100,7 +100,7 @@ def spans(pedido) -> list[dict]:
         "inicio_ns": span.start_time_unix_nano, "fim_ns": span.end_time_unix_nano,
         "eventos": [(e.name, atributos(e.attributes)) for e in span.events],
         "status": span.status.code, "status_mensagem": span.status.message,
-        "links": [(link.trace_id.hex(), link.span_id.hex()) for link in span.links],  # mensagens (issue 21)
+        "links": [(link.trace_id.hex(), link.span_id.hex()) for link in span.links],  # mensagens
     } for recurso, escopo, span in _percorrer(pedido, "resource_spans", "scope_spans", "spans")]
 
 

@@ -1,4 +1,4 @@
-"""Issue 11: Schemathesis ataca os três serviços de verdade (gunicorn, PostgreSQL).
+"""Schemathesis ataca os três serviços de verdade (gunicorn, PostgreSQL).
 
 Cada operação documentada em `<serviço>/openapi.py` recebe requisições geradas do
 esquema — válidas e inválidas — com número fixo de exemplos e geração

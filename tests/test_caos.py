@@ -1,4 +1,4 @@
-"""Issue 12: a saga nunca conta a história errada, nem sob falhas.
+"""A saga nunca conta a história errada, nem sob falhas.
 
 Processos reais (três gunicorns, PostgreSQL embutido), compras concorrentes com
 cartões misturados enquanto um cronograma fixo (semente) mata workers, derruba as

@@ -1,4 +1,4 @@
-"""Issue 9, item 4: o gerador de carga (Locust) roda de verdade contra o laboratório,
+"""O gerador de carga (Locust) roda de verdade contra o laboratório,
 com prazo, e cada cenário devolve o status que deveria (402/409/422 não são falhas)."""
 import sys
 from pathlib import Path

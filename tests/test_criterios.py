@@ -1,4 +1,4 @@
-"""Issue 19, itens 3 e 4: o que cada autoteste afirma é o que o laboratório mostra — com spans montados
+"""O que cada autoteste afirma é o que o laboratório mostra — com spans montados
 à mão, sem processo nenhum (os READMEs executados provam o resto em tests/test_exercicios.py)."""
 from autoteste.exercicios import carregar
 from bookstore.config import RAIZ

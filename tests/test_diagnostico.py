@@ -1,4 +1,4 @@
-"""Issue 10: `make diagnostico` de verdade contra o modo local, e a leitura das
+"""`make diagnostico` de verdade contra o modo local, e a leitura das
 respostas do Jaeger e do Prometheus em amostras no formato exato de cada um."""
 import re
 import sys
@@ -66,7 +66,7 @@ def lab(tmp_path_factory):
 
 @pytest.mark.e2e
 def test_diagnostico_logo_depois_de_laboratorio_pronto_e_todo_verde(lab):
-    """Issue 19: rodado logo depois de "Laboratório pronto" (é o primeiro teste com este laboratório),
+    """Rodado logo depois de "Laboratório pronto" (é o primeiro teste com este laboratório),
     nenhum worker exportou métricas ainda. O diagnóstico espera a próxima exportação, numa linha, e só
     então julga — antes, dizia "✘ métricas bookstore.* … nenhuma"."""
     resultado = rodar_diagnostico(lab)

@@ -237,7 +237,7 @@ def test_jaeger_config(jaeger, compose):
     assert consulta["http"]["endpoint"] == f"0.0.0.0:{porta('jaeger')}"
 
 
-# --- orçamentos de memória e o que quebraria numa aula (issue 10) ------------------------------
+# --- orçamentos de memória e o que quebraria numa aula ------------------------------
 # As contas ficam nos comentários ao lado de cada limite; aqui elas são refeitas, para que
 # mexer num número sem mexer no outro quebre o teste, não a aula.
 
@@ -342,7 +342,7 @@ def test_tags_das_imagens_oficiais_sao_as_registradas_com_evidencia(compose):
     assert "commit 37079fb3" in DOCKERFILE
 
 
-# --- o perfil gateway (issue 22): o Caddy e uma segunda réplica de cada serviço ----------------
+# --- o perfil gateway: o Caddy e uma segunda réplica de cada serviço ----------------
 
 def test_perfil_gateway_fica_fora_do_orcamento_e_a_conta_do_comentario_bate(compose):
     perfil = {nome: s for nome, s in compose["services"].items() if "gateway" in s.get("profiles", [])}
@@ -406,7 +406,7 @@ def test_caddyfile_do_compose_e_aceito_pelo_caddy_de_verdade(compose, tmp_path):
     assert texto.count('"uri": "/ready"') == 3 and texto.count('"policy": "round_robin"') == 3
 
 
-# --- o perfil mensagens (issue 21): o RabbitMQ e os mensageiros --------------------------------------
+# --- o perfil mensagens: o RabbitMQ e os mensageiros --------------------------------------
 
 def test_perfil_mensagens_fica_fora_do_orcamento_e_a_conta_do_comentario_bate(compose):
     perfil = {nome: s for nome, s in compose["services"].items() if "mensagens" in s.get("profiles", [])}

@@ -1,4 +1,4 @@
-"""A documentação não pode se descolar do código (issue 9, item 7).
+"""A documentação não pode se descolar do código.
 
 O curso de origem e o OTel Demo publicaram comandos que não existiam mais. Aqui, tudo
 o que README.md, docs/ e exercises/ mandam o aluno usar é conferido contra o projeto:

@@ -1,4 +1,4 @@
-"""Issue 9: o autoteste de cada exercício FALHA antes de o aluno fazer o exercício e PASSA
+"""O autoteste de cada exercício FALHA antes de o aluno fazer o exercício e PASSA
 depois, contra o laboratório de verdade (`python -m modo_local`), no modo local.
 
 Cada exercício declara o seu TIPO (autoteste/exercicios.py), e é ele que diz como provar.
@@ -94,7 +94,7 @@ def conferir_ate_passar(lab: ModoLocal, pasta: Path, resposta: str, limite_segun
     return execucoes[-1]
 
 
-# --- os READMEs executados (issue 19): o exercício feito pelo texto, o autoteste logo depois ----------
+# --- os READMEs executados: o exercício feito pelo texto, o autoteste logo depois ----------
 @pytest.mark.parametrize("pasta", DE_OBSERVACAO, ids=lambda p: p.name)
 def test_readme_de_observacao_executado_passa_logo_depois(intocado, terminal, pasta):
     """Os blocos do README na ordem, contra o laboratório intocado; a resposta é a que o aluno leria
@@ -237,7 +237,7 @@ def test_todo_exercicio_tem_o_readme_executado_por_algum_teste():
 
 @pytest.mark.parametrize("pasta", DE_CODIGO, ids=lambda p: p.name)
 def test_autoteste_passa_com_a_solucao_aplicada_conferindo_logo_depois_do_curl(com_solucoes, pasta):
-    """Issue 19: a sala cola o curl e o `make confere` juntos. Uma vez só, sem esperar nada antes: o
+    """A sala cola o curl e o `make confere` juntos. Uma vez só, sem esperar nada antes: o
     autoteste espera o que está a caminho (lotes de 2 s, métricas a cada 3 s) e só então julga."""
     resultado = confere(com_solucoes, pasta, fazer(pasta, com_solucoes))
     assert resultado.returncode == 0, explicar(resultado)
@@ -328,7 +328,7 @@ def test_autoteste_14_compara_o_jaeger_com_o_ordens_de_verdade(intocado, monkeyp
     assert [ok for ok, *_ in conferir(FonteDoJaeger({"resourceSpans": tudo}), "")] == [False, True, False]
 
 
-# --- exercícios do gateway (issue 22): GATEWAY=true, antes e depois no mesmo laboratório ---------
+# --- exercícios do gateway: GATEWAY=true, antes e depois no mesmo laboratório ---------
 @pytest.fixture(scope="module")
 def com_gateway(tmp_path_factory):
     with ModoLocal(tmp_path_factory.mktemp("telemetria-gateway"), GATEWAY="true", REPLICAS="2",

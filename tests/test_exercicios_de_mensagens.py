@@ -1,4 +1,4 @@
-"""Os exercícios da compra por mensagens (19 a 22, issue 21), contra um laboratório com
+"""Os exercícios da compra por mensagens (19 a 22), contra um laboratório com
 ORDENS_SAGA=mensagens e o RabbitMQ da máquina: o autoteste falha antes e passa logo depois do README
 feito como o aluno. Num arquivo à parte de tests/test_exercicios.py para a suíte em dois processos
 dividir os laboratórios (cada arquivo vai inteiro para um processo)."""

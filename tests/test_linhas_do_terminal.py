@@ -1,4 +1,4 @@
-"""Issue 19, item 5: as linhas do terminal dizem a causa, saem em ordem e não esquecem ninguém.
+"""As linhas do terminal dizem a causa, saem em ordem e não esquecem ninguém.
 
 O que a issue viu: 409 e 422 saíam como `erro em ordens: POST` (o span de cliente, que só repete
 o status de quem ele chamou); o PUT que desligou a falha apareceu antes do que a ligou; a compra do

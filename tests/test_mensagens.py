@@ -1,4 +1,4 @@
-"""Issue 21: a compra por mensagens, contra um RabbitMQ de verdade.
+"""A compra por mensagens, contra um RabbitMQ de verdade.
 
 Um broker (o rabbitmq-server da máquina numa pasta temporária) e um laboratório para o módulo
 inteiro: três gunicorns com ORDENS_SAGA=mensagens, dois mensageiros por serviço (dois consumidores

@@ -259,7 +259,7 @@ def test_admin_recuperacao_roda_uma_passada(client):
 
 
 def test_ordem_terminada_e_imutavel_mesmo_que_a_recuperacao_a_tenha_listado(client, app, vizinhos):
-    """A corrida do issue 12: a passada lista a ordem enquanto a saga compensa, a
+    """A corrida: a passada lista a ordem enquanto a saga compensa, a
     saga termina, e a passada chega depois. Ela não pode reescrever a história."""
     livro = criar_livro(vizinhos, estoque=2)
     resposta = comprar(client, [{"livro_id": livro, "quantidade": 1}], cartao=CARTAO_RECUSADO)

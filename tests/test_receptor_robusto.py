@@ -1,4 +1,4 @@
-"""Issue 20: nada que um cliente mande derruba o laboratório.
+"""Nada que um cliente mande derruba o laboratório.
 
 O receptor OTLP local recebe o que qualquer processo da máquina mandar: corpos
 enormes, bombas de gzip, conexões que nunca terminam, lixo, dados válidos mas

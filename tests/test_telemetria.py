@@ -108,7 +108,7 @@ def test_confirmacao_baixa_o_estoque_e_confirma_num_comando_so(app_livros, spans
     terminados = spans_quando(spans, tem_servidor("POST /reservas/<uuid:reserva_id>/confirmacao"))
     sql = [s.attributes["db.statement"] for s in terminados if s.attributes.get("db.system") == "postgresql"]
     # Travar a reserva, travar os livros, ler o relógio, baixa + confirmação (um comando com
-    # CTE) e a leitura da resposta. Eram 6 antes do issue 13.
+    # CTE) e a leitura da resposta.
     assert len(sql) == 5, sql
     assert client.get(f"/livros/{livro}").json["estoque"] == 1
 
@@ -192,7 +192,7 @@ def test_saga_feliz_um_span_por_passo_e_eventos_de_transicao(app_ordens, vizinho
     assert len(clientes_http) == 4  # GET livro, POST reserva, POST pagamento, POST confirmação
     # Um comando SQL por passo gravado (o histórico vem do trigger; ordem e itens, preços e
     # status vão juntos, com CTE): criar, reserva, pagamento aprovado, concluída e a leitura
-    # da resposta. Eram 7 antes do issue 13.
+    # da resposta.
     sql = [s.attributes["db.statement"] for s in terminados if s.attributes.get("db.system") == "postgresql"]
     assert len(sql) == 5, sql
     assert not any("ordem_historico" in comando and "INSERT" in comando for comando in sql)

@@ -1,4 +1,4 @@
-"""Issue 8: o `make local` mostra a telemetria sem Docker.
+"""O `make local` mostra a telemetria sem Docker.
 
 Primeiro o armazém e o formato (rápidos, sem processos); depois o `python -m
 modo_local` de verdade — PostgreSQL, três gunicorns e o receptor OTLP local —
@@ -122,7 +122,7 @@ def test_terminal_mostra_uma_linha_por_trace_e_nenhum_erro_do_exportador(compras
     lab, _, _, recusada, trace_id, _ = compras_no_modo_local
     linha = next(l for l in lab.linhas if l.startswith(f"trace {trace_id[:8]}…"))
     assert re.fullmatch(r"trace [0-9a-f]{8}… POST /ordens 201 \d+ ms \d+ spans ordens→livros→pagamentos", linha)
-    # As 20, a recusada e a continuada de um traceparent de fora (issue 19: todo trace terminado ganha
+    # As 20, a recusada e a continuada de um traceparent de fora (todo trace terminado ganha
     # a sua linha, mesmo sem raiz aqui — a compra do make diagnostico também é assim).
     compras = [l for l in lab.linhas if re.match(r"✘? ?trace [0-9a-f]{8}… POST /ordens", l)]
     assert len(compras) == 22, compras

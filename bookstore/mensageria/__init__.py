@@ -1,4 +1,4 @@
-"""A compra por mensagens (ORDENS_SAGA=mensagens, issue 21): o que os três serviços compartilham.
+"""A compra por mensagens (ORDENS_SAGA=mensagens): o que os três serviços compartilham.
 
 O caminho de uma mensagem, e o módulo de cada passo:
 
