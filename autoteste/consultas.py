@@ -56,12 +56,17 @@ def parece_trace_id(resposta: str) -> bool:
 
 
 def onde_achar_o_id(fonte) -> str:
-    """Onde o aluno copia o id do trace, no modo em vigor: o terminal do make local e o `make traces`,
-    ou o topo do trace no Jaeger."""
-    from telemetria_local.fontes import FonteLocal
+    """Onde o aluno copia o id do trace, no modo em vigor: o terminal do make local e o `make traces`;
+    com a pilha real do make local, o visualizador de traces; no compose, o topo do trace no Jaeger."""
+    from bookstore import topologia
+    from telemetria_local.fontes import FonteLocal, responde
     if isinstance(fonte, FonteLocal):
         return ("na linha `trace 1a2b3c4d… POST /ordens …` do terminal do make local, ou inteiro na "
-                "primeira coluna do `make traces`")
+                "lista do `make traces`")
+    visualizador = topologia.url("visualizador")
+    if responde(visualizador + "/"):  # só o make local com a pilha real tem o visualizador
+        return (f"em {visualizador}/traces, na lista à esquerda e no topo da cascata, ou inteiro na lista "
+                "do `make traces`")
     return "no Jaeger, no topo do trace (Trace ID)"
 
 

@@ -1,6 +1,7 @@
 """O que cada autoteste afirma é o que o laboratório mostra — com spans montados
 à mão, sem processo nenhum (os READMEs executados provam o resto em tests/test_exercicios.py)."""
 from autoteste.exercicios import carregar
+from bookstore import topologia
 from bookstore.config import RAIZ
 from telemetria_local.otlp import CLIENTE, INTERNO, SERVIDOR, STATUS_ERRO
 
@@ -65,6 +66,18 @@ def test_01_a_dica_diz_onde_achar_o_id_no_modo_em_vigor(tmp_path):
     from telemetria_local.fontes import FonteLocal
     dica = carregar(EXERCICIOS / "01-primeiro-trace").conferir(FonteLocal(tmp_path), "")[2].dica
     assert "make traces" in dica and "Jaeger" not in dica
+
+
+def test_01_com_a_pilha_real_do_make_local_a_dica_manda_ao_visualizador(monkeypatch):
+    """O make local com a pilha real não tem a interface do Jaeger: a dica não manda o aluno para lá."""
+    from telemetria_local import fontes
+    monkeypatch.setattr(fontes, "responde", lambda url: url.startswith(topologia.url("visualizador")))
+
+    class PilhaSemCompras(fontes.FonteDocker):
+        def spans(self):
+            return []
+    dica = carregar(EXERCICIOS / "01-primeiro-trace").conferir(PilhaSemCompras(), "")[2].dica
+    assert f"{topologia.url('visualizador')}/traces" in dica and "Jaeger" not in dica
 
 
 def test_09_recusa_de_cartao_desfeita_nao_e_a_compra_com_pagamentos_fora(monkeypatch):
