@@ -4,7 +4,7 @@ import time
 
 import requests
 
-from bookstore import topologia
+from bookstore import config, topologia
 from telemetria_local import traces
 from telemetria_local.otlp import SERVIDOR
 
@@ -44,7 +44,7 @@ def mais_recente(grupos) -> list[dict]:
 def falha_desligada(servico: str) -> bool | None:
     """GET /admin/falhas do serviço diz 0 e 0? None se o serviço não respondeu."""
     try:
-        falha = requests.get(topologia.url(servico) + "/admin/falhas", timeout=5).json()
+        falha = requests.get(config.url(servico) + "/admin/falhas", timeout=5).json()
     except (requests.RequestException, ValueError):
         return None
     return falha == {"latencia_ms": 0, "taxa_erro": 0}
@@ -58,12 +58,11 @@ def parece_trace_id(resposta: str) -> bool:
 def onde_achar_o_id(fonte) -> str:
     """Onde o aluno copia o id do trace, no modo em vigor: o terminal do make local e o `make traces`;
     com a pilha real do make local, o visualizador de traces; no compose, o topo do trace no Jaeger."""
-    from bookstore import topologia
     from telemetria_local.fontes import FonteLocal, responde
     if isinstance(fonte, FonteLocal):
         return ("na linha `trace 1a2b3c4d… POST /ordens …` do terminal do make local, ou inteiro na "
                 "lista do `make traces`")
-    visualizador = topologia.url("visualizador")
+    visualizador = config.url("visualizador")
     if responde(visualizador + "/"):  # só o make local com a pilha real tem o visualizador
         return (f"em {visualizador}/traces, na lista à esquerda e no topo da cascata, ou inteiro na lista "
                 "do `make traces`")
@@ -93,11 +92,9 @@ def pedacos_sem_raiz(spans: list[dict]) -> list[list[dict]]:
 
 def otel_em_vigor(nome: str) -> str | None:
     """Uma variável OTEL_* como os serviços a recebem: a do ambiente, senão a de otel.env."""
-    from bookstore import config
-    from modo_local.servicos import ambiente_otel_do_laboratorio
     if nome in config.VARIAVEIS and config.definida(nome):
         return str(config.ler(nome))
-    return ambiente_otel_do_laboratorio().get(nome)
+    return config.variaveis_do_otel_env().get(nome)
 
 
 def tem_metrica(nomes: set[str], nome: str) -> bool:

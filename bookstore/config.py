@@ -242,6 +242,43 @@ def definida(nome: str) -> bool:
     return bool(os.environ.get(nome))
 
 
+# As portas e URLs dos processos da topologia, como o ambiente as define agora.
+def porta(nome: str) -> int:
+    """A porta em uso: a da variável do processo (PORTA_LIVROS…), se definida, senão a padrão."""
+    return ler(topologia.PROCESSOS[nome].variavel)
+
+
+def url(nome: str) -> str:
+    """http://127.0.0.1:<porta> do processo (ou a URL da variavel_url, se definida)."""
+    processo = topologia.PROCESSOS[nome]
+    definida_pela_pessoa = ler(processo.variavel_url) if processo.variavel_url else None
+    return definida_pela_pessoa.rstrip("/") if definida_pela_pessoa else f"http://127.0.0.1:{porta(nome)}"
+
+
+def portas_das_replicas(nome: str, replicas: int) -> list[int]:
+    """As portas das `replicas` instâncias de um serviço (a primeira é a porta do serviço)."""
+    return [porta(nome) + topologia.DESLOCAMENTO_DAS_REPLICAS * k for k in range(replicas)]
+
+
+def portas_do_ambiente(nomes=topologia.SERVICOS) -> dict[str, int]:
+    return {nome: porta(nome) for nome in nomes}
+
+
+ARQUIVO_OTEL = RAIZ / "otel.env"
+
+
+def variaveis_do_otel_env() -> dict[str, str]:
+    """As variáveis OTEL_* de otel.env, como o compose as entrega aos serviços (`env_file`). Quem as
+    aplica põe o ambiente de quem chama por cima, como no `environment:` do compose."""
+    variaveis = {}
+    for linha in ARQUIVO_OTEL.read_text(encoding="utf-8").splitlines():
+        linha = linha.strip()
+        if linha and not linha.startswith("#"):
+            nome, _, valor = linha.partition("=")
+            variaveis[nome.strip()] = valor.strip()
+    return variaveis
+
+
 def tabela_markdown() -> str:
     """A tabela das variáveis como o README a mostra."""
     linhas = ["| variável | quem lê | padrão | para quê |", "|---|---|---|---|"]

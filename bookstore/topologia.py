@@ -8,7 +8,9 @@ Acrescentar um processo ao laboratório é acrescentar uma entrada em PROCESSOS.
 
 As portas padrão são as do contrato (livros 8081, ordens 8082, pagamentos 8083) e as
 do Collector, do Jaeger e do Prometheus no compose. No modo local cada uma muda com a
-variável `variavel` (portas ocupadas na máquina do aluno, testes em portas livres).
+variável `variavel` (portas ocupadas na máquina do aluno, testes em portas livres): a
+porta e a URL em uso são lidas por `bookstore.config` (`config.porta`, `config.url`). Este
+módulo é só dado — não lê o ambiente nem importa ninguém do laboratório.
 """
 from dataclasses import dataclass
 
@@ -89,31 +91,5 @@ def _ordem_de_subida(processos) -> tuple[str, ...]:
 ORDEM_DE_SUBIDA = _ordem_de_subida(SERVICOS_DO_LAB)
 
 
-def porta(nome: str) -> int:
-    """A porta em uso: a da variável do processo, se definida, senão a padrão."""
-    from . import config  # config declara as variáveis PORTA_* a partir daqui
-    return config.ler(PROCESSOS[nome].variavel)
-
-
-def url(nome: str) -> str:
-    """http://127.0.0.1:<porta> do processo (ou a URL da variavel_url, se definida)."""
-    processo = PROCESSOS[nome]
-    if processo.variavel_url:
-        from . import config
-        definida = config.ler(processo.variavel_url)
-        if definida:
-            return definida.rstrip("/")
-    return f"http://127.0.0.1:{porta(nome)}"
-
-
-def portas_das_replicas(nome: str, replicas: int) -> list[int]:
-    """As portas das `replicas` instâncias de um serviço (a primeira é a porta do serviço)."""
-    return [porta(nome) + DESLOCAMENTO_DAS_REPLICAS * k for k in range(replicas)]
-
-
 def portas_padrao(nomes=SERVICOS) -> dict[str, int]:
     return {nome: PROCESSOS[nome].porta for nome in nomes}
-
-
-def portas_do_ambiente(nomes=SERVICOS) -> dict[str, int]:
-    return {nome: porta(nome) for nome in nomes}

@@ -7,6 +7,6 @@
 
 As peças que mais de uma usa têm módulo próprio: `invariantes` (a conta nos três bancos),
 `medicoes` (as medições do bench em .bench/, lidas também pelo exercício 16); os processos e a
-CPU ficam em `modo_local/processos.py`, e as fontes de telemetria em `telemetria_local/fontes.py`.
+CPU ficam em `supervisao/` (portas.py, proc.py), e as fontes de telemetria em `telemetria_local/fontes.py`.
 Nenhuma ferramenta importa outra, e nenhuma lê o ambiente ao ser importada.
 """

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 from bookstore import config, topologia
 from modo_local.postgres import PostgresEmbutido
-from modo_local.servicos import ambiente_otel_do_laboratorio
 from telemetria_local.otlp import CLIENTE, INTERNO, SERVIDOR
 from telemetria_local.receptor import ReceptorOTLP
 
@@ -62,7 +61,7 @@ class Parametros:
     def do_ambiente(cls) -> "Parametros":
         amostragem = config.ler("BENCH_AMOSTRAGEM")
         atraso_ms = (config.ler("OTEL_BSP_SCHEDULE_DELAY") if config.definida("OTEL_BSP_SCHEDULE_DELAY")
-                     else int(ambiente_otel_do_laboratorio()["OTEL_BSP_SCHEDULE_DELAY"]))
+                     else int(config.variaveis_do_otel_env()["OTEL_BSP_SCHEDULE_DELAY"]))
         try:
             concorrencias = tuple(int(c) for c in config.ler("BENCH_CONCORRENCIA"))
             amostragem = float(amostragem) if amostragem else None

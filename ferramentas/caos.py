@@ -34,7 +34,8 @@ import requests
 from bookstore import config, topologia
 from modo_local.mensageiros import Mensageiros
 from modo_local.postgres import PostgresEmbutido
-from modo_local.processos import filhos, porta_livre
+from supervisao.portas import porta_livre
+from supervisao.proc import filhos
 from modo_local.rabbitmq import RabbitMQLocal
 from modo_local.servicos import Laboratorio
 

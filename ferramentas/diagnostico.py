@@ -18,8 +18,8 @@ from pathlib import Path
 
 import requests
 
-from bookstore import topologia
-from modo_local.processos import porta_ocupada, quem_usa_a_porta
+from bookstore import config, topologia
+from supervisao.portas import porta_ocupada, quem_usa_a_porta
 from telemetria_local import armazem
 from telemetria_local.em_voo import (ESPERA_PELA_COMPRA_SEGUNDOS, FINAIS, MARGEM_SEGUNDOS,
                                      RASPAGEM_DO_PROMETHEUS_SEGUNDOS, Espera)
@@ -177,18 +177,18 @@ PAGINA_PROVISORIA_DO_JAEGER = "not the Jaeger UI"
 def interfaces_web(relatorio: Relatorio) -> None:
     """Cada página que o aluno abre no navegador responde? Na pilha sem a interface do Jaeger (o make
     local), a cascata dos traces é o visualizador."""
-    jaeger = _pagina(topologia.url("jaeger") + "/")
+    jaeger = _pagina(config.url("jaeger") + "/")
     com_interface_do_jaeger = jaeger is not None and PAGINA_PROVISORIA_DO_JAEGER not in jaeger
-    paginas = {"Prometheus (interface)": (topologia.url("prometheus") + "/query", "Error opening",
+    paginas = {"Prometheus (interface)": (config.url("prometheus") + "/query", "Error opening",
                                           "a interface do Prometheus não foi construída: make ferramentas (precisa do "
                                           "Node/npm) e reinicie o make local; a API /api/v1 funciona sem ela"),
-               "Logs (VictoriaLogs)": (topologia.url("victorialogs") + "/select/vmui/", None,
+               "Logs (VictoriaLogs)": (config.url("victorialogs") + "/select/vmui/", None,
                                        "o VictoriaLogs não responde: veja o terminal do make local (ou "
                                        "`docker compose ps victorialogs`)")}
     if com_interface_do_jaeger:
-        relatorio.linha(True, f"Jaeger (interface): {topologia.url('jaeger')}/ respondeu")
+        relatorio.linha(True, f"Jaeger (interface): {config.url('jaeger')}/ respondeu")
     else:
-        paginas["Traces (visualizador)"] = (topologia.url("visualizador") + "/", None,
+        paginas["Traces (visualizador)"] = (config.url("visualizador") + "/", None,
                                             "o visualizador de traces não responde: veja o terminal do make local "
                                             "(.telemetria/pilha/visualizador.log); sem ele, make traces mostra a árvore")
     for nome, (url, erro_na_pagina, conserto) in paginas.items():
@@ -234,18 +234,18 @@ def metricas_no_armazem_local(relatorio: Relatorio, espera: Espera, pasta: Path,
 
 def main() -> int:
     relatorio = Relatorio()
-    portas_servicos = topologia.portas_do_ambiente()
-    urls = {nome: topologia.url(nome) for nome in topologia.SERVICOS}
-    saude_collector = topologia.url("collector-saude")
+    portas_servicos = config.portas_do_ambiente()
+    urls = {nome: config.url(nome) for nome in topologia.SERVICOS}
+    saude_collector = config.url("collector-saude")
     docker = collector_no_ar()
     modo = (f"pilha com Collector, Jaeger e Prometheus — o compose ou o make local com a pilha real "
             f"(o Collector respondeu em {saude_collector})" if docker
             else f"local (nenhum Collector em {saude_collector}; olhando o receptor do make local)")
     print(f"make diagnostico — modo {modo}\n")
 
-    otlp_portas = {"OTLP gRPC": topologia.porta("otlp-grpc"), "OTLP HTTP": topologia.porta("otlp-http")}
-    extras = {"Jaeger": topologia.porta("jaeger"), "Prometheus": topologia.porta("prometheus"),
-              "VictoriaLogs": topologia.porta("victorialogs")} if docker else {}
+    otlp_portas = {"OTLP gRPC": config.porta("otlp-grpc"), "OTLP HTTP": config.porta("otlp-http")}
+    extras = {"Jaeger": config.porta("jaeger"), "Prometheus": config.porta("prometheus"),
+              "VictoriaLogs": config.porta("victorialogs")} if docker else {}
     portas(relatorio, {**portas_servicos, **otlp_portas, **extras})
     if docker:
         relatorio.linha(True, f"Collector health_check: {saude_collector} respondeu 200")
@@ -255,8 +255,8 @@ def main() -> int:
     comprou_em = time.time()
     if docker:
         if trace_id:
-            trace_no_jaeger(relatorio, espera, topologia.url("jaeger"), trace_id)
-        series_no_prometheus(relatorio, espera, topologia.url("prometheus"), comprou_em)
+            trace_no_jaeger(relatorio, espera, config.url("jaeger"), trace_id)
+        series_no_prometheus(relatorio, espera, config.url("prometheus"), comprou_em)
         if trace_id:
             logs_no_victorialogs(relatorio, espera, trace_id)
         interfaces_web(relatorio)

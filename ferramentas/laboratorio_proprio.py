@@ -7,7 +7,6 @@ lê enche e trava os serviços no meio da carga.
 """
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -15,7 +14,8 @@ from pathlib import Path
 
 from bookstore import topologia
 from bookstore.config import RAIZ
-from modo_local.processos import porta_livre
+from supervisao.filho import Filho
+from supervisao.portas import porta_livre
 
 PRAZO_PARA_SUBIR_SEGUNDOS = 90
 
@@ -33,28 +33,22 @@ class LaboratorioProprio:
         self.ambiente = {**os.environ, **self.portas, "PILHA": "real", "TELEMETRIA_LOCAL_PASTA": str(self.pasta),
                          "PYTHONUNBUFFERED": "1", **ambiente}
         self.log = self.pasta / "make-local.log"
-        self.lancador: subprocess.Popen | None = None
+        # O Ctrl-C que o aluno daria (o lançador para tudo na ordem certa); se a ferramenta morrer, ele vai junto.
+        self.lancador = Filho([sys.executable, "-m", "modo_local"], cwd=RAIZ, env=self.ambiente, log=self.log,
+                              parar_com=signal.SIGINT, prazo_para_parar=30, grupo_proprio=False)
 
     def url(self, nome: str) -> str:
         return f"http://127.0.0.1:{self.portas[topologia.PROCESSOS[nome].variavel]}"
 
     def __enter__(self) -> "LaboratorioProprio":
-        with open(self.log, "w") as saida:
-            self.lancador = subprocess.Popen([sys.executable, "-m", "modo_local"], cwd=RAIZ, env=self.ambiente,
-                                             stdout=saida, stderr=subprocess.STDOUT)
+        self.lancador.iniciar()
         fim = time.monotonic() + PRAZO_PARA_SUBIR_SEGUNDOS
         while "Ctrl-C para parar" not in self.log.read_text(errors="replace"):
-            if self.lancador.poll() is not None or time.monotonic() > fim:
+            if not self.lancador.vivo() or time.monotonic() > fim:
                 self.__exit__()
                 raise NaoSubiu(f"o make local não subiu:\n{self.log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.lancador and self.lancador.poll() is None:
-            self.lancador.send_signal(signal.SIGINT)
-            try:
-                self.lancador.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.lancador.kill()
-                self.lancador.wait()
+        self.lancador.parar()

@@ -14,7 +14,8 @@ from pathlib import Path
 import requests
 
 from bookstore import topologia
-from modo_local.processos import cpu_segundos, porta_livre
+from supervisao.portas import porta_livre
+from supervisao.proc import cpu_segundos
 from modo_local.servicos import Laboratorio
 
 

@@ -15,7 +15,6 @@ cgroup também conta e recupera sob pressão.
 import argparse
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,8 @@ import yaml
 
 from bookstore.config import RAIZ
 from modo_local import pilha_real
+from supervisao.filho import Filho
+from supervisao.proc import pico_mib
 
 from .laboratorio_proprio import LaboratorioProprio, NaoSubiu
 
@@ -35,14 +36,6 @@ SO_NO_MAKE_LOCAL = {"otel-desktop-viewer": "visualizador"}
 def mib(texto: str) -> float:
     numero, unidade = re.fullmatch(r"(\d+)\s*([a-zA-Z]*)", str(texto)).groups()
     return int(numero) * {"": 1, "m": 1, "mb": 1, "mib": 1, "g": 1024, "gb": 1024, "gib": 1024}[unidade.lower()]
-
-
-def pico_mib(pid: int) -> float:
-    """VmHWM: o maior RSS que o processo já teve (kB → MiB)."""
-    for linha in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if linha.startswith("VmHWM:"):
-            return int(linha.split()[1]) / 1024
-    return 0.0
 
 
 def processos_da_pilha(pasta_telemetria: Path) -> dict[str, int]:
@@ -83,18 +76,19 @@ def main(argv=None) -> int:
             print(f"Carga: {args.usuarios} usuários por {args.duracao} (o make carga) contra uma pilha real própria…",
                   flush=True)
             inicio = time.monotonic()
-            carga = subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", "carga/locustfile.py",
-                                    "--headless", "--only-summary", "-u", str(args.usuarios), "-r", "2",
-                                    "-t", args.duracao], cwd=RAIZ, capture_output=True, text=True,
-                                   env={**lab.ambiente, "LIVROS_URL": lab.url("livros"), "ORDENS_URL": lab.url("ordens")})
+            carga = Filho([Path(sys.executable).parent / "locust", "-f", "carga/locustfile.py", "--headless",
+                           "--only-summary", "-u", args.usuarios, "-r", "2", "-t", args.duracao], cwd=RAIZ,
+                          log=lab.pasta / "carga.log",
+                          env={**lab.ambiente, "LIVROS_URL": lab.url("livros"), "ORDENS_URL": lab.url("ordens")})
+            codigo_da_carga = carga.iniciar().esperar()
             segundos = time.monotonic() - inicio
             vivos = processos_da_pilha(lab.pasta)
             reinicios = [nome for nome in pids if vivos.get(nome) != pids[nome]]
-            picos = {nome: pico_mib(pid) for nome, pid in vivos.items()}
+            picos = {nome: pico_mib(pid) or 0.0 for nome, pid in vivos.items()}
     except NaoSubiu as erro:
         print(f"✘ {erro}", file=sys.stderr)
         return 1
-    resumo = [linha for linha in carga.stdout.splitlines() + carga.stderr.splitlines()
+    resumo = [linha for linha in carga.log.read_text(errors="replace").splitlines()
               if re.search(r"Aggregated|POST /ordens", linha)]
     print("\n".join(resumo[-3:]))
     print(f"\nPico de memória residente (VmHWM) em {segundos:.0f} s de carga, contra o orçamento do compose:")
@@ -110,7 +104,7 @@ def main(argv=None) -> int:
         print(f"{rotulo:<12} {picos.get(nome, 0.0):>6.0f} MiB {'—':>11} {'—':>10}  (só no make local)")
     if reinicios:
         print(f"✘ reiniciado(s) durante a carga (o pico é só da vida nova): {', '.join(reinicios)}")
-    return 1 if falhou or reinicios or carga.returncode not in (0, 1) else 0
+    return 1 if falhou or reinicios or codigo_da_carga not in (0, 1) else 0
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from bookstore import config, topologia
 from modo_local.postgres import PostgresEmbutido
-from modo_local.processos import cpu_segundos, filhos
+from supervisao.filho import Filho
+from supervisao.proc import cpu_segundos, filhos
 from telemetria_local.receptor import ReceptorOTLP
 
 from .lado_a_lado import Alvo, subir_todos
@@ -93,16 +94,15 @@ def main() -> int:
         carga = [threading.Thread(target=comprar_ate_o_fim, args=(n,)) for n in range(CLIENTES)]
         for thread in carga:
             thread.start()
-        amostradores = [(nome, pid, subprocess.Popen(
-            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--duration",
-             str(duracao - 1), "--rate", "100", "--nonblocking", "--gil", "--full-filenames",
-             "--format", "raw",
-             "--output", str(pasta / f"{nome}-{pid}.txt")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        amostradores = [(nome, pid, Filho(
+            [Path(sys.executable).parent / "py-spy", "record", "--pid", pid, "--duration", duracao - 1,
+             "--rate", "100", "--nonblocking", "--gil", "--full-filenames", "--format", "raw",
+             "--output", pasta / f"{nome}-{pid}.txt"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).iniciar())
             for nome, pids in workers.items() for pid in pids]
         for thread in carga:
             thread.join()
         for _, _, amostrador in amostradores:
-            amostrador.wait()
+            amostrador.esperar()
         cpu = {nome: cpu_segundos(alvo.lab.processos[nome].pid) - cpu_antes[nome] for nome in SERVICOS}
 
     total = compras["total"]

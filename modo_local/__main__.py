@@ -25,16 +25,16 @@ from telemetria_local.processo import ReceptorEmProcesso
 
 from . import gateway, mensageiros, pilha_real
 from .postgres import servidor_do_ambiente
-from .processos import explicar_porta_ocupada, porta_ocupada
-from .servicos import RAIZ, Laboratorio, ambiente_otel_do_laboratorio
+from supervisao.portas import explicar_porta_ocupada, porta_ocupada
+from .servicos import RAIZ, Laboratorio
 
 
 def portas_do_ambiente() -> tuple[dict, dict]:
     """As portas da topologia (as do compose), ou PORTA_LIVROS, PORTA_ORDENS, PORTA_PAGAMENTOS,
     PORTA_OTLP_HTTP e PORTA_OTLP_GRPC se alguma estiver ocupada na sua máquina (os
     testes também usam isso)."""
-    receptor = {"http": topologia.porta("otlp-http"), "grpc": topologia.porta("otlp-grpc")}
-    return topologia.portas_do_ambiente(), receptor
+    receptor = {"http": config.porta("otlp-http"), "grpc": config.porta("otlp-grpc")}
+    return config.portas_do_ambiente(), receptor
 
 
 def servicos_zero_code() -> frozenset:
@@ -71,7 +71,7 @@ def subir_receptor(pilha: ExitStack, portas: dict, manter: bool) -> dict:
         armazem.limpar()
     receptor = pilha.enter_context(ReceptorEmProcesso(portas["http"], portas["grpc"], pasta=armazem.pasta))
     protocolo = (config.ler("OTEL_EXPORTER_OTLP_PROTOCOL") if config.definida("OTEL_EXPORTER_OTLP_PROTOCOL")
-                 else ambiente_otel_do_laboratorio().get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"))
+                 else config.variaveis_do_otel_env().get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"))
     print(f"Receptor OTLP local em 127.0.0.1:{portas['http']} (HTTP) e :{portas['grpc']} (gRPC); "
           f"telemetria em {armazem.pasta}/")
     return receptor.ambiente(protocolo)
@@ -95,7 +95,7 @@ def main() -> int:
             print(f"✘ {explicar_porta_ocupada(porta)}", file=sys.stderr)
         if not hibrido and set(ocupadas) <= set(portas_otlp.values()):
             print("  Se é o Collector do compose, use o modo híbrido:\n"
-                  f"  OTEL_EXPORTER_OTLP_ENDPOINT={topologia.url('otlp-http')} make local", file=sys.stderr)
+                  f"  OTEL_EXPORTER_OTLP_ENDPOINT={config.url('otlp-http')} make local", file=sys.stderr)
         return 1
 
     zero_code = servicos_zero_code()

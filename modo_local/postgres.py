@@ -27,8 +27,8 @@ from pathlib import Path
 import psycopg
 
 from bookstore import config
-
-from .processos import porta_livre, prefixo_morre_com_o_pai
+from supervisao.filho import Filho, soltar
+from supervisao.portas import porta_livre
 
 USUARIO_SISTEMA = "embedded_postgres"
 
@@ -111,8 +111,7 @@ def apagar_em_segundo_plano(pasta: Path) -> None:
     levava mais de 1 s de cada Ctrl-C. Um `rm -rf` numa sessão própria termina sozinho (e, se não
     terminar, varrer_sobras apaga no próximo início: o dono anotado já morreu)."""
     if shutil.which("rm"):
-        subprocess.Popen(["rm", "-rf", str(pasta)], start_new_session=True,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        soltar(["rm", "-rf", pasta])
     else:
         shutil.rmtree(pasta, ignore_errors=True)
 
@@ -209,21 +208,22 @@ class PostgresEmbutido(ServidorPostgres):
         self.url_base = f"postgresql://postgres:{senha}@127.0.0.1:{self.porta}/postgres"
         # O servidor é filho direto deste processo (não via `pg_ctl start`, que o
         # deixaria órfão): se quem o subiu morrer, até por SIGKILL, o kernel manda
-        # SIGQUIT (desligamento imediato) — ver modo_local/processos.py.
-        comando = [*prefixo_morre_com_o_pai("QUIT"), str(_binarios() / "postgres"), "-D", str(self.dados),
+        # SIGQUIT (desligamento imediato) — ver supervisao/filho.py. Para parar:
+        # dados que serão apagados, o imediato (SIGQUIT), sem o checkpoint final —
+        # era mais de 1 s de cada Ctrl-C; dados guardados, o rápido (SIGINT), que grava tudo.
+        comando = [_binarios() / "postgres", "-D", str(self.dados),
                    "-h", "127.0.0.1", "-p", str(self.porta), "-k", str(self.dados), "-c", "max_connections=300",
                    # Dados descartáveis: sem fsync o PostgreSQL fica bem mais rápido.
                    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-        with open(self.dados / "postgres.log", "ab") as log:
-            # Sessão própria: o Ctrl-C do terminal não derruba o banco antes dos serviços.
-            self._processo = subprocess.Popen(comando, user=self._usuario, stdout=log, stderr=subprocess.STDOUT,
-                                              stdin=subprocess.DEVNULL, start_new_session=True)
+        self._processo = Filho(comando, ao_morrer_o_pai="QUIT", user=self._usuario, log=self.dados / "postgres.log",
+                               parar_com=signal.SIGINT if self.manter_dados else signal.SIGQUIT,
+                               prazo_para_parar=30).iniciar()
         self._esperar_pronto()
         return self
 
     def _esperar_pronto(self, limite_segundos: float = 60) -> None:
         fim = time.monotonic() + limite_segundos
-        while time.monotonic() < fim and self._processo.poll() is None:
+        while time.monotonic() < fim and self._processo.vivo():
             try:
                 psycopg.connect(self.url(), connect_timeout=1).close()
                 return
@@ -234,15 +234,8 @@ class PostgresEmbutido(ServidorPostgres):
         raise RuntimeError(f"PostgreSQL não subiu:\n{log.read_text()[-3000:] if log.exists() else ''}")
 
     def parar(self) -> None:
-        if self._processo is not None and self._processo.poll() is None:
-            # Dados que serão apagados: desligamento imediato (SIGQUIT), sem o checkpoint final —
-            # era mais de 1 s de cada Ctrl-C. Dados guardados: o rápido (SIGINT), que grava tudo.
-            self._processo.send_signal(signal.SIGINT if self.manter_dados else signal.SIGQUIT)
-            try:
-                self._processo.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._processo.kill()
-                self._processo.wait()
+        if self._processo is not None:
+            self._processo.parar()
         self._processo = None
         if not self.manter_dados:
             apagar_em_segundo_plano(self.raiz)

@@ -15,15 +15,15 @@ cookie do Erlang (HOME) ficam numa pasta temporária apagada no fim; as portas s
 """
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from bookstore.config import RAIZ, ConfiguracaoInvalida
-
-from .processos import porta_livre, porta_ocupada, prefixo_morre_com_o_pai
+from supervisao.filho import Filho
+from supervisao.portas import porta_livre, porta_ocupada
+from supervisao.proc import rss_mib
 
 # Onde o Debian/Ubuntu (apt) e o Homebrew (Intel e Apple Silicon) põem o script. O /usr/sbin do
 # Debian é um invólucro que só aceita root ou o usuário rabbitmq; o de /usr/lib roda como qualquer um.
@@ -63,17 +63,6 @@ def achar_epmd(servidor: str) -> str:
     return str(candidatos[-1])
 
 
-def rss_mib(pid: int) -> float | None:
-    """Memória residente de um processo (VmRSS do /proc), em MiB; None fora do Linux ou se morreu."""
-    try:
-        for linha in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if linha.startswith("VmRSS:"):
-                return int(linha.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
 class RabbitMQLocal:
     """`with RabbitMQLocal(porta) as broker:` um broker de pé até o `with` acabar; `broker.url()`."""
 
@@ -81,8 +70,8 @@ class RabbitMQLocal:
         self.porta = porta
         self.saida = saida  # arquivo para o log do broker (padrão: descartado; o log completo fica na pasta)
         self.pasta: Path | None = None
-        self.processo: subprocess.Popen | None = None
-        self.epmd: subprocess.Popen | None = None
+        self.processo: Filho | None = None
+        self.epmd: Filho | None = None
 
     def url(self) -> str:
         return f"amqp://guest:guest@127.0.0.1:{self.porta}/%2F"
@@ -119,14 +108,12 @@ class RabbitMQLocal:
         (self.pasta / "enabled_plugins").write_text("[].\n")  # sem plugins: sobe mais rápido, gasta menos
         porta_epmd = porta_livre()
         try:
-            self.epmd = subprocess.Popen([*prefixo_morre_com_o_pai("KILL"), epmd, "-port", str(porta_epmd),
-                                          "-address", "127.0.0.1"], stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL, start_new_session=True)
+            # O SIGTERM do Erlang para o nó com ordem (fecha as filas); o prazo é o de um nó ocupado.
+            self.epmd = Filho([epmd, "-port", porta_epmd, "-address", "127.0.0.1"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, prazo_para_parar=PRAZO_PARA_PARAR_SEGUNDOS).iniciar()
             self._ambiente = self.ambiente(porta_epmd)
-            self.processo = subprocess.Popen([*prefixo_morre_com_o_pai("KILL"), servidor],
-                                             env=self._ambiente, stdin=subprocess.DEVNULL,
-                                             stdout=self.saida or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                             start_new_session=True)
+            self.processo = Filho([servidor], env=self._ambiente, stdout=self.saida or subprocess.DEVNULL,
+                                  stderr=subprocess.STDOUT, prazo_para_parar=PRAZO_PARA_PARAR_SEGUNDOS).iniciar()
             self._esperar_pronto()
         except BaseException:
             self.parar()
@@ -136,8 +123,8 @@ class RabbitMQLocal:
     def _esperar_pronto(self) -> None:
         fim = time.monotonic() + PRONTO_EM_SEGUNDOS
         while time.monotonic() < fim:
-            if self.processo.poll() is not None:
-                raise RuntimeError(f"o RabbitMQ terminou ao subir (código {self.processo.returncode}):\n"
+            if not self.processo.vivo():
+                raise RuntimeError(f"o RabbitMQ terminou ao subir (código {self.processo.codigo}):\n"
                                    + self.log()[-3000:])
             if porta_ocupada(self.porta):
                 return
@@ -162,15 +149,9 @@ class RabbitMQLocal:
         return rss_mib(self.processo.pid) if self.processo else None
 
     def parar(self) -> None:
-        for processo in (self.processo, self.epmd):
-            if processo is None or processo.poll() is not None:
-                continue
-            processo.send_signal(signal.SIGTERM)  # o beam para o nó com ordem (fecha as filas)
-            try:
-                processo.wait(timeout=PRAZO_PARA_PARAR_SEGUNDOS)
-            except subprocess.TimeoutExpired:
-                os.killpg(processo.pid, signal.SIGKILL)
-                processo.wait()
+        for processo in (self.processo, self.epmd):  # o nó antes do epmd em que ele está registrado
+            if processo is not None:
+                processo.parar()
         if self.pasta:
             shutil.rmtree(self.pasta, ignore_errors=True)
             self.pasta = None

@@ -5,31 +5,15 @@ na raiz do projeto. Só o ambiente muda (porta, URL do banco, URLs dos vizinhos)
 """
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
 
-from bookstore import topologia
+from bookstore import config, topologia
 from bookstore.config import RAIZ
-
-from .processos import prefixo_morre_com_o_pai
-
-ARQUIVO_OTEL = RAIZ / "otel.env"
-
-
-def ambiente_otel_do_laboratorio() -> dict:
-    """As variáveis de otel.env (as mesmas do compose). O ambiente de quem
-    chama tem precedência, como no `environment:` do compose."""
-    variaveis = {}
-    for linha in ARQUIVO_OTEL.read_text(encoding="utf-8").splitlines():
-        linha = linha.strip()
-        if linha and not linha.startswith("#"):
-            nome, _, valor = linha.partition("=")
-            variaveis[nome.strip()] = valor.strip()
-    return variaveis
+from supervisao.filho import Filho, motivo, parar_juntos
 
 
 def comando_gunicorn(nome: str, zero_code: bool = False) -> list[str]:
@@ -43,12 +27,6 @@ def comando_gunicorn(nome: str, zero_code: bool = False) -> list[str]:
     return [str(binarios / "gunicorn"), "--config", f"{nome}/gunicorn.conf.py"]
 
 
-# SIGTERM ao master: o gunicorn para os workers com graceful_timeout (4 s) e cada
-# worker esvazia a telemetria com prazo (bookstore/telemetria.py). Isso mais a
-# margem; só depois o grupo inteiro leva SIGKILL.
-PRAZO_PARA_PARAR_SEGUNDOS = 8
-
-
 class Laboratorio:
     def __init__(self, postgres, portas: dict | None = None, ambiente: dict | None = None,
                  pasta_logs: Path | None = None, prefixo_bancos: str = "",
@@ -60,7 +38,7 @@ class Laboratorio:
         self.pasta_logs = pasta_logs  # None: a saída vai para o terminal
         self.prefixo_bancos = prefixo_bancos
         self.zero_code = zero_code  # serviços que rodam sob o opentelemetry-instrument
-        self.processos: dict[str, subprocess.Popen] = {}
+        self.processos: dict[str, Filho] = {}
         self.bancos: dict[str, str] = {}
 
     def url(self, nome: str) -> str:
@@ -71,7 +49,7 @@ class Laboratorio:
 
     def ambiente_do_servico(self, nome: str) -> dict:
         return {
-            **ambiente_otel_do_laboratorio(),
+            **config.variaveis_do_otel_env(),
             **os.environ,
             "HOST": "127.0.0.1",
             "PORT": str(self.portas[nome]),
@@ -101,20 +79,13 @@ class Laboratorio:
         return self
 
     def iniciar_servico(self, nome: str, **ambiente_extra) -> None:
-        saida = None
         if self.pasta_logs:
             self.pasta_logs.mkdir(parents=True, exist_ok=True)
-            saida = open(self.pasta_logs / f"{nome}.log", "ab")
-        self.processos[nome] = subprocess.Popen(
-            # Se este processo morrer sem limpar (SIGKILL), o master morre junto.
-            [*prefixo_morre_com_o_pai("KILL"), *comando_gunicorn(nome, nome in self.zero_code)], cwd=RAIZ, env={**self.ambiente_do_servico(nome), **ambiente_extra},
-            stdout=saida, stderr=subprocess.STDOUT if saida else None,
-            # Grupo de processos próprio: Ctrl-C no terminal não chega direto aos
-            # workers, e no fim dá para matar o grupo inteiro se algo travar.
-            start_new_session=True,
-        )
-        if saida:
-            saida.close()
+        # SIGTERM ao master: o gunicorn para os workers e cada um esvazia a telemetria; passado o prazo,
+        # o grupo inteiro (o master e os workers) leva SIGKILL.
+        self.processos[nome] = Filho(comando_gunicorn(nome, nome in self.zero_code), cwd=RAIZ,
+                                     env={**self.ambiente_do_servico(nome), **ambiente_extra},
+                                     log=self.pasta_logs / f"{nome}.log" if self.pasta_logs else None).iniciar()
 
     def esperar_prontos(self) -> None:
         for nome in self.processos:
@@ -123,8 +94,8 @@ class Laboratorio:
     def esperar_pronto(self, nome: str, limite_segundos: float = 30) -> None:
         fim = time.monotonic() + limite_segundos
         while time.monotonic() < fim:
-            if self.processos[nome].poll() is not None:
-                raise RuntimeError(f"{nome} terminou ao subir (código {self.processos[nome].returncode}).\n"
+            if not self.processos[nome].vivo():
+                raise RuntimeError(f"{nome} terminou ao subir ({motivo(self.processos[nome].codigo)}).\n"
                                    f"{self.log(nome)[-3000:]}")
             try:
                 if requests.get(self.url(nome) + topologia.PROCESSOS[nome].pronto, timeout=1).status_code == 200:
@@ -138,21 +109,11 @@ class Laboratorio:
         self.parar_servicos([nome], sinal)
 
     def parar_servicos(self, nomes, sinal: int = signal.SIGTERM) -> None:
-        """Sinaliza todos primeiro e espera depois: os três param em paralelo."""
-        processos = [p for p in (self.processos.pop(nome, None) for nome in nomes) if p and p.poll() is None]
-        for processo in processos:
-            processo.send_signal(sinal)
-        fim = time.monotonic() + PRAZO_PARA_PARAR_SEGUNDOS
-        for processo in processos:
-            try:
-                processo.wait(timeout=max(0.0, fim - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            try:
-                os.killpg(processo.pid, signal.SIGKILL)  # workers que sobraram, se houver
-            except ProcessLookupError:
-                pass
-            processo.wait()
+        """Os três em paralelo (`sinal`: outro que o SIGTERM, para os testes que param de outro jeito)."""
+        filhos = [filho for filho in (self.processos.pop(nome, None) for nome in nomes) if filho]
+        for filho in filhos:
+            filho.parar_com = sinal
+        parar_juntos(filhos)
 
     def parar(self) -> None:
         self.parar_servicos(list(self.processos))

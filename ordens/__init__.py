@@ -1,7 +1,7 @@
 """Serviço ordens: as ordens de compra e a saga que orquestra a compra."""
 from pathlib import Path
 
-from bookstore import aplicacao, config, openapi as documentacao, topologia
+from bookstore import aplicacao, config, openapi as documentacao
 
 from . import openapi, recuperacao, rotas
 from .clientes import ClienteLivros, ClientePagamentos
@@ -16,8 +16,8 @@ def create_app(test_config: dict | None = None):
             "ORDENS_ABANDONO_SEGUNDOS",
             # Os testes com o cliente do Flask chamam a recuperação à mão.
             "ORDENS_RECUPERACAO_AUTOMATICA", "ORDENS_SAGA"),
-        "LIVROS_URL": config.ler("LIVROS_URL") or topologia.url("livros"),
-        "PAGAMENTOS_URL": config.ler("PAGAMENTOS_URL") or topologia.url("pagamentos"),
+        "LIVROS_URL": config.ler("LIVROS_URL") or config.url("livros"),
+        "PAGAMENTOS_URL": config.ler("PAGAMENTOS_URL") or config.url("pagamentos"),
     }
     if configuracao["ORDENS_SAGA"] not in ("http", "mensagens"):
         raise config.ConfiguracaoInvalida(f"ORDENS_SAGA={configuracao['ORDENS_SAGA']!r}: use http ou mensagens")

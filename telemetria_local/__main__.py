@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from bookstore import topologia
+from bookstore import config
 
 from . import armazem, em_voo, fontes, traces
 from .fontes import FonteDocker, collector_no_ar, paginas_do_trace
@@ -72,15 +72,15 @@ def _traces(args, ilegiveis: list[str]) -> int:
     if not guardados:
         print(f"Nenhum trace em {origem}.\n"
               "O `make local` está no ar? Faça uma compra e tente de novo:\n"
-              f"  curl -s -X POST {topologia.url('ordens')}/ordens -H 'Content-Type: application/json' "
+              f"  curl -s -X POST {config.url('ordens')}/ordens -H 'Content-Type: application/json' "
               "-d '{\"itens\": [{\"livro_id\": 1, \"quantidade\": 1}]}'", file=sys.stderr)
         return 1
     if args.trace is None:
         for grupo in guardados[-args.n:]:
             if (texto := _linha_ou_nada(grupo, ilegiveis)) is not None:
                 print(texto)
-        no_navegador = (f" (no navegador: {topologia.url('visualizador')}/traces/<id>)"
-                        if fontes.responde(topologia.url("visualizador") + "/") else "")
+        no_navegador = (f" (no navegador: {config.url('visualizador')}/traces/<id>)"
+                        if fontes.responde(config.url("visualizador") + "/") else "")
         print(f"\n{len(guardados)} traces guardados. Para ver um: make traces TRACE=<id>{no_navegador}")
         return 0
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import requests
 
-from bookstore import config, topologia
+from bookstore import config
 
 from .otlp import CLIENTE
 
@@ -54,8 +54,7 @@ class Intervalos:
 def intervalos() -> Intervalos:
     """Os intervalos em vigor: os do ambiente (como o SDK os lê), senão os de otel.env — o que os
     serviços do `make local` e do compose recebem —, senão os padrões do SDK (os da tabela)."""
-    from modo_local.servicos import ambiente_otel_do_laboratorio  # aqui: modo_local importa este pacote
-    do_arquivo = ambiente_otel_do_laboratorio()
+    do_arquivo = config.variaveis_do_otel_env()
 
     def em_segundos(nome: str) -> float:
         if config.definida(nome):
@@ -79,7 +78,7 @@ def ultima_compra(url_ordens: str | None = None) -> tuple[float, int, float | No
     # (senão cada `make confere` poria um trace "GET /ordens" na lista do aluno).
     cabecalho = {"traceparent": f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00"}
     try:
-        ordens = requests.get((url_ordens or topologia.url("ordens")) + "/ordens", params={"limite": 20},
+        ordens = requests.get((url_ordens or config.url("ordens")) + "/ordens", params={"limite": 20},
                               headers=cabecalho, timeout=2).json()
         agora, mais_recente = time.time(), None
         for ordem in ordens:

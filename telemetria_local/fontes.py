@@ -11,7 +11,7 @@ import json
 
 import requests
 
-from bookstore import topologia
+from bookstore import config, topologia
 
 from . import armazem, otlp
 
@@ -20,7 +20,7 @@ JANELA_MINUTOS = 30
 
 def collector_no_ar() -> bool:
     try:
-        return requests.get(topologia.url("collector-saude") + "/", timeout=2).status_code == 200
+        return requests.get(config.url("collector-saude") + "/", timeout=2).status_code == 200
     except requests.RequestException:
         return False
 
@@ -94,9 +94,9 @@ class FonteDocker:
     nome = "Jaeger, Prometheus e VictoriaLogs (compose ou make local com a pilha real)"
 
     def __init__(self, jaeger: str | None = None, prometheus: str | None = None, victorialogs: str | None = None):
-        self.jaeger = jaeger or topologia.url("jaeger")
-        self.prometheus = prometheus or topologia.url("prometheus")
-        self.victorialogs = victorialogs or topologia.url("victorialogs")
+        self.jaeger = jaeger or config.url("jaeger")
+        self.prometheus = prometheus or config.url("prometheus")
+        self.victorialogs = victorialogs or config.url("victorialogs")
 
     def spans(self) -> list[dict]:
         agora = datetime.datetime.now(datetime.timezone.utc)
@@ -187,7 +187,7 @@ def paginas_do_trace(trace_id: str) -> list[str]:
     """As páginas de um trace no navegador, das que estão no ar: a cascata no visualizador (make local com a
     pilha real) e os logs dele no VictoriaLogs (a busca trace_id:<id> já preenchida)."""
     paginas = []
-    visualizador, victorialogs = topologia.url("visualizador"), topologia.url("victorialogs")
+    visualizador, victorialogs = config.url("visualizador"), config.url("victorialogs")
     if responde(visualizador + "/"):
         paginas.append(f"a cascata:  {visualizador}/traces/{trace_id}")
     if responde(victorialogs + "/health"):

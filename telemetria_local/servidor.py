@@ -16,7 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
-from bookstore import topologia
+from bookstore import config
 
 from .ao_vivo import ResumoAoVivo
 from .armazem import Armazem
@@ -53,8 +53,8 @@ def main(argv=None) -> int:
     parser.add_argument("--porta-grpc", type=int, default=None)
     parser.add_argument("--pasta", type=Path, default=None, help="o armazém (padrão: .telemetria/)")
     args = parser.parse_args(argv)
-    porta_http = args.porta_http or topologia.porta("otlp-http")
-    porta_grpc = args.porta_grpc or topologia.porta("otlp-grpc")
+    porta_http = args.porta_http or config.porta("otlp-http")
+    porta_grpc = args.porta_grpc or config.porta("otlp-grpc")
     primeiro_a_morrer()
     mais_descritores()
 

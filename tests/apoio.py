@@ -9,7 +9,7 @@ import simplejson
 
 from autoteste.consultas import esperar  # noqa: F401 — a espera com prazo, para os testes também
 from bookstore import topologia
-from modo_local.processos import porta_livre
+from supervisao.portas import porta_livre
 
 CARTAO_APROVADO = "4111111111111111"
 CARTAO_RECUSADO = "4000000000000002"

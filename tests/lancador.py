@@ -13,7 +13,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from bookstore import topologia
 from bookstore.config import RAIZ
-from modo_local.processos import porta_livre
+from supervisao.portas import porta_livre
 from tests.apoio import esperar
 
 

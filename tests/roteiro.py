@@ -22,7 +22,7 @@ from autoteste.exercicios import Contexto, carregar
 from autoteste.readme import Passo, aplicar, passos
 from bookstore import config, topologia
 from bookstore.config import RAIZ
-from modo_local.processos import porta_livre
+from supervisao.portas import porta_livre
 from telemetria_local.fontes import FonteLocal
 from tests.apoio import esperar, explicar, rodar
 from tests.lancador import ModoLocal

@@ -1,7 +1,7 @@
 """O que cada autoteste afirma é o que o laboratório mostra — com spans montados
 à mão, sem processo nenhum (os READMEs executados provam o resto em tests/test_exercicios.py)."""
 from autoteste.exercicios import carregar
-from bookstore import topologia
+from bookstore import config
 from bookstore.config import RAIZ
 from telemetria_local.otlp import CLIENTE, INTERNO, SERVIDOR, STATUS_ERRO
 
@@ -71,13 +71,13 @@ def test_01_a_dica_diz_onde_achar_o_id_no_modo_em_vigor(tmp_path):
 def test_01_com_a_pilha_real_do_make_local_a_dica_manda_ao_visualizador(monkeypatch):
     """O make local com a pilha real não tem a interface do Jaeger: a dica não manda o aluno para lá."""
     from telemetria_local import fontes
-    monkeypatch.setattr(fontes, "responde", lambda url: url.startswith(topologia.url("visualizador")))
+    monkeypatch.setattr(fontes, "responde", lambda url: url.startswith(config.url("visualizador")))
 
     class PilhaSemCompras(fontes.FonteDocker):
         def spans(self):
             return []
     dica = carregar(EXERCICIOS / "01-primeiro-trace").conferir(PilhaSemCompras(), "")[2].dica
-    assert f"{topologia.url('visualizador')}/traces" in dica and "Jaeger" not in dica
+    assert f"{config.url('visualizador')}/traces" in dica and "Jaeger" not in dica
 
 
 def test_09_recusa_de_cartao_desfeita_nao_e_a_compra_com_pagamentos_fora(monkeypatch):

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from telemetria_local import fontes
-from modo_local.processos import porta_livre
+from supervisao.portas import porta_livre
 from bookstore.config import RAIZ
 from telemetria_local import otlp
 from tests.apoio import esperar, exigir_rabbitmq, explicar, rodar

@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 import yaml
 
-from bookstore import topologia
+from bookstore import config, topologia
 from bookstore.config import RAIZ
-from modo_local.servicos import ambiente_otel_do_laboratorio, comando_gunicorn
+from modo_local.servicos import comando_gunicorn
 from tests import conferir_collector
 from tests.apoio import explicar, rodar
 
@@ -171,7 +171,7 @@ def test_compose_usa_as_variaveis_otel_do_modo_local(compose):
         assert otel == {"OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"}
         endpoint = servico["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"]
         assert endpoint == f"http://otel-collector:{porta('otlp-http')}"  # http/protobuf, o de otel.env
-    assert ambiente_otel_do_laboratorio()["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
+    assert config.variaveis_do_otel_env()["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
     assert any("OTEL_EXPORTER_OTLP_PROTOCOL" in palavra for palavra in lidas_pelo_codigo)
 
 

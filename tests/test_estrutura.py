@@ -13,7 +13,7 @@ from bookstore.config import RAIZ
 from tests.apoio import explicar, rodar
 
 PASTAS_DE_CODIGO = ("bookstore", "livros", "ordens", "pagamentos", "modo_local", "ferramentas", "telemetria_local",
-                    "autoteste", "exercises", "tests", "carga")
+                    "supervisao", "autoteste", "exercises", "tests", "carga")
 
 
 def modulos() -> list[Path]:
@@ -244,3 +244,64 @@ def test_so_o_repositorio_fala_sql_em_ordens():
                for numero, linha in enumerate(arquivo.read_text(encoding="utf-8").splitlines(), 1) if sql.search(linha)]
     assert achados == []
 
+
+
+# Os pacotes do laboratório (tests/ importa todos e ninguém o importa: fica de fora).
+PACOTES = sorted(pasta.name for pasta in RAIZ.iterdir() if (pasta / "__init__.py").exists() and pasta.name != "tests")
+
+
+def dependencias_entre_pacotes() -> dict[str, set[str]]:
+    """{pacote: os outros pacotes do laboratório que ele importa}, em qualquer ponto do código (um import
+    dentro de uma função também amarra os dois)."""
+    grafo = {pacote: set() for pacote in PACOTES}
+    for pacote in PACOTES:
+        for arquivo in (RAIZ / pacote).rglob("*.py"):
+            for no in ast.walk(ast.parse(arquivo.read_text(encoding="utf-8"))):
+                if isinstance(no, ast.ImportFrom) and not no.level:  # o relativo fica no mesmo pacote
+                    grafo[pacote].add(no.module.split(".")[0])
+                elif isinstance(no, ast.Import):
+                    grafo[pacote] |= {alias.name.split(".")[0] for alias in no.names}
+        grafo[pacote] &= set(PACOTES) - {pacote}
+    return grafo
+
+
+def um_laco(grafo: dict[str, set[str]]) -> list[str]:
+    """Um caminho que volta ao começo (a → b → a), ou [] se o grafo não tem laço."""
+    def visitar(no, caminho):
+        for vizinho in sorted(grafo.get(no, ())):
+            if vizinho in caminho:
+                return [*caminho[caminho.index(vizinho):], vizinho]
+            achado = visitar(vizinho, [*caminho, vizinho])
+            if achado:
+                return achado
+        return []
+    return next((laco for inicio in sorted(grafo) if (laco := visitar(inicio, [inicio]))), [])
+
+
+def test_nenhum_laco_entre_os_pacotes_do_laboratorio():
+    """Cada pacote tem uma camada: quem sobe processos (supervisao) não sabe de quem os usa, e o
+    lançador (modo_local) usa o receptor (telemetria_local), nunca o contrário."""
+    assert um_laco(dependencias_entre_pacotes()) == []
+
+
+def test_a_regra_acima_pega_um_laco():
+    assert um_laco({"modo_local": {"telemetria_local"}, "telemetria_local": {"supervisao", "modo_local"},
+                    "supervisao": set()}) == ["modo_local", "telemetria_local", "modo_local"]
+    assert um_laco({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_a_topologia_e_so_dado():
+    """A topologia não lê o ambiente nem importa nada do laboratório: `config` a lê (sem círculo)."""
+    assert {nome.split(".")[0] for nome in importados(RAIZ / "bookstore" / "topologia.py")} <= {"dataclasses"}
+
+
+def test_so_a_supervisao_sobe_e_derruba_processos():
+    """Morrer com o pai, grupo próprio, prazo e SIGKILL estão em supervisao/filho.py; quem lança um
+    processo que fica de pé usa o Filho (ou o Vigiado), não o Popen."""
+    proibido = re.compile(r"subprocess\.Popen\(|os\.killpg\(|prefixo_morre_com_o_pai\(|prctl\(")
+    achados = [f"{arquivo.relative_to(RAIZ)}:{numero}" for arquivo in modulos()
+               if not arquivo.is_relative_to(RAIZ / "supervisao") and not arquivo.is_relative_to(RAIZ / "tests")
+               and arquivo != RAIZ / "bookstore" / "processo.py"  # o worker do gunicorn liga o PDEATHSIG em si
+               for numero, linha in enumerate(arquivo.read_text(encoding="utf-8").splitlines(), 1)
+               if proibido.search(linha) and not linha.lstrip().startswith("#")]
+    assert achados == []

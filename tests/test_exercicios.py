@@ -19,7 +19,7 @@ import pytest
 
 from autoteste.exercicios import carregar, com_autoteste, tipo
 from bookstore.config import RAIZ
-from modo_local.processos import porta_livre
+from supervisao.portas import porta_livre
 from telemetria_local import traces
 from telemetria_local.fontes import FonteLocal
 from autoteste.readme import passos

@@ -26,7 +26,7 @@ from bookstore import topologia
 from ferramentas import caos as modulo_caos
 from ferramentas.invariantes import esperar_ordens_terminarem, verificar_invariantes
 from modo_local.gateway import LaboratorioComGateway
-from modo_local.processos import porta_livre, quem_usa_a_porta
+from supervisao.portas import porta_livre, quem_usa_a_porta
 from telemetria_local import traces
 from telemetria_local.fontes import FonteLocal
 from telemetria_local.otlp import SERVIDOR

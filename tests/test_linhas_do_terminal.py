@@ -17,7 +17,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
 from bookstore.config import RAIZ
-from modo_local.processos import porta_livre
+from supervisao.portas import porta_livre
 from telemetria_local import armazem, traces
 from telemetria_local.ao_vivo import ResumoAoVivo
 from telemetria_local.otlp import CLIENTE, INTERNO, SERVIDOR, STATUS_ERRO

@@ -23,7 +23,7 @@ from bookstore import topologia
 from bookstore.mensageria import filas
 from ferramentas.invariantes import verificar_invariantes
 from modo_local.mensageiros import Mensageiros
-from modo_local.processos import porta_livre
+from supervisao.portas import porta_livre
 from modo_local.rabbitmq import RabbitMQAusente, RabbitMQLocal
 from modo_local.servicos import Laboratorio
 from telemetria_local import otlp, traces
@@ -457,7 +457,7 @@ def test_mede_a_latencia_da_compra_nos_dois_transportes_e_a_memoria_do_broker(la
             "status"] == "concluida", 30, intervalo=0.002)
         por_mensagens.append(time.perf_counter() - inicio)
     rss = broker.rss_mib()
-    from modo_local.rabbitmq import rss_mib
+    from supervisao.proc import rss_mib
     mensageiros = [rss_mib(pid) for servico in topologia.SERVICOS for pid in lab.mensageiros.pids(servico)]
     with capsys.disabled():
         print(f"\nlatência da compra ({COMPRAS_MEDIDAS} compras seguidas, 2 consumidores por fila, esta máquina):"

@@ -29,7 +29,7 @@ from autoteste.consultas import completa, compras, esperar_compra
 from autoteste.exercicios import Contexto, carregar
 from bookstore import config, topologia
 from modo_local import pilha_real
-from modo_local.processos import porta_livre
+from supervisao.portas import porta_livre
 from telemetria_local.fontes import FonteDocker, spans_da_resposta_do_jaeger
 from tests.apoio import esperar, explicar
 from tests.lancador import ModoLocal

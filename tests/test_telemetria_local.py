@@ -16,7 +16,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 
 from bookstore import topologia
 from bookstore.config import RAIZ
-from modo_local.processos import porta_livre
+from supervisao.portas import porta_livre
 from telemetria_local import armazem, otlp, traces
 from tests.apoio import esperar, explicar, rodar
 from tests.lancador import ModoLocal
@@ -206,7 +206,7 @@ def test_sigterm_e_terminal_fechado_param_em_ate_3_segundos(tmp_path, sinal):
 
 @pytest.mark.e2e
 def test_com_destino_inalcancavel_para_em_ate_6_segundos(tmp_path):
-    from modo_local.processos import porta_livre
+    from supervisao.portas import porta_livre
     with ModoLocal(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{porta_livre()}") as lab:
         assert "Modo híbrido" in lab.saida() and "Receptor OTLP local" not in lab.saida()
         assert lab.comprar().status_code == 201  # a compra não espera a telemetria
@@ -259,10 +259,10 @@ def test_zero_code_com_servico_desconhecido_diz_o_que_vale(tmp_path):
 
 def test_dois_processos_escolhendo_portas_ao_mesmo_tempo_nunca_recebem_a_mesma():
     """A suíte em dois processos, o `make caos` ao lado do `make local`: uma porta entregue fica reservada
-    para a máquina (modo_local/processos.py). Sem a reserva, 300 sorteios em cada um de 12 000 portas
+    para a máquina (supervisao/portas.py). Sem a reserva, 300 sorteios em cada um de 12 000 portas
     repetiriam ~7 portas."""
     import subprocess
-    codigo = "from modo_local.processos import porta_livre; print(*(porta_livre() for _ in range(300)))"
+    codigo = "from supervisao.portas import porta_livre; print(*(porta_livre() for _ in range(300)))"
     processos = [subprocess.Popen([sys.executable, "-c", codigo], cwd=RAIZ, stdout=subprocess.PIPE, text=True)
                  for _ in range(2)]
     um, outro = (set(map(int, processo.communicate(timeout=60)[0].split())) for processo in processos)

@@ -1,11 +1,11 @@
 """A conexão AMQP dos mensageiros (pika BlockingConnection), com o broker de RABBITMQ_URL."""
 import pika
 
-from bookstore import config, topologia
+from bookstore import config
 
 
 def url() -> str:
-    return config.ler("RABBITMQ_URL") or f"amqp://guest:guest@127.0.0.1:{topologia.porta('rabbitmq')}/%2F"
+    return config.ler("RABBITMQ_URL") or f"amqp://guest:guest@127.0.0.1:{config.porta('rabbitmq')}/%2F"
 
 
 def conectar(nome: str) -> pika.BlockingConnection:

@@ -1,7 +1,7 @@
 """Autoteste do exercício 08: uma compra com livros lento, o trace dela, e a falha desligada."""
 from autoteste.consultas import compras, falha_desligada, trace_informado
 from autoteste.exercicios import Criterio
-from bookstore import topologia
+from bookstore import config
 from telemetria_local.otlp import SERVIDOR
 
 TIPO = "observar"
@@ -26,6 +26,6 @@ def conferir(fonte, resposta: str) -> list[Criterio]:
         Criterio(trace is not None and bool(spans_lentos_de_livros(trace)), "o trace informado é de uma compra lenta",
                  "make confere EX=08 RESPOSTA=<id do trace da compra feita com a latência ligada>"),
         Criterio(bool(desligada), "a falha de livros foi desligada (GET /admin/falhas = 0, 0)",
-                 f"curl -s -X PUT localhost:{topologia.porta('livros')}/admin/falhas -d '{{\"latencia_ms\":0,\"taxa_erro\":0}}'"
+                 f"curl -s -X PUT localhost:{config.porta('livros')}/admin/falhas -d '{{\"latencia_ms\":0,\"taxa_erro\":0}}'"
                  if desligada is not None else "livros não respondeu em /admin/falhas: o laboratório está no ar?"),
     ]

@@ -3,7 +3,7 @@ falha desligada. Uma recusa de cartão (402) também roda saga.compensar — mas
 não é o que o exercício pede, e o critério diz isso."""
 from autoteste.consultas import compras, falha_desligada, onde_achar_o_id, trace_informado
 from autoteste.exercicios import Criterio
-from bookstore import topologia
+from bookstore import config
 from telemetria_local.otlp import SERVIDOR, STATUS_ERRO
 
 TIPO = "observar"
@@ -42,5 +42,5 @@ def conferir(fonte, resposta: str) -> list[Criterio]:
                  "o trace informado é de uma compra em que pagamentos falhou (span de servidor em ERROR) e a saga "
                  "cancelou a reserva (saga.compensar)", dica),
         Criterio(bool(desligada), "a falha de pagamentos foi desligada (GET /admin/falhas = 0, 0)",
-                 f"curl -s -X PUT localhost:{topologia.porta('pagamentos')}/admin/falhas -d '{{\"latencia_ms\":0,\"taxa_erro\":0}}'"),
+                 f"curl -s -X PUT localhost:{config.porta('pagamentos')}/admin/falhas -d '{{\"latencia_ms\":0,\"taxa_erro\":0}}'"),
     ]

@@ -3,7 +3,7 @@ import requests
 
 from autoteste.consultas import compras, trace_informado
 from autoteste.exercicios import Criterio
-from bookstore import topologia
+from bookstore import config
 
 TIPO = "observar"
 
@@ -21,8 +21,8 @@ def ordem_do_trace(grupo: list[dict]) -> int | None:
 def situacao(ordem_id: int) -> tuple[str | None, list[str]]:
     """O status da ordem e os dos pagamentos dela, perguntando aos serviços."""
     try:
-        ordem = requests.get(f"{topologia.url('ordens')}/ordens/{ordem_id}", timeout=5).json()
-        pagamentos = requests.get(f"{topologia.url('pagamentos')}/pagamentos", params={"ordem_id": ordem_id},
+        ordem = requests.get(f"{config.url('ordens')}/ordens/{ordem_id}", timeout=5).json()
+        pagamentos = requests.get(f"{config.url('pagamentos')}/pagamentos", params={"ordem_id": ordem_id},
                                   timeout=5).json()
     except (requests.RequestException, ValueError):
         return None, []

@@ -6,7 +6,7 @@ import requests
 
 from autoteste.consultas import compras
 from autoteste.exercicios import Criterio
-from bookstore import topologia
+from bookstore import config
 from telemetria_local.fontes import FonteLocal
 from telemetria_local.otlp import STATUS_ERRO
 from telemetria_local.traces import entrada, status_http
@@ -17,7 +17,7 @@ TIPO = "collector"
 
 def concluidas_na_ultima_hora() -> int:
     """Quantas compras o ordens concluiu na última hora (a verdade, sem amostragem)."""
-    ordens = requests.get(topologia.url("ordens") + "/ordens", params={"limite": 200}, timeout=10).json()
+    ordens = requests.get(config.url("ordens") + "/ordens", params={"limite": 200}, timeout=10).json()
     limite = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
     return sum(1 for ordem in ordens if ordem["status"] == "concluida"
                and datetime.datetime.fromisoformat(ordem["historico"][-1]["em"]) > limite)

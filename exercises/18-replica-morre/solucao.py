@@ -10,7 +10,7 @@ import requests
 
 from autoteste.consultas import esperar, pelo_gateway, replica
 from autoteste.exercicios import Contexto
-from modo_local.processos import quem_usa_a_porta
+from supervisao.portas import quem_usa_a_porta
 from telemetria_local.traces import raiz
 
 SEGUNDOS_DEPOIS = 10

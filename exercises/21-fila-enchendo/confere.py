@@ -2,7 +2,7 @@
 segundos nela, e depois que a lentidão saiu a fila esvaziou."""
 from autoteste.consultas import compras, falha_desligada, processamentos, tem_metrica
 from autoteste.exercicios import Criterio
-from bookstore import topologia
+from bookstore import config
 
 TIPO = "mensagens"
 COBRAR = "pagamentos.cobrar"
@@ -28,6 +28,6 @@ def conferir(fonte, resposta: str) -> list[Criterio]:
                  f"depois, a fila esvaziou: a última cobrança esperou < {ESVAZIOU_MS} ms",
                  "tire a lentidão (passo 4), espere a fila zerar e compre mais uma vez"),
         Criterio(falha_desligada("pagamentos") is True, "a lentidão de pagamentos está desligada",
-                 f"curl -s -X PUT {topologia.url('pagamentos')}/admin/falhas -d "
+                 f"curl -s -X PUT {config.url('pagamentos')}/admin/falhas -d "
                  "'{\"latencia_ms\":0,\"taxa_erro\":0}'"),
     ]

@@ -1,14 +1,6 @@
-"""Os processos do laboratório: portas livres e quem segura uma porta, filhos que morrem
-com o pai, e os filhos e a CPU de um processo (lidos do /proc, para o bench e o caos).
-
-Se o `make local` for morto com SIGKILL (ou o terminal travar e alguém usar
-`kill -9`), nenhum código de limpeza roda. Sem cuidado, os gunicorns e o
-PostgreSQL ficariam vivos segurando 8081-8083, e o próximo `make local` falharia.
-No Linux, o kernel resolve: PR_SET_PDEATHSIG manda um sinal ao filho quando o pai
-morre. O `setpriv` (util-linux) liga isso antes de executar o comando; os workers
-do gunicorn ligam o mesmo no `post_fork` (bookstore/gunicorn_comum.py). Em outros
-sistemas não há esse mecanismo: aí a mensagem de porta ocupada diz quem a segura.
-"""
+"""Portas do laboratório: uma livre para escutar (fora da faixa efêmera, reservada para a máquina
+por um tempo) e, quando uma está ocupada, quem a segura — para a mensagem ao aluno dizer o que
+fazer em vez de só "address already in use"."""
 import os
 import random
 import shutil
@@ -17,12 +9,6 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-
-
-def prefixo_morre_com_o_pai(sinal: str = "KILL") -> list[str]:
-    """Prefixo de comando que faz o filho receber `sinal` quando este processo morrer."""
-    setpriv = shutil.which("setpriv")
-    return [setpriv, f"--pdeathsig={sinal}", "--"] if setpriv and Path("/proc/self").exists() else []
 
 
 # Portas para escutar, abaixo da faixa efêmera do Linux (32768-60999). A porta que o kernel sorteia
@@ -71,32 +57,6 @@ def porta_livre() -> int:
         if _reservar(porta):
             return porta
     raise RuntimeError(f"nenhuma porta livre entre {FAIXA_PARA_ESCUTAR[0]} e {FAIXA_PARA_ESCUTAR[1]}")
-
-
-def filhos(pid: int) -> list[int]:
-    """Os pids cujo pai é `pid` (os workers de um master do gunicorn)."""
-    saida = []
-    for candidato in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{candidato}/stat") as arquivo:
-                if int(arquivo.read().rsplit(")", 1)[1].split()[1]) == pid:
-                    saida.append(int(candidato))
-        except OSError:
-            continue
-    return saida
-
-
-def cpu_segundos(pid: int) -> float:
-    """utime + stime de um processo e dos filhos vivos dele (o master e os workers)."""
-    tique = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for candidato in [pid, *filhos(pid)]:
-        try:
-            campos = Path(f"/proc/{candidato}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(campos[11]) + int(campos[12])) / tique  # utime, stime
-    return total
 
 
 def porta_ocupada(porta: int, host: str = "127.0.0.1") -> bool:
