@@ -198,6 +198,19 @@ def test_os_patches_guardados_sao_os_que_make_solucoes_gera_hoje():
         assert caminho.read_text(encoding="utf-8") == conteudo, f"{caminho}: rode `make solucoes`"
 
 
+def test_um_trecho_ancorado_numa_funcao_so_precisa_ser_unico_nela():
+    """`em=` procura o trecho só na definição: a linha repetida em outra função não atrapalha, e a função
+    que sumiu (renomeada numa refatoração) é dita pelo nome."""
+    texto = "def a():\n    return 1\n\n\nclass B:\n    def c(self):\n        return 1\n"
+    trocado = solucoes.aplicar(texto, [solucoes.Alteracao("x.py", "        return 1\n", "        return 2\n",
+                                                          em="B.c")], "x.py")
+    assert trocado == texto.replace("        return 1", "        return 2")
+    with pytest.raises(solucoes.TrechoNaoEncontrado, match="aparece 2 vez"):
+        solucoes.aplicar(texto, [solucoes.Alteracao("x.py", "return 1\n", "return 2\n")], "x.py")
+    with pytest.raises(solucoes.TrechoNaoEncontrado, match="não há mais `B.d`"):
+        solucoes.aplicar(texto, [solucoes.Alteracao("x.py", "return 1\n", "return 2\n", em="B.d")], "x.py")
+
+
 # --- a compra: as regras num lugar, o SQL em outro --------------------------------------------------
 ORDENS = RAIZ / "ordens"
 # Os exemplos do contrato HTTP (openapi.py) e os nomes dos eventos que ordens recebe (mensagens.py) citam

@@ -43,7 +43,7 @@ QUEBRA = (
     Alteracao("ordens/clientes.py", antes=IMPORT, depois=IMPORT + """\
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 """),
-    Alteracao("ordens/clientes.py", antes=COBRANCA, depois=SEM_INSTRUMENTACAO + cobranca_sem_instrumentacao(
+    Alteracao("ordens/clientes.py", em="ClientePagamentos.cobrar", antes=COBRANCA, depois=SEM_INSTRUMENTACAO + cobranca_sem_instrumentacao(
         '{"Content-Type": "application/json", "Idempotency-Key": chave}')),
 )
 ALTERACOES = (
@@ -51,7 +51,7 @@ ALTERACOES = (
 from opentelemetry import propagate
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 """),
-    Alteracao("ordens/clientes.py", antes=COBRANCA, depois=SEM_INSTRUMENTACAO + """\
+    Alteracao("ordens/clientes.py", em="ClientePagamentos.cobrar", antes=COBRANCA, depois=SEM_INSTRUMENTACAO + """\
         cabecalhos = {"Content-Type": "application/json", "Idempotency-Key": chave}
         # O conserto: escrever o contexto atual (traceparent e baggage) nos cabeçalhos, à mão.
         propagate.inject(cabecalhos)

@@ -13,7 +13,7 @@ def acoes(lab: Contexto) -> str:
 
 # O código da solução: `make solucoes` gera o .patch ao lado a partir daqui.
 ALTERACOES = (
-    Alteracao("ordens/saga.py", antes="""\
+    Alteracao("ordens/saga.py", em="Saga.comprar", antes="""\
                 seguir(repositorio.registrar_reserva(ordem_id, reserva))
 """, depois="""\
                 with tracer.start_as_current_span("saga.gravar_reserva",

@@ -14,7 +14,7 @@ def acoes(lab: Contexto) -> str:
 
 # O código da solução: `make solucoes` gera o .patch ao lado a partir daqui.
 ALTERACOES = (
-    Alteracao("pagamentos/rotas.py", antes="""\
+    Alteracao("pagamentos/rotas.py", em="cobrar", antes="""\
                              "bookstore.pagamento.motivo": motivo or ""})
 """, depois="""\
                              "bookstore.pagamento.motivo": motivo or ""})

@@ -19,7 +19,7 @@ from .telemetria import tracer
 from . import telemetria
 from .telemetria import tracer
 """),
-    Alteracao("ordens/saga.py", antes="""\
+    Alteracao("ordens/saga.py", em="Saga.comprar", antes="""\
             return ordem_id, regras.CONCLUIDA.codigo_http
 """, depois="""\
             for item in pedido.itens:

@@ -15,12 +15,15 @@ def acoes(lab: Contexto) -> str:
 ALTERACOES = (
     Alteracao("ordens/rotas.py", antes="""\
 from flask import Blueprint, current_app, jsonify
-from opentelemetry import trace
 """, depois="""\
 from flask import Blueprint, current_app, jsonify, request
-from opentelemetry import baggage, context, trace
 """),
     Alteracao("ordens/rotas.py", antes="""\
+from opentelemetry import trace
+""", depois="""\
+from opentelemetry import baggage, context, trace
+"""),
+    Alteracao("ordens/rotas.py", em="comprar", antes="""\
     resultado = saga.comprar(Pedido(itens, cliente, numero_cartao, chave, corpo_hash))
 """, depois="""\
     # O canal de venda viaja no baggage até os outros serviços (exercício 15).
@@ -35,7 +38,7 @@ from opentelemetry import trace
 """, depois="""\
 from opentelemetry import baggage, trace
 """),
-    Alteracao("pagamentos/rotas.py", antes="""\
+    Alteracao("pagamentos/rotas.py", em="cobrar", antes="""\
     dados = validacao.corpo_json()
 """, depois="""\
     canal = baggage.get_baggage("bookstore.canal")  # posto por ordens (exercício 15)

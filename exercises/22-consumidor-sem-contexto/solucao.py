@@ -55,7 +55,7 @@ from concurrent.futures import ThreadPoolExecutor
 """ + IMPORTS),
     Alteracao("pagamentos/mensagens.py", antes=TRAVA, depois=TRAVA + EXECUTOR + avaliacao(
         "ordem_id: int, valor: Decimal", 'tracer.start_as_current_span("pagamentos.antifraude")')),
-    Alteracao("pagamentos/mensagens.py", antes=DECISAO, depois="""\
+    Alteracao("pagamentos/mensagens.py", em="cobrar", antes=DECISAO, depois="""\
         _antifraude.submit(_avaliar_risco, ordem_id, valor).result(timeout=PRAZO_DO_ANTIFRAUDE_SEGUNDOS)
 """ + DECISAO),
 )
@@ -67,7 +67,7 @@ from opentelemetry import context, trace
     Alteracao("pagamentos/mensagens.py", antes=TRAVA, depois=TRAVA + EXECUTOR + avaliacao(
         "contexto, ordem_id: int, valor: Decimal",
         'tracer.start_as_current_span("pagamentos.antifraude", context=contexto)')),
-    Alteracao("pagamentos/mensagens.py", antes=DECISAO, depois="""\
+    Alteracao("pagamentos/mensagens.py", em="cobrar", antes=DECISAO, depois="""\
         # O conserto: a thread do antifraude não herda o contexto desta (o span `process` da mensagem);
         # ele vai junto, como argumento.
         _antifraude.submit(_avaliar_risco, context.get_current(), ordem_id, valor).result(
