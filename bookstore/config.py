@@ -156,6 +156,9 @@ VARIAVEIS = {variavel.nome: variavel for variavel in [
              "`true`: o span `process` só tem link para o `send` (sem pai): cada fila começa um trace"),
     Variavel("MENSAGENS_TENTATIVAS", "inteiro", 5, "mensageiros",
              "entregas de uma mensagem que falha antes de ela ir para a fila de mortas (`<fila>.dlq`)", minimo=1),
+    Variavel("MENSAGENS_GUARDAR_SEGUNDOS", "segundos", 3600.0, "mensageiros",
+             "por quanto tempo a outbox (já publicada) e a inbox guardam uma mensagem para reconhecer uma entrega "
+             "repetida (bookstore/mensageria/limpeza.py)", minimo=1),
     Variavel("MENSAGEIROS", "inteiro", 1, "make local", "consumidores (processos) de cada fila com ORDENS_SAGA=mensagens",
              minimo=1),
     # O lançador e as ferramentas

@@ -1,11 +1,12 @@
 """Os comandos que livros recebe pela fila (ORDENS_SAGA=mensagens) e as respostas que ele dá.
 
 As regras são as mesmas do HTTP (livros/estoque.py, chamado com o cursor da transação da inbox); só
-o transporte muda: em vez do status HTTP, um evento para ordens.
+o transporte muda: em vez do status HTTP, um evento para ordens. Os campos de cada mensagem estão no
+contrato (bookstore/mensagens.py):
 
-    livros.reservar  {ordem_id, itens}         → ordens.estoque_reservado {reserva} | ordens.estoque_indisponivel
-    livros.confirmar {ordem_id, reserva_id}    → ordens.reserva_confirmada | ordens.reserva_expirada
-    livros.cancelar  {ordem_id}                → ordens.reserva_cancelada | ordens.reserva_ja_confirmada
+    livros.reservar  → ordens.estoque_reservado | ordens.estoque_indisponivel
+    livros.confirmar → ordens.reserva_confirmada | ordens.reserva_expirada
+    livros.cancelar  → ordens.reserva_cancelada | ordens.reserva_ja_confirmada
 
 `cancelar` desfaz a ORDEM, não uma reserva: cancela as reservas ativas dela e deixa a marca em
 `ordens_desfeitas`, para que um `reservar` da mesma ordem que chegue depois não reserve nada. O
@@ -16,10 +17,9 @@ import uuid
 
 from flask import current_app
 
-from bookstore import db
+from bookstore import db, mensagens
 from bookstore.erros import ErroAPI
 from bookstore.mensageria.consumidor import Tratadores
-from bookstore.mensageria.outbox import responder_a_ordens, responder_falha
 
 from . import estoque
 
@@ -37,16 +37,16 @@ def reservar(corpo: dict) -> None:
     ordem_id = corpo["ordem_id"]
     with db.transacao() as cursor:
         if _travar_a_ordem(cursor, ordem_id):
-            return responder_a_ordens("reserva_cancelada", ordem_id)
+            return mensagens.enviar("ordens.reserva_cancelada", ordem_id)
         try:
             reserva = estoque.reservar(cursor, corpo["itens"], ordem_id, current_app.config["RESERVA_TTL_SEGUNDOS"])
         except ErroAPI as erro:
             if erro.status == 409:
-                return responder_a_ordens("estoque_indisponivel", ordem_id, **erro.extras)
+                return mensagens.enviar("ordens.estoque_indisponivel", ordem_id, **erro.extras)
             # 404: ordens validou o catálogo antes; um livro que sumiu é uma resposta que ele não
             # espera — a mesma `livros_resposta_invalida` da saga HTTP.
-            return responder_a_ordens("falha", ordem_id, motivo="livros_resposta_invalida", comando="livros.reservar")
-    responder_a_ordens("estoque_reservado", ordem_id, reserva=reserva)
+            return mensagens.enviar("ordens.falha", ordem_id, motivo="livros_resposta_invalida", comando="livros.reservar")
+    mensagens.enviar("ordens.estoque_reservado", ordem_id, reserva=reserva)
 
 
 def confirmar(corpo: dict) -> None:
@@ -56,9 +56,9 @@ def confirmar(corpo: dict) -> None:
             estoque.confirmar(cursor, uuid.UUID(corpo["reserva_id"]))
         except ErroAPI as erro:
             if erro.status == 410:
-                return responder_a_ordens("reserva_expirada", ordem_id)
-            return responder_a_ordens("falha", ordem_id, motivo="livros_resposta_invalida", comando="livros.confirmar")
-    responder_a_ordens("reserva_confirmada", ordem_id)
+                return mensagens.enviar("ordens.reserva_expirada", ordem_id)
+            return mensagens.enviar("ordens.falha", ordem_id, motivo="livros_resposta_invalida", comando="livros.confirmar")
+    mensagens.enviar("ordens.reserva_confirmada", ordem_id)
 
 
 def cancelar(corpo: dict) -> None:
@@ -69,13 +69,13 @@ def cancelar(corpo: dict) -> None:
         reservas = cursor.execute("SELECT id, status FROM reservas WHERE ordem_id = %s", (ordem_id,)).fetchall()
         if any(reserva["status"] == "confirmada" for reserva in reservas):
             # A venda aconteceu (a confirmação chegou antes do desfazer): nada a devolver.
-            return responder_a_ordens("reserva_ja_confirmada", ordem_id)
+            return mensagens.enviar("ordens.reserva_ja_confirmada", ordem_id)
         for reserva in reservas:
             if reserva["status"] == "ativa":
                 estoque.cancelar(cursor, reserva["id"])
-    responder_a_ordens("reserva_cancelada", ordem_id)
+    mensagens.enviar("ordens.reserva_cancelada", ordem_id)
 
 
 def tratadores(_app) -> Tratadores:
-    return Tratadores({"livros.reservar": reservar, "livros.confirmar": confirmar, "livros.cancelar": cancelar},
-                      responder_falha)
+    return mensagens.tratadores("livros", {"livros.reservar": reservar, "livros.confirmar": confirmar,
+                                           "livros.cancelar": cancelar})

@@ -22,8 +22,7 @@ import logging
 from flask import current_app
 from opentelemetry import trace
 
-from bookstore import db
-from bookstore.mensageria import outbox
+from bookstore import db, mensagens
 
 from . import regras, repositorio
 from .saga import Pedido, Saga, passo
@@ -54,7 +53,7 @@ class SagaPorMensagens:
                 return None
             ordem_id = criada["id"]
             repositorio.guardar_cartao(ordem_id, pedido.cartao)
-            outbox.enviar("livros.reservar", {"ordem_id": ordem_id, "itens": pedido.itens}, conversa=ordem_id)
+            mensagens.enviar("livros.reservar", ordem_id, itens=pedido.itens)
         trace.get_current_span().set_attribute("bookstore.ordem.id", ordem_id)
         return ordem_id, self.codigo_da_resposta
 
@@ -67,8 +66,8 @@ class SagaPorMensagens:
             return
         numero = repositorio.tirar_cartao(ordem_id)
         ordem = repositorio.buscar(ordem_id)
-        outbox.enviar("pagamentos.cobrar", {"ordem_id": ordem_id, "valor": reserva["total"], "cartao": numero,
-                                            "chave": repositorio.chave_de_pagamento(ordem)}, conversa=ordem_id)
+        mensagens.enviar("pagamentos.cobrar", ordem_id, valor=reserva["total"], cartao=numero,
+                         chave=repositorio.chave_de_pagamento(ordem))
 
     def estoque_indisponivel(self, ordem_id: int) -> None:
         self.terminar(ordem_id, regras.SEM_ESTOQUE)
@@ -80,8 +79,7 @@ class SagaPorMensagens:
             return self.decidir_desfazer(ordem_id, desfecho, **resolvida)
         if repositorio.mudar_status(ordem_id, "pagamento_aprovado", **resolvida):
             ordem = repositorio.buscar(ordem_id)
-            outbox.enviar("livros.confirmar", {"ordem_id": ordem_id, "reserva_id": ordem["reserva_id"]},
-                          conversa=ordem_id)
+            mensagens.enviar("livros.confirmar", ordem_id, reserva_id=ordem["reserva_id"])
         else:  # desfeita no meio: a cobrança incerta que o desfazer estorna é esta
             logger.info("ordem %s: pagamento aprovado chegou com a ordem já sendo desfeita", ordem_id)
 
@@ -139,10 +137,9 @@ class SagaPorMensagens:
             return
         proximo = regras.proximo_passo_do_desfazer(ordem, repositorio.passos_desfeitos(ordem_id))
         if proximo == regras.CANCELAR_RESERVA:
-            return self._enviar_desfazer(ordem_id, {"ordem_id": ordem_id}, proximo)
+            return self._enviar_desfazer(ordem_id, proximo)
         if proximo == regras.ESTORNAR:
-            return self._enviar_desfazer(ordem_id, {"ordem_id": ordem_id,
-                                                    "chave": repositorio.chave_de_pagamento(ordem)}, proximo)
+            return self._enviar_desfazer(ordem_id, proximo, chave=repositorio.chave_de_pagamento(ordem))
         # O cliente já recebeu o 202: nenhuma resposta espera por este desfecho.
         desfecho = regras.desfecho_do_desfazer(ordem, recusado, resposta_pendente=False)
         if self.terminar(ordem_id, desfecho, **({"pagamento_id": recusado["id"]} if recusado else {})):
@@ -159,6 +156,6 @@ class SagaPorMensagens:
         return ordem["codigo_http"] if ordem else None
 
     @staticmethod
-    def _enviar_desfazer(ordem_id: int, corpo: dict, passo_do_desfazer: str) -> None:
+    def _enviar_desfazer(ordem_id: int, passo_do_desfazer: str, **campos) -> None:
         repositorio.marcar_desfazer_enviado(ordem_id)
-        outbox.enviar(COMANDO_DO_DESFAZER[passo_do_desfazer], corpo, conversa=ordem_id)
+        mensagens.enviar(COMANDO_DO_DESFAZER[passo_do_desfazer], ordem_id, **campos)

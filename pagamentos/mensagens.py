@@ -1,11 +1,11 @@
 """Os comandos que pagamentos recebe pela fila (ORDENS_SAGA=mensagens) e as respostas que ele dá.
 
 As regras são as do POST /pagamentos: a decisão em aprovacao.py, um pagamento por ordem e a chave da
-saga (cobranca.py). Só o transporte muda.
+saga (cobranca.py). Só o transporte muda. Os campos de cada mensagem estão no contrato
+(bookstore/mensagens.py):
 
-    pagamentos.cobrar   {ordem_id, valor, cartao, chave} → ordens.pagamento {pagamento}
-                                                         | ordens.pagamento_conflitante | ordens.cobranca_cancelada
-    pagamentos.estornar {ordem_id, chave}                → ordens.estorno_concluido {pagamentos}
+    pagamentos.cobrar   → ordens.pagamento | ordens.pagamento_conflitante | ordens.cobranca_cancelada
+    pagamentos.estornar → ordens.estorno_concluido
 
 `estornar` desfaz a cobrança DA ORDEM (a da chave da saga), exista ela ou não: estorna o que foi
 aprovado e deixa a marca em `cobrancas_desfeitas`. Sem a marca, um `cobrar` atrasado (na fila atrás
@@ -17,9 +17,8 @@ from decimal import Decimal
 from flask import current_app
 from opentelemetry import trace
 
-from bookstore import cartao, db
+from bookstore import cartao, db, mensagens
 from bookstore.mensageria.consumidor import Tratadores
-from bookstore.mensageria.outbox import responder_a_ordens, responder_falha
 
 from . import aprovacao, cobranca
 
@@ -48,19 +47,19 @@ def cobrar(corpo: dict) -> None:
     ordem_id, chave, valor = corpo["ordem_id"], corpo["chave"], Decimal(corpo["valor"])
     with db.transacao() as cursor:
         if _travar_a_ordem(cursor, ordem_id, chave):
-            return responder_a_ordens("cobranca_cancelada", ordem_id)
+            return mensagens.enviar("ordens.cobranca_cancelada", ordem_id)
         if not corpo.get("cartao"):
             # O relay apaga o cartão depois de publicar; uma cobrança sem ele é uma repetição que a
             # inbox não reconheceu (outro message_id) — não há o que cobrar.
-            return responder_a_ordens("falha", ordem_id, motivo="pagamentos_resposta_invalida",
+            return mensagens.enviar("ordens.falha", ordem_id, motivo="pagamentos_resposta_invalida",
                                       comando="pagamentos.cobrar")
         final = cartao.final(corpo["cartao"])
         status, motivo = _decidir(ordem_id, valor, final)
         novo, existente = cobranca.gravar(cursor, ordem_id, valor, status, motivo, final, chave)
         if novo is None and (existente.pop("chave") != chave or existente["valor"] != valor):
             # O ordem_id já tem um pagamento feito por fora da saga (o 409 do POST /pagamentos).
-            return responder_a_ordens("pagamento_conflitante", ordem_id)
-    responder_a_ordens("pagamento", ordem_id, pagamento=novo or existente)
+            return mensagens.enviar("ordens.pagamento_conflitante", ordem_id)
+    mensagens.enviar("ordens.pagamento", ordem_id, pagamento=novo or existente)
 
 
 def estornar(corpo: dict) -> None:
@@ -74,8 +73,8 @@ def estornar(corpo: dict) -> None:
         for pagamento in pagamentos:
             if cobranca.estornar(cursor, pagamento["id"]):
                 pagamento["status"] = "estornado"
-    responder_a_ordens("estorno_concluido", ordem_id, pagamentos=pagamentos)
+    mensagens.enviar("ordens.estorno_concluido", ordem_id, pagamentos=pagamentos)
 
 
 def tratadores(_app) -> Tratadores:
-    return Tratadores({"pagamentos.cobrar": cobrar, "pagamentos.estornar": estornar}, responder_falha)
+    return mensagens.tratadores("pagamentos", {"pagamentos.cobrar": cobrar, "pagamentos.estornar": estornar})

@@ -19,7 +19,7 @@ import pytest
 import requests
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from bookstore import topologia
+from bookstore import mensagens, topologia
 from bookstore.mensageria import filas
 from ferramentas.invariantes import verificar_invariantes
 from modo_local.mensageiros import Mensageiros
@@ -64,8 +64,8 @@ def lab(postgres, broker, receptor, tmp_path_factory):
     with laboratorio.iniciar(recriar_bancos=True):
         with Mensageiros(laboratorio, CONSUMIDORES_POR_FILA, saida=None) as mensageiros:
             laboratorio.mensageiros = mensageiros
-            esperar(lambda: all(consumidores(broker, fila) == CONSUMIDORES_POR_FILA for fila in filas.FILAS), 60,
-                    descricao="dois consumidores em cada fila")
+            esperar(lambda: all(consumidores(broker, fila) == CONSUMIDORES_POR_FILA
+                                for fila in mensagens.filas_do_laboratorio()), 60, descricao="dois consumidores em cada fila")
             yield laboratorio
 
 
@@ -268,10 +268,10 @@ def test_a_compra_e_um_trace_so_com_send_e_process_de_cada_mensagem(lab, recepto
         envio = envios[processo["parent_id"]]  # o pai é o send da mesma mensagem...
         assert processo["links"] == [(envio["trace_id"], envio["span_id"])]  # ...e o link também
         chave = envio["atributos"]["messaging.rabbitmq.destination.routing_key"]
-        assert processo["nome"] == f"process bookstore:{chave}:{filas.fila_de(chave)}"
+        assert processo["nome"] == f"process bookstore:{chave}:{mensagens.fila_de(mensagens.MENSAGENS[chave].quem_recebe)}"
         assert processo["atributos"]["messaging.message.id"] == envio["atributos"]["messaging.message.id"]
         assert processo["atributos"]["bookstore.mensagem.espera_ms"] >= 0
-        assert processo["servico"] == filas.servico_de(chave)
+        assert processo["servico"] == mensagens.MENSAGENS[chave].quem_recebe
     antigos = [s["nome"] for s in spans if "messaging.destination" in s["atributos"] or "pika" in s["escopo"]]
     assert antigos == []
     # O que o aluno vê no `make traces TRACE=`: cada process com o link para o send, neste trace.

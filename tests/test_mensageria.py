@@ -2,7 +2,7 @@
 nomes das filas e destinos das convenções, e ORDENS_SAGA com um valor que não existe."""
 import pytest
 
-from bookstore import config
+from bookstore import config, mensagens
 from bookstore.mensageria import filas
 from modo_local import rabbitmq
 
@@ -17,8 +17,8 @@ def test_sem_rabbitmq_instalado_uma_linha_diz_como_instalar(monkeypatch):
 
 
 def test_destinos_seguem_as_convencoes_de_mensageria_do_rabbitmq():
-    assert filas.fila_de("livros.reservar") == "livros.comandos"
-    assert filas.fila_de("ordens.pagamento") == "ordens.eventos"
+    assert mensagens.fila_de(mensagens.MENSAGENS["livros.reservar"].quem_recebe) == "livros.comandos"
+    assert mensagens.fila_de(mensagens.MENSAGENS["ordens.pagamento"].quem_recebe) == "ordens.eventos"
     assert filas.destino_do_envio("pagamentos.cobrar") == "bookstore:pagamentos.cobrar"
     assert filas.destino_do_processamento("pagamentos.cobrar", "pagamentos.comandos") == (
         "bookstore:pagamentos.cobrar:pagamentos.comandos")
@@ -45,3 +45,38 @@ def test_make_traces_desenha_o_link_de_cada_process_e_diz_onde_ele_esta():
     assert "↪ link: neste trace, span aaaaaaaa…" in traces.arvore([envio, filho])
     so_link = span("process bookstore:livros.reservar:livros.comandos", 5, outro, "c" * 16, links=[(um, "a" * 16)])
     assert f"↪ link: trace {um}, span aaaaaaaa…" in traces.arvore([so_link])
+
+
+def test_a_limpeza_apaga_so_o_que_passou_do_prazo_e_nunca_o_que_falta_publicar(postgres, monkeypatch):
+    """Com um PostgreSQL real: a publicada há 2 h sai, a pendente há 2 h fica (é uma mensagem por
+    mandar), as de 10 min ficam (a janela de uma entrega repetida); em lotes, até acabar."""
+    import uuid
+
+    import livros
+    from bookstore import db
+    from bookstore.mensageria import limpeza
+    from tests.apoio import criar_app_de_teste
+
+    app = criar_app_de_teste(postgres, livros.create_app, "teste_limpeza", CATALOGO_INICIAL=False)
+    monkeypatch.setattr(limpeza, "LOTE", 2)  # 5 velhas: três lotes
+    ids = {nome: uuid.uuid4() for nome in ("pendente", "recente")}
+    velhas = [uuid.uuid4() for _ in range(5)]
+    try:
+        with app.app_context(), db.transacao() as cursor:
+            for mensagem_id, publicada in [*((v, "2 hours") for v in velhas), (ids["recente"], "10 minutes")]:
+                cursor.execute("INSERT INTO mensagens_a_enviar (id, destino, corpo, criada_em, publicada_em) VALUES"
+                               " (%s, 'x.y', '{}', now() - %s::interval, now() - %s::interval)",
+                               (mensagem_id, publicada, publicada))
+                cursor.execute("INSERT INTO mensagens_recebidas (id, destino, recebida_em) VALUES"
+                               " (%s, 'x.y', now() - %s::interval)", (mensagem_id, publicada))
+            cursor.execute("INSERT INTO mensagens_a_enviar (id, destino, corpo, criada_em) VALUES"
+                           " (%s, 'x.y', '{}', now() - interval '2 hours')", (ids["pendente"],))
+        with app.app_context(), db.transacao() as cursor:
+            apagadas = limpeza.limpar(cursor, 3600)
+            restam_na_outbox = {linha["id"] for linha in cursor.execute("SELECT id FROM mensagens_a_enviar")}
+            restam_na_inbox = {linha["id"] for linha in cursor.execute("SELECT id FROM mensagens_recebidas")}
+        assert apagadas == {"mensagens_a_enviar": 5, "mensagens_recebidas": 5}
+        assert restam_na_outbox == {ids["pendente"], ids["recente"]}
+        assert restam_na_inbox == {ids["recente"]}
+    finally:
+        db.fechar(app)

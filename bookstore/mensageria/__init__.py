@@ -9,8 +9,11 @@ O caminho de uma mensagem, e o módulo de cada passo:
     consumidor ──▶ inbox (mensagens_recebidas) + efeito + respostas na outbox, um commit, depois o ack
         consumidor.py: span `process`, falhas injetadas, repetições, tentativas, fila de mortas
 
-`rastreio.py` é a telemetria das mensagens (spans, contexto nos cabeçalhos, métricas); `conexao.py`
-abre o AMQP; `__main__.py` é o processo `python -m bookstore.mensageria <serviço>` (o "mensageiro"),
+Esta biblioteca não conhece serviço nenhum pelo nome: quem manda o quê para quem, e em que fila, é
+o contrato das mensagens (bookstore/mensagens.py), que o mensageiro (`__main__.py`) lhe passa.
+
+`rastreio.py` é a telemetria das mensagens (spans, contexto nos cabeçalhos, métricas); `limpeza.py`
+apaga da outbox e da inbox o que passou do prazo (o relay a chama); `conexao.py` abre o AMQP; `__main__.py` é o processo `python -m bookstore.mensageria <serviço>` (o "mensageiro"),
 que roda o relay e o consumidor do serviço ao lado do gunicorn dele.
 
 Por que a requisição HTTP nunca fala com o broker: um BlockingConnection do pika só responde aos

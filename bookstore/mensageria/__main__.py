@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 
-from bookstore import config, db, telemetria, topologia
+from bookstore import config, db, mensagens, telemetria, topologia
 
 from .consumidor import Consumidor
 from .relay import Relay
@@ -34,9 +34,11 @@ def main(argumentos: list[str]) -> int:
     app = importlib.import_module(servico).create_app()
     db.preparar(app)  # idempotente: o mensageiro pode subir antes do gunicorn (compose)
     tratadores = importlib.import_module(f"{servico}.mensagens").tratadores(app)
-    tentativas = config.ler("MENSAGENS_TENTATIVAS")
-    threads = [Relay(app, servico, parar, tentativas),
-               Consumidor(app, servico, tratadores, parar, tentativas, config.ler("MENSAGENS_SO_LINKS"))]
+    tentativas, todas = config.ler("MENSAGENS_TENTATIVAS"), mensagens.filas_do_laboratorio()
+    threads = [Relay(app, servico, parar, tentativas, todas, mensagens.filas_em_que_publica(servico),
+                     config.ler("MENSAGENS_GUARDAR_SEGUNDOS")),
+               Consumidor(app, servico, tratadores, parar, tentativas, config.ler("MENSAGENS_SO_LINKS"),
+                          mensagens.fila_de(servico), todas)]
     for thread in threads:
         thread.start()
     logger.info("mensageiro de %s no ar (relay e consumidor)", servico)

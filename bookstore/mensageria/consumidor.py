@@ -49,11 +49,11 @@ class MensagemInvalida(Exception):
 
 class Consumidor(threading.Thread):
     def __init__(self, app, servico: str, tratadores: Tratadores, parar: threading.Event, tentativas: int,
-                 so_links: bool):
+                 so_links: bool, fila: str, todas_as_filas: dict[str, str]):
         super().__init__(name=f"consumidor-{servico}", daemon=True)
         self.app, self.servico, self.tratadores = app, servico, tratadores
         self.parar, self.tentativas, self.so_links = parar, tentativas, so_links
-        self.fila = filas.FILA_DO_SERVICO[servico]
+        self.fila, self.todas_as_filas = fila, todas_as_filas
 
     def run(self) -> None:
         while not self.parar.is_set():
@@ -68,7 +68,7 @@ class Consumidor(threading.Thread):
         amqp = conexao.conectar(f"{self.servico}-consumidor")
         try:
             canal = amqp.channel()
-            filas.declarar(canal, self.tentativas)
+            filas.declarar(canal, self.todas_as_filas, self.tentativas)
             # Uma mensagem por vez: a próxima fica no broker, disponível para outro consumidor, em
             # vez de esperar na memória deste (e a latência injetada segura uma só).
             canal.basic_qos(prefetch_count=1)

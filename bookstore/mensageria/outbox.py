@@ -16,7 +16,6 @@ from . import rastreio
 mensagem_em_processamento: contextvars.ContextVar = contextvars.ContextVar("bookstore.mensagem", default=None)
 
 
-
 def _para_json(valor):
     """O que o JSON não tem: datas em ISO 8601 e UUIDs como texto, como nas respostas HTTP."""
     if isinstance(valor, (datetime.date, datetime.datetime)):
@@ -32,7 +31,8 @@ _json = partial(simplejson.dumps, use_decimal=True, default=_para_json)
 
 def enviar(destino: str, corpo: dict, conversa=None) -> uuid.UUID:
     """Grava a mensagem na outbox, dentro da `db.transacao()` aberta por quem chama (ou numa própria):
-    ela só existe se o efeito que a gerou também for gravado."""
+    ela só existe se o efeito que a gerou também for gravado. Os serviços mandam pelo contrato
+    (bookstore/mensagens.py), que confere a routing key e o corpo antes de chegar aqui."""
     mensagem_id = uuid.uuid4()
     with db.transacao() as cursor:
         cursor.execute(
@@ -41,16 +41,6 @@ def enviar(destino: str, corpo: dict, conversa=None) -> uuid.UUID:
             (mensagem_id, destino, Jsonb(corpo, dumps=_json), Jsonb(rastreio.contexto_atual()),
              None if conversa is None else str(conversa), mensagem_em_processamento.get()))
     return mensagem_id
-
-
-def responder_a_ordens(evento: str, ordem_id: int, **corpo) -> uuid.UUID:
-    """Um evento de livros ou pagamentos para o orquestrador: `ordens.<evento>`, na conversa da ordem."""
-    return enviar(f"ordens.{evento}", {"ordem_id": ordem_id, **corpo}, conversa=ordem_id)
-
-
-def responder_falha(destino: str, corpo: dict, motivo: str) -> None:
-    """A resposta de um comando que falhou por uma falha injetada (o 500 da saga HTTP): `ordens.falha`."""
-    responder_a_ordens("falha", corpo["ordem_id"], motivo=motivo, comando=destino)
 
 
 def reenviar_respostas(cursor, origem: uuid.UUID) -> int:

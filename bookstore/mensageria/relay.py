@@ -16,7 +16,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from bookstore import db
 
-from . import conexao, filas, rastreio
+from . import conexao, filas, limpeza, rastreio
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +28,14 @@ MEDIR_FILAS_A_CADA_SEGUNDOS = 1.0
 
 
 class Relay(threading.Thread):
-    def __init__(self, app, servico: str, parar: threading.Event, tentativas: int):
+    def __init__(self, app, servico: str, parar: threading.Event, tentativas: int, todas_as_filas: dict[str, str],
+                 filas_de_destino: list[str], guardar_segundos: float):
         super().__init__(name=f"relay-{servico}", daemon=True)
         self.app, self.servico, self.parar, self.tentativas = app, servico, parar, tentativas
+        self.guardar_segundos = guardar_segundos  # a limpeza da outbox e da inbox (limpeza.py)
+        self.todas_as_filas = todas_as_filas  # para declarar: {fila: padrão de routing key}
         # As filas em que este serviço publica (as de quem recebe o que ele manda) e as de mortas delas.
-        destinos = [fila for nome, fila in filas.FILA_DO_SERVICO.items() if (nome == "ordens") != (servico == "ordens")]
-        self.filas_medidas = [*destinos, *map(filas.das_mortas, destinos)]
+        self.filas_medidas = [*filas_de_destino, *map(filas.das_mortas, filas_de_destino)]
 
     def run(self) -> None:
         while not self.parar.is_set():
@@ -51,17 +53,20 @@ class Relay(threading.Thread):
             try:
                 canal = amqp.channel()
                 canal.confirm_delivery()  # cada basic_publish espera o ack do broker (ou levanta)
-                filas.declarar(canal, self.tentativas)
+                filas.declarar(canal, self.todas_as_filas, self.tentativas)
                 parametros = pika.URLParameters(conexao.url())
                 servidor = (parametros.host, parametros.port)
                 logger.info("relay de %s publicando em %s:%s", self.servico, *servidor)
-                proxima_medida = 0.0
+                proxima_medida = proxima_limpeza = 0.0
                 while not self.parar.is_set():
                     while self._publicar_lote(canal, servidor):
                         pass
                     if time.monotonic() >= proxima_medida:
                         self._medir_filas(canal)
                         proxima_medida = time.monotonic() + MEDIR_FILAS_A_CADA_SEGUNDOS
+                    if time.monotonic() >= proxima_limpeza:
+                        self._limpar()
+                        proxima_limpeza = time.monotonic() + limpeza.LIMPAR_A_CADA_SEGUNDOS
                     for _ in avisos.notifies(timeout=ESPERA_MAXIMA_SEGUNDOS, stop_after=1):
                         pass
                     amqp.process_data_events(0)  # heartbeats: a conexão nunca fica sem I/O
@@ -94,6 +99,13 @@ class Relay(threading.Thread):
                                      message_id=str(linha["id"]), correlation_id=linha["conversa"],
                                      app_id=self.servico, timestamp=int(time.time()), headers=cabecalhos),
                 mandatory=True)  # sem fila para a routing key: erro aqui, não uma mensagem perdida
+
+    def _limpar(self) -> None:
+        with self.app.app_context(), suppress_instrumentation(), db.transacao() as cursor:
+            apagadas = limpeza.limpar(cursor, self.guardar_segundos)
+        if any(apagadas.values()):
+            logger.info("relay de %s: limpeza apagou %s", self.servico,
+                        ", ".join(f"{n} de {tabela}" for tabela, n in apagadas.items()))
 
     def _medir_filas(self, canal) -> None:
         for fila in self.filas_medidas:
