@@ -57,7 +57,7 @@ MAIOR_LATENCIA_MS = 60_000
 def falha_no_baggage(servico: str) -> dict:
     """A falha que a requisição carrega no baggage para `servico`: {"latencia_ms", "erro"}.
     O que não se entende é ignorado com uma linha de log (o baggage vem de fora; não pode
-    derrubar nada — `latencia_ms=²` passava no isdigit() e quebrava o int(): era um 500)."""
+    derrubar nada — `latencia_ms=²` passa no isdigit() e quebraria o int(): seria um 500)."""
     falha = {"latencia_ms": 0, "erro": False}
     for pedaco in str(baggage.get_baggage(CHAVE_DO_BAGGAGE) or "").split("|"):
         alvo, _, acao = (parte.strip() for parte in pedaco.partition(":"))

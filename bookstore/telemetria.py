@@ -177,7 +177,7 @@ def encerrar(prazo_segundos: float = PRAZO_PARA_ESVAZIAR_SEGUNDOS) -> None:
 
     Com prazo. O `shutdown()` dos processadores em lote espera até 30 s, e o
     exportador, com o Collector fora do ar, fica tentando de novo até o seu
-    timeout — era isso que fazia o Ctrl-C do make local levar ~25 s. Os três
+    timeout — sem prazo, o Ctrl-C do make local levaria ~25 s. Os três
     sinais esvaziam em paralelo; quem passar do prazo tem o exportador
     desligado, o que interrompe a espera entre tentativas (API pública do
     exportador) e libera o worker. O que não saiu até lá se perde, e só isso."""

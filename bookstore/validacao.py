@@ -18,7 +18,7 @@ MAIOR_INTEIRO = 2**31 - 1
 MAIOR_VALOR = Decimal("9999999999.99")
 CENTAVO = Decimal("0.01")
 # Nenhum corpo do contrato passa de 3 níveis ({"itens": [{...}]}). O parser é
-# recursivo: um `[[[[…]]]]` de 100 000 níveis estouraria a pilha (era um 500).
+# recursivo: um `[[[[…]]]]` de 100 000 níveis estouraria a pilha (seria um 500).
 PROFUNDIDADE_MAXIMA = 20
 # O tamanho máximo do corpo (413 acima disso) é MAX_CONTENT_LENGTH, em aplicacao.py.
 

@@ -108,7 +108,7 @@ PREFIXO_TEMPORARIO = "bookstore-pg-"
 
 def apagar_em_segundo_plano(pasta: Path) -> None:
     """Apaga a pasta do banco sem esperar: são ~1000 arquivos, e com o disco ocupado o rmtree
-    levava mais de 1 s de cada Ctrl-C. Um `rm -rf` numa sessão própria termina sozinho (e, se não
+    levaria mais de 1 s de cada Ctrl-C. Um `rm -rf` numa sessão própria termina sozinho (e, se não
     terminar, varrer_sobras apaga no próximo início: o dono anotado já morreu)."""
     if shutil.which("rm"):
         soltar(["rm", "-rf", pasta])
@@ -210,7 +210,7 @@ class PostgresEmbutido(ServidorPostgres):
         # deixaria órfão): se quem o subiu morrer, até por SIGKILL, o kernel manda
         # SIGQUIT (desligamento imediato) — ver supervisao/filho.py. Para parar:
         # dados que serão apagados, o imediato (SIGQUIT), sem o checkpoint final —
-        # era mais de 1 s de cada Ctrl-C; dados guardados, o rápido (SIGINT), que grava tudo.
+        # seria mais de 1 s de cada Ctrl-C; dados guardados, o rápido (SIGINT), que grava tudo.
         comando = [_binarios() / "postgres", "-D", str(self.dados),
                    "-h", "127.0.0.1", "-p", str(self.porta), "-k", str(self.dados), "-c", "max_connections=300",
                    # Dados descartáveis: sem fsync o PostgreSQL fica bem mais rápido.

@@ -1,4 +1,6 @@
--- Esquema do serviço ordens. Idempotente (ver bookstore/db.py).
+-- Esquema do serviço ordens. Idempotente (ver bookstore/db.py); os bancos do laboratório são
+-- descartáveis (o make local os recria, o compose com `down -v`), então o esquema é o de hoje, sem migrações
+-- (dados guardados com MANTER_DADOS=true por uma versão anterior: apague .dados-locais/).
 -- A linha da ordem É o estado da saga: cada passo é gravado antes do próximo,
 -- então um processo que morre no meio deixa rastro suficiente para desfazer.
 CREATE TABLE IF NOT EXISTS ordens (
@@ -16,6 +18,12 @@ CREATE TABLE IF NOT EXISTS ordens (
     -- Compensação pendente: o status final que a ordem terá quando a
     -- recuperação terminar de desfazer (cancelar reserva, estornar pagamento).
     desfazer_para   TEXT,
+    -- O desfazer por mensagens (ordens/orquestrador.py) anda um passo por resposta: livros desfez
+    -- (reserva cancelada), pagamentos desfez (estorno feito), e quando o último comando de desfazer
+    -- saiu — a recuperação o reenvia só se a resposta demorar demais.
+    desfeito_em_livros     BOOLEAN NOT NULL DEFAULT false,
+    desfeito_em_pagamentos BOOLEAN NOT NULL DEFAULT false,
+    desfazer_enviado_em    TIMESTAMPTZ,
     -- Status HTTP da primeira resposta: o que uma repetição com a mesma
     -- Idempotency-Key recebe de volta.
     codigo_http     INTEGER,
@@ -66,13 +74,6 @@ CREATE OR REPLACE TRIGGER historico_ao_mudar_status
     AFTER UPDATE OF status ON ordens
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION registrar_no_historico();
-
--- Compra por mensagens (ordens/orquestrador.py). O desfazer anda por mensagens, um passo por
--- resposta: livros desfez (reserva cancelada), pagamentos desfez (estorno feito). E quando o último
--- comando de desfazer saiu: a recuperação reenvia só se a resposta demorar demais.
-ALTER TABLE ordens ADD COLUMN IF NOT EXISTS desfeito_em_livros BOOLEAN NOT NULL DEFAULT false;
-ALTER TABLE ordens ADD COLUMN IF NOT EXISTS desfeito_em_pagamentos BOOLEAN NOT NULL DEFAULT false;
-ALTER TABLE ordens ADD COLUMN IF NOT EXISTS desfazer_enviado_em TIMESTAMPTZ;
 
 -- O número do cartão entre o POST /ordens e o comando de cobrança (que só sai depois da reserva).
 -- A saga HTTP o tem na memória da requisição; aqui a compra atravessa processos. Apagado na

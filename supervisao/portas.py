@@ -17,7 +17,7 @@ from pathlib import Path
 FAIXA_PARA_ESCUTAR = (20000, 32000)
 # Uma porta entregue fica reservada por um tempo para a máquina inteira (um arquivo com o número dela):
 # entre escolher e escutar, outro processo que também escolhe portas — o `make caos` ao lado do `make
-# local`, a suíte em dois processos — não recebe a mesma. Sem isso, o `make bench` da suíte chegou a
+# local`, a suíte em dois processos — não recebe a mesma. Sem isso, o `make bench` da suíte pode
 # comprar num livros de outro laboratório que escutou primeiro na porta do ordens dele (404).
 PASTA_DAS_RESERVAS = "bookstore-portas-reservadas"  # na pasta temporária, uma por usuário
 RESERVA_SEGUNDOS = 120

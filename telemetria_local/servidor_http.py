@@ -1,10 +1,10 @@
 """O HTTP/1.1 do receptor OTLP: qualquer processo da máquina pode conectar, então nada é confiado.
 
 Por que não o `http.server` da biblioteca padrão: ele dá uma thread a cada conexão,
-sem limite e sem prazo — 2000 conexões que nunca terminam o pedido seguravam 1800
-threads e esgotavam os descritores de arquivo; `Content-Length: -1` prendia uma
-thread para sempre; a fila de espera do listen() era 5 (de 300 exportadores ao
-mesmo tempo, ~5% levavam reset). Aqui, um laço asyncio numa thread só cuida de
+sem limite e sem prazo — 2000 conexões que nunca terminam o pedido seguram 1800
+threads e esgotam os descritores de arquivo; `Content-Length: -1` prende uma
+thread para sempre; a fila de espera do listen() é 5 (de 300 exportadores ao
+mesmo tempo, ~5% levam reset). Aqui, um laço asyncio numa thread só cuida de
 todas as conexões (esperar o cliente não custa uma thread), com prazos para o
 cabeçalho, o corpo e a conexão ociosa; o trabalho de verdade (descomprimir,
 decodificar, gravar) vai para UM trabalhador, então a memória desse trabalho é
