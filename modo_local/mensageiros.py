@@ -8,11 +8,10 @@ segurava sem ack voltam para a fila e vão para o próximo consumidor.
 """
 import subprocess
 import sys
-import time
 
 from bookstore import config, topologia
 from bookstore.config import RAIZ
-from supervisao.filho import PRAZO_PARA_PARAR_SEGUNDOS, Filho
+from supervisao.filho import Filho, parar_juntos
 from supervisao.vigiado import Vigiado
 
 from .rabbitmq import RabbitMQLocal, achar_servidor
@@ -78,12 +77,7 @@ class Mensageiros:
         print(texto, file=sys.stderr if self.saida is None else self.saida, flush=True)
 
     def _parar(self, chaves) -> None:
-        vigiados = [self.vigiados.pop(chave) for chave in list(chaves)]
-        for vigiado in vigiados:
-            vigiado.sinalizar_parada()
-        fim = time.monotonic() + PRAZO_PARA_PARAR_SEGUNDOS
-        for vigiado in vigiados:
-            vigiado.terminar(fim)
+        parar_juntos([self.vigiados.pop(chave) for chave in list(chaves)])
 
     def parar_servico(self, servico: str) -> None:
         """Para os mensageiros de um serviço e não os troca (o "relay fora" dos testes, o consumidor

@@ -28,14 +28,13 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import requests
 
 from bookstore import config
 from bookstore.config import RAIZ
-from supervisao.filho import Filho
+from supervisao.filho import Filho, parar_juntos
 from supervisao.portas import porta_livre
 from supervisao.vigiado import Vigiado
 from telemetria_local.armazem import Armazem
@@ -335,11 +334,7 @@ class PilhaReal:
         """Os três juntos: SIGTERM e, passado o prazo, SIGKILL (o que guardavam em memória se perde, como
         num `docker compose down`)."""
         self._parando.set()
-        for processo in self.processos.values():
-            processo.sinalizar_parada()
-        fim = time.monotonic() + PRAZO_PARA_PARAR_SEGUNDOS
-        for processo in self.processos.values():
-            processo.terminar(fim)
+        parar_juntos(self.processos.values(), PRAZO_PARA_PARAR_SEGUNDOS)
         if self._observador.is_alive():
             self._observador.join(timeout=2)
 

@@ -121,8 +121,9 @@ class Filho:
 
 def parar_juntos(filhos, prazo: float | None = None) -> None:
     """Sinaliza todos primeiro e espera depois, com um prazo só: param em paralelo (em série, seriam
-    alguns segundos por processo)."""
-    filhos = [filho for filho in filhos if filho is not None and filho.processo is not None]
+    alguns segundos por processo). Vale para um Filho e para um Vigiado (os dois têm `sinalizar`,
+    `terminar` e `prazo_para_parar`)."""
+    filhos = [filho for filho in filhos if filho is not None]
     for filho in filhos:
         filho.sinalizar()
     prazo = max((f.prazo_para_parar for f in filhos), default=0) if prazo is None else prazo

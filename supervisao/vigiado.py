@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from .filho import Filho, motivo
+from .filho import Filho, motivo, parar_juntos
 
 ESPERA_MINIMA, ESPERA_MAXIMA = 0.5, 10.0  # segundos entre uma queda e a volta
 VIDA_ESTAVEL = 5.0
@@ -40,6 +40,10 @@ class Vigiado:
     @property
     def pid(self) -> int:
         return self.filho.pid
+
+    @property
+    def prazo_para_parar(self) -> float:
+        return self.filho.prazo_para_parar if self.filho else 0
 
     def lancar(self) -> None:
         with self._trava:
@@ -104,8 +108,8 @@ class Vigiado:
         self._trocando.set()
         self.filho.sinalizar()
 
-    def sinalizar_parada(self) -> None:
-        """Pede para parar sem esperar (quem para vários juntos chama `terminar` depois)."""
+    def sinalizar(self) -> None:
+        """Pede para parar sem esperar e sem outro no lugar (quem para vários juntos chama `terminar` depois)."""
         with self._trava:
             self._parando.set()
         if self.filho:
@@ -118,5 +122,4 @@ class Vigiado:
             self._vigia.join(timeout=2)
 
     def parar(self) -> None:
-        self.sinalizar_parada()
-        self.terminar(time.monotonic() + (self.filho.prazo_para_parar if self.filho else 0))
+        parar_juntos([self])

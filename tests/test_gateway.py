@@ -27,6 +27,7 @@ from ferramentas import caos as modulo_caos
 from ferramentas.invariantes import esperar_ordens_terminarem, verificar_invariantes
 from modo_local.gateway import LaboratorioComGateway
 from supervisao.portas import porta_livre, quem_usa_a_porta
+from supervisao.proc import rss_mib
 from telemetria_local import traces
 from telemetria_local.fontes import FonteLocal
 from telemetria_local.otlp import SERVIDOR
@@ -195,15 +196,15 @@ def test_custo_do_gateway_latencia_e_memoria(lab):
                 assert comprar(destino, livro).status_code == 201
                 amostras["POST"].append(time.perf_counter() - inicio)
     caddy = int(quem_usa_a_porta(lab.portas["gateway"]).split()[1].rstrip(":"))
-    rss_mib = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{caddy}/status").read_text())[1]) / 1024
+    rss = rss_mib(caddy)
     print(f"\nGET /livros/{{id}}: p50 direto {p50_ms(direto['GET']):.2f} ms, pelo gateway "
           f"{p50_ms(pelo_gateway['GET']):.2f} ms ({len(direto['GET'])} de cada, alternados)")
     print(f"POST /ordens: p50 direto {p50_ms(direto['POST']):.1f} ms, pelo gateway "
           f"{p50_ms(pelo_gateway['POST']):.1f} ms ({len(direto['POST'])} de cada; as chamadas internas "
           "passam pelo gateway nos dois casos)")
-    print(f"RSS do Caddy (pid {caddy}) depois da medição: {rss_mib:.0f} MiB")
+    print(f"RSS do Caddy (pid {caddy}) depois da medição: {rss:.0f} MiB")
     assert p50_ms(pelo_gateway["GET"]) - p50_ms(direto["GET"]) < 50
-    assert rss_mib < 96  # o mem_limit do gateway no compose
+    assert rss < 96  # o mem_limit do gateway no compose
 
 
 # --- uma réplica morre -----------------------------------------------------------------------------

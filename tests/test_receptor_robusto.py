@@ -31,6 +31,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from modo_local.servicos import RAIZ
+from supervisao.proc import pico_mib
 from telemetria_local import armazem
 from telemetria_local.ao_vivo import ResumoAoVivo
 from telemetria_local.receptor import ReceptorOTLP
@@ -366,11 +367,6 @@ def bomba_gzip(gib: int) -> bytes:
     return b"".join([*(compressor.compress(bloco) for _ in range(gib * 1024)), compressor.flush()])
 
 
-def pico_de_memoria_mb(pid: int) -> float:
-    linha = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("VmHWM"))
-    return int(linha.split()[1]) / 1024
-
-
 @pytest.fixture
 def receptor_em_processo(tmp_path):
     from modo_local.postgres import porta_livre
@@ -386,10 +382,10 @@ def receptor_em_processo(tmp_path):
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="mede a memória pelo /proc")
 def test_bomba_de_gzip_e_413_e_a_memoria_fica_limitada(receptor_em_processo):
     r = receptor_em_processo
-    antes = pico_de_memoria_mb(r.pid)
+    antes = pico_mib(r.pid)
     status, _, corpo = postar(r.porta_http, bomba_gzip(BOMBA_GIB), cabecalhos={"Content-Encoding": "gzip"},
                               timeout=60)
-    pico = pico_de_memoria_mb(r.pid)
+    pico = pico_mib(r.pid)
     print(f"bomba de gzip ({BOMBA_GIB} GiB): {status}; pico de memória do receptor {antes:.0f} → {pico:.0f} MB")
     assert status == 413 and len(corpo) < 200, r.log.read_text()
     assert pico < 200, r.log.read_text()
