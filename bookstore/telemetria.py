@@ -129,6 +129,9 @@ def configurar_logs_em_texto() -> None:
     raiz = logging.getLogger()
     raiz.addHandler(saida)
     raiz.setLevel(config.ler("LOG_LEVEL").upper())
+    # O pika narra cada passo de cada conexão em INFO (uns quinze registros por mensageiro ao subir): no
+    # terminal eles escondem o resumo do make local. Os avisos e erros dele continuam chegando.
+    logging.getLogger("pika").setLevel(logging.WARNING)
 
 
 def configurado_pelo_zero_code() -> bool:
