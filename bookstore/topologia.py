@@ -56,6 +56,8 @@ TELEMETRIA = (
     Processo("visualizador", 8000, "/", "otel-desktop-viewer (make local): a cascata de um trace", "VISUALIZADOR_URL",
              so_no_make_local=True),
     Processo("victorialogs", 9428, "/health", "VictoriaLogs: os logs OTLP e a interface deles", "VICTORIALOGS_URL"),
+    # Os painéis: o VictoriaMetrics recebe do Prometheus (remote_write) e a vmui dele mostra paineis/*.json.
+    Processo("paineis", 8428, "/health", "VictoriaMetrics: os painéis da turma em /vmui/#/dashboards", "PAINEIS_URL"),
 )
 SERVICOS = tuple(processo.nome for processo in SERVICOS_DO_LAB)
 # A entrada pública opcional (GATEWAY=true, perfil `gateway` do compose): o Caddy de gateway/Caddyfile

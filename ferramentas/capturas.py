@@ -6,6 +6,7 @@ a do README, acha o trace dela, espera a telemetria dela chegar e abre, num Chro
 conferindo o que cada uma mostra (ferramentas/paginas.py; uma página com erro para tudo) — e grava a
 imagem de cada uma em docs/capturas/.
 """
+import json
 import sys
 import time
 
@@ -27,6 +28,12 @@ SPANS_DA_COMPRA = ["POST /ordens", "saga.reservar_estoque", "POST /reservas", "s
 # A consulta da captura: as ordens por status final (o contador de negócio de ordens).
 CONSULTA = "sum by (bookstore_ordem_status) (bookstore_ordens_total)"
 PRAZO_DAS_METRICAS_SEGUNDOS = 60  # a exportação (10 s), a raspagem (10 s) e a CPU dividida
+# Até a série chegar aos painéis: a exportação e a raspagem, o remote_write do Prometheus e os 30 s que o
+# VictoriaMetrics espera antes de mostrar um ponto novo (-search.latencyOffset, para não mostrar um ponto
+# pela metade).
+PRAZO_DOS_PAINEIS_SEGUNDOS = 120
+# Os painéis da captura: no transporte HTTP (o do make local sem ORDENS_SAGA), o das filas fica vazio.
+PAINEIS_DA_CAPTURA = {"paineis.png": "RED por serviço", "paineis-funil.png": "Funil da compra"}
 
 
 def comprar(ordens: str) -> int:
@@ -35,6 +42,16 @@ def comprar(ordens: str) -> int:
                              json={"itens": [{"livro_id": 1, "quantidade": 1}], "cliente": "Ana"})
     resposta.raise_for_status()
     return resposta.json()["id"]
+
+
+def movimentar(ordens: str, compras: int = 12, intervalo_segundos: float = 2.5) -> None:
+    """Compras espaçadas (uma em cada quatro com o cartão recusado), para os gráficos de taxa dos painéis
+    terem mais de um ponto e o funil mais de um desfecho."""
+    for i in range(compras):
+        cartao = {"cartao": "4000000000000002"} if i % 4 == 3 else {}
+        requests.post(f"{ordens}/ordens", timeout=20,
+                      json={"itens": [{"livro_id": 1 + i % 3, "quantidade": 1}], "cliente": "Ana", **cartao})
+        time.sleep(intervalo_segundos)
 
 
 def trace_da_ordem(jaeger: str, ordem: int) -> str:
@@ -59,15 +76,41 @@ def esperar_a_metrica(prometheus: str) -> None:
     raise paginas.PaginaErrada(f"{CONSULTA} sem resultado no Prometheus depois de {PRAZO_DAS_METRICAS_SEGUNDOS} s")
 
 
+def paineis() -> list[dict]:
+    """Os painéis do laboratório, como a vmui os mostra (paineis/*.json, na ordem dos nomes)."""
+    return [json.loads(arquivo.read_text(encoding="utf-8")) for arquivo in sorted(pilha_real.PAINEIS.glob("*.json"))]
+
+
+def esperar_os_paineis(url: str, titulos: list[str]) -> None:
+    """Espera cada consulta dos painéis `titulos` ter ao menos uma série nos últimos 10 minutos, pela API do
+    VictoriaMetrics: a vmui consulta uma vez ao abrir, então a página só é aberta depois."""
+    consultas = [expr for painel in paineis() if painel["title"] in titulos
+                 for linha in painel["rows"] for grafico in linha["panels"] for expr in grafico["expr"]]
+    fim = time.monotonic() + PRAZO_DOS_PAINEIS_SEGUNDOS
+    while True:
+        agora = time.time()
+        vazias = [expr for expr in consultas if not requests.get(
+            f"{url}/api/v1/query_range", timeout=10,
+            params={"query": expr, "start": agora - 600, "end": agora, "step": 15}).json()["data"]["result"]]
+        if not vazias:
+            return
+        if time.monotonic() > fim:
+            raise paginas.PaginaErrada(f"depois de {PRAZO_DOS_PAINEIS_SEGUNDOS} s, estas consultas dos painéis não têm "
+                                       f"série no VictoriaMetrics ({url}):\n" + "\n".join(vazias))
+        time.sleep(2)
+
+
 def fotografar(lab: LaboratorioProprio, nav, trace_id: str, ordem: int) -> dict[str, object]:
     """Cada página, conferida; devolve {arquivo: página aberta}."""
     esperar_a_metrica(lab.url("prometheus"))
+    esperar_os_paineis(lab.url("paineis"), list(PAINEIS_DA_CAPTURA.values()))
     return {
         "cascata.png": paginas.cascata(nav, lab.url("visualizador"), trace_id, SERVICOS, SPANS_DA_COMPRA),
         "prometheus.png": paginas.consulta_no_prometheus(nav, lab.url("prometheus"), CONSULTA, ["concluida"]),
         "logs.png": paginas.logs_do_trace(nav, url_dos_logs(lab.url("victorialogs"), trace_id),
                                           [f"ordem {ordem} → concluida"]),
         "docs.png": paginas.swagger(nav, lab.url("ordens"), ["/ordens"]),
+        **{arquivo: paginas.painel(nav, lab.url("paineis"), titulo, ultimos="5m")[0] for arquivo, titulo in PAINEIS_DA_CAPTURA.items()},
     }
 
 
@@ -80,6 +123,7 @@ def main() -> int:
         with LaboratorioProprio("capturas-") as lab, paginas.navegador() as nav:
             ordem = comprar(lab.url("ordens"))
             trace_id = trace_da_ordem(lab.url("jaeger"), ordem)
+            movimentar(lab.url("ordens"))
             for arquivo, pagina in fotografar(lab, nav, trace_id, ordem).items():
                 pagina.screenshot(path=str(DESTINO / arquivo))
                 print(f"✔ {(DESTINO / arquivo).relative_to(RAIZ)}  ({pagina.url})")

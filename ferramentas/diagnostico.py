@@ -184,7 +184,10 @@ def interfaces_web(relatorio: Relatorio) -> None:
                                           "Node/npm) e reinicie o make local; a API /api/v1 funciona sem ela"),
                "Logs (VictoriaLogs)": (config.url("victorialogs") + "/select/vmui/", None,
                                        "o VictoriaLogs não responde: veja o terminal do make local (ou "
-                                       "`docker compose ps victorialogs`)")}
+                                       "`docker compose ps victorialogs`)"),
+               "Painéis (VictoriaMetrics)": (config.url("paineis") + "/vmui/custom-dashboards", None,
+                                             "os painéis não respondem: veja o terminal do make local (ou "
+                                             "`docker compose ps paineis`)")}
     if com_interface_do_jaeger:
         relatorio.linha(True, f"Jaeger (interface): {config.url('jaeger')}/ respondeu")
     else:
@@ -245,7 +248,7 @@ def main() -> int:
 
     otlp_portas = {"OTLP gRPC": config.porta("otlp-grpc"), "OTLP HTTP": config.porta("otlp-http")}
     extras = {"Jaeger": config.porta("jaeger"), "Prometheus": config.porta("prometheus"),
-              "VictoriaLogs": config.porta("victorialogs")} if docker else {}
+              "VictoriaLogs": config.porta("victorialogs"), "Painéis": config.porta("paineis")} if docker else {}
     portas(relatorio, {**portas_servicos, **otlp_portas, **extras})
     if docker:
         relatorio.linha(True, f"Collector health_check: {saude_collector} respondeu 200")

@@ -1,4 +1,4 @@
-"""`make medir-pilha`: a memória do Collector, do Jaeger, do Prometheus, do VictoriaLogs e do visualizador
+"""`make medir-pilha`: a memória do Collector, do Jaeger, do Prometheus, do VictoriaLogs, dos painéis (VictoriaMetrics) e do visualizador
 de traces sob a carga de uma turma, medida, ao lado do orçamento de cada um no docker-compose.yml (o
 visualizador só existe no make local: sem orçamento do compose, o pico aparece para a conta da máquina).
 
@@ -29,7 +29,7 @@ from supervisao.proc import pico_mib
 from .laboratorio_proprio import LaboratorioProprio, NaoSubiu
 
 SERVICO_NO_COMPOSE = {"otelcol": "otel-collector", "jaeger": "jaeger", "prometheus": "prometheus",
-                      "victoria-logs": "victorialogs"}
+                      "victoria-logs": "victorialogs", "victoria-metrics": "paineis"}
 SO_NO_MAKE_LOCAL = {"otel-desktop-viewer": "visualizador"}
 
 

@@ -15,7 +15,7 @@ rede, cada tentativa recusada custa tempo.
 import shutil
 import time
 from contextlib import contextmanager
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlparse
 
 from bookstore import config
 
@@ -24,6 +24,10 @@ OPCOES_DO_CHROMIUM = ["--no-sandbox", "--disable-gpu", "--disable-background-net
                       "--disable-component-update", "--disable-sync", "--no-first-run"]
 JANELA = {"width": 1280, "height": 900}
 PRAZO_SEGUNDOS = 20.0
+# A aba dos painéis na vmui do VictoriaMetrics (os JSON de paineis/).
+CAMINHO_DOS_PAINEIS = "/vmui/#/dashboards"
+ATUALIZAR_GRAFICO_VAZIO_SEGUNDOS = 5.0
+UNIDADES = {"m": "minutes", "h": "hours"}  # o nome do intervalo relativo na URL da vmui
 # O que uma página mostra quando falhou em vez de mostrar dados: nenhuma destas frases pode aparecer.
 FRASES_DE_ERRO = ("Error opening React index.html", "404 page not found", "Unexpected Application Error",
                   "Something went wrong", "Error executing query", "unexpected error", "Internal Server Error",
@@ -141,3 +145,77 @@ def swagger(nav, servico: str, operacoes: list[str]):
     pagina.goto(f"{servico}/docs")
     esperar_textos(pagina, operacoes)
     return pagina
+
+
+def _recusa(resposta) -> str:
+    """"<consulta> → 400: <o erro que o VictoriaMetrics deu>" de uma resposta recusada da API."""
+    parametros = parse_qs(urlparse(resposta.url).query) | parse_qs(resposta.request.post_data or "")
+    try:
+        erro = resposta.json().get("error", "")
+    except Exception:  # corpo que não é JSON: o status basta
+        erro = resposta.status_text
+    return f"{parametros.get('query', ['?'])[0]} → {resposta.status}: {erro}"
+
+
+def painel(nav, paineis: str, titulo: str, prazo: float = PRAZO_SEGUNDOS, ultimos: str | None = None):
+    """Um painel da vmui (paineis/*.json) lido como o aluno o lê: a aba `titulo`, cada linha aberta e cada
+    gráfico rolado até a vista — a vmui só consulta o gráfico que aparece na tela. Cada gráfico precisa
+    mostrar ao menos uma série com valores (min/median/max/last na legenda) em até `prazo` segundos, e
+    nenhuma consulta pode ter sido recusada: a vmui não escreve o erro no gráfico (ele só fica vazio),
+    então a recusa é lida na resposta da API. `ultimos` ("5m"): o intervalo de tempo, em vez dos 30
+    minutos com que a vmui abre. Devolve (a página, {título do gráfico: [séries da legenda]})."""
+    pagina = nova_pagina(nav)
+    respostas_recusadas = []  # lidas depois: dentro do evento, a API síncrona do Playwright não pode esperar
+    pagina.on("response", lambda resposta: respostas_recusadas.append(resposta)
+              if "/api/v1/query" in resposta.url and resposta.status >= 400 else None)
+    intervalo = f"?g0.range_input={ultimos}&g0.relative_time=last_{ultimos[:-1]}_{UNIDADES[ultimos[-1]]}" if ultimos else ""
+    pagina.goto(f"{paineis}{CAMINHO_DOS_PAINEIS}{intervalo}")
+    abas = pagina.locator(".vm-predefined-panels-tabs__tab")
+    try:
+        pagina.locator(".vm-predefined-panels-tabs__tab, .vm-predefined-dashboard").first.wait_for(
+            timeout=prazo * 1000)
+    except Exception:
+        raise PaginaErrada(f"{pagina.url}: nenhum painel (a vmui achou os JSON?). A página mostra:\n"
+                           f"{_texto(pagina)[:1500]}") from None
+    if abas.count():  # com um painel só, a vmui não mostra abas: ele já está aberto
+        aba = abas.filter(has_text=titulo)
+        if not aba.count():
+            raise PaginaErrada(f"{pagina.url}: não há o painel {titulo!r}; as abas são {abas.all_inner_texts()}")
+        aba.first.click()
+    # Só a primeira linha vem aberta; a seta de cada outra a abre (o clique no título nem sempre chega a ela).
+    fechadas = pagina.locator(".vm-predefined-dashboard > .vm-accordion-header:not(.vm-accordion-header_open)")
+    while fechadas.count():
+        antes = fechadas.count()
+        fechadas.first.locator(".vm-accordion-header__arrow").click()
+        pagina.wait_for_function(f"document.querySelectorAll('.vm-predefined-dashboard > "
+                                 f".vm-accordion-header:not(.vm-accordion-header_open)').length < {antes}")
+    graficos: dict[str, list[str]] = {}
+    for grafico in pagina.locator(".vm-predefined-panel").all():
+        nome = grafico.locator(".vm-predefined-panel-header__title").inner_text()
+        grafico.scroll_into_view_if_needed()
+        fim = time.monotonic() + prazo  # por gráfico: um vazio não tira o tempo do seguinte
+        atualizar_em = time.monotonic() + ATUALIZAR_GRAFICO_VAZIO_SEGUNDOS
+        while True:
+            series = [item.locator(".vm-legend-item-info__label").inner_text()
+                      for item in grafico.locator(".vm-legend-item").all() if item.locator(".vm-legend-item-stats").count()]
+            if series or respostas_recusadas or grafico.locator(".vm-alert").count() or time.monotonic() > fim:
+                break
+            if time.monotonic() > atualizar_em:
+                # A vmui consulta cada gráfico uma vez; se essa consulta foi cancelada (o intervalo de tempo
+                # acerta-se logo depois de a página abrir), o gráfico fica vazio até alguém clicar em
+                # atualizar — o que o aluno faria.
+                pagina.locator(".vm-execution-controls-buttons button").first.click()
+                atualizar_em = time.monotonic() + ATUALIZAR_GRAFICO_VAZIO_SEGUNDOS
+            pagina.wait_for_timeout(200)
+        graficos[nome] = series
+    if recusadas := [_recusa(resposta) for resposta in respostas_recusadas]:
+        raise PaginaErrada(f"{pagina.url}: o painel {titulo!r} tem consultas que o VictoriaMetrics recusou:\n"
+                           + "\n".join(recusadas))
+    if alertas := pagina.locator(".vm-alert_error").all_inner_texts():
+        raise PaginaErrada(f"{pagina.url}: o painel {titulo!r} mostra um erro: {alertas}")
+    esperar_textos(pagina, [])
+    if vazios := [nome for nome, series in graficos.items() if not series]:
+        raise PaginaErrada(f"{pagina.url}: no painel {titulo!r}, os gráficos {vazios} não mostram nenhuma série "
+                           f"(depois de {prazo:.0f} s); os outros mostram {graficos}")
+    pagina.locator(".vm-header").first.scroll_into_view_if_needed()  # de volta ao topo, como ao abrir
+    return pagina, graficos

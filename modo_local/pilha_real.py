@@ -41,7 +41,8 @@ from telemetria_local.armazem import Armazem
 
 BIN = RAIZ / ".ferramentas" / "bin"
 CONSTRUIR = RAIZ / "pilha" / "construir.sh"
-BINARIOS = ("otelcol", "jaeger", "prometheus", "victoria-logs", "otel-desktop-viewer")
+BINARIOS = ("otelcol", "jaeger", "prometheus", "victoria-logs", "victoria-metrics", "otel-desktop-viewer")
+PAINEIS = RAIZ / "paineis"  # os JSON dos painéis (a vmui do VictoriaMetrics os lê a cada carga da página)
 CONFIG_COLLECTOR = RAIZ / "otel-collector" / "config.yaml"
 CONFIG_JAEGER = RAIZ / "jaeger" / "config.yaml"
 CONFIG_JAEGER_VISUALIZADOR = RAIZ / "jaeger" / "visualizador.yaml"  # só no make local (não há visualizador no compose)
@@ -115,7 +116,7 @@ def portas_publicas() -> dict[str, int]:
     """As portas que o aluno usa (as do compose, ou PORTA_*): OTLP, saúde do Collector, Jaeger, Prometheus,
     o visualizador de traces e o VictoriaLogs."""
     return {nome: config.porta(nome) for nome in ("otlp-grpc", "otlp-http", "collector-saude", "jaeger",
-                                                     "prometheus", "visualizador", "victorialogs")}
+                                                     "prometheus", "visualizador", "victorialogs", "paineis")}
 
 
 def do_compose(servico: str) -> dict:
@@ -153,13 +154,22 @@ def enderecos(publicas: dict[str, int], internas: dict[str, int]) -> dict[str, d
     }
 
 
-def prometheus_yml_local(alvo: str) -> str:
-    """O prometheus/prometheus.yml com um só trecho trocado: o alvo (otel-collector:8889 → 127.0.0.1:…)."""
+def prometheus_yml_local(alvos: dict[str, str], remote_write: str) -> str:
+    """O prometheus/prometheus.yml com os endereços do compose trocados pelos daqui: o alvo de cada job
+    ({job_name: "127.0.0.1:…"}) e a URL do remote_write; o resto é o mesmo arquivo, byte a byte."""
     import yaml
     texto = CONFIG_PROMETHEUS.read_text(encoding="utf-8")
-    (original,) = yaml.safe_load(texto)["scrape_configs"][0]["static_configs"][0]["targets"]
-    assert texto.count(f'"{original}"') == 1, f"o alvo {original} aparece mais de uma vez em {CONFIG_PROMETHEUS}"
-    return texto.replace(f'"{original}"', f'"{alvo}"')
+    config_compose = yaml.safe_load(texto)
+    trocas = {}
+    for job in config_compose["scrape_configs"]:
+        (original,) = job["static_configs"][0]["targets"]
+        trocas[original] = alvos[job["job_name"]]
+    (escrita,) = config_compose["remote_write"]
+    trocas[escrita["url"]] = remote_write
+    for original, local in trocas.items():
+        assert texto.count(f'"{original}"') == 1, f"{original} não aparece uma vez só em {CONFIG_PROMETHEUS}"
+        texto = texto.replace(f'"{original}"', f'"{local}"')
+    return texto
 
 
 def opcoes_do_compose(servico: str, trocas: dict[str, str]) -> list[str]:
@@ -175,6 +185,12 @@ def opcoes_do_prometheus(config_local: Path, dados: Path, porta: int) -> list[st
     """O `command` do compose, com os caminhos do contêiner trocados pelos daqui e o endereço de escuta."""
     trocas = {"--config.file": str(config_local), "--storage.tsdb.path": str(dados)}
     return [*opcoes_do_compose("prometheus", trocas), f"--web.listen-address=127.0.0.1:{porta}"]
+
+
+def opcoes_dos_paineis(dados: Path, porta: int) -> list[str]:
+    """O `command` do compose (retenção, memória, a pasta dos JSON), com as pastas daqui e o endereço de escuta."""
+    trocas = {"-storageDataPath": str(dados), "-vmui.customDashboardsPath": str(PAINEIS)}
+    return [*opcoes_do_compose("paineis", trocas), f"-httpListenAddr=127.0.0.1:{porta}"]
 
 
 def opcoes_do_victorialogs(dados: Path, porta: int) -> list[str]:
@@ -222,14 +238,19 @@ class PilhaReal:
         self.pasta.mkdir(parents=True, exist_ok=True)
         local = "http://127.0.0.1"
         config_prometheus = self.pasta / "prometheus.yml"
-        config_prometheus.write_text(prometheus_yml_local(self.enderecos["otelcol"]["COLLECTOR_PROMETHEUS_ENDPOINT"]),
-                                     encoding="utf-8")
+        config_prometheus.write_text(prometheus_yml_local(
+            {"otel-collector": self.enderecos["otelcol"]["COLLECTOR_PROMETHEUS_ENDPOINT"],
+             "collector": f"127.0.0.1:{self.internas['collector-telemetria']}"},
+            remote_write=f"{local}:{self.publicas['paineis']}/api/v1/write"), encoding="utf-8")
         # Quem recebe sobe junto com quem manda: os exportadores do Collector e do Jaeger tentam de novo
         # enquanto o vizinho não escuta.
         self.processos = {nome: self._vigiado(nome, *partes) for nome, *partes in [
             ("VictoriaLogs", [BIN / "victoria-logs", *opcoes_do_victorialogs(
                 self.pasta / "victorialogs-dados", self.publicas["victorialogs"])],
              None, "victorialogs.log", f"{local}:{self.publicas['victorialogs']}/health"),
+            ("Painéis", [BIN / "victoria-metrics", *opcoes_dos_paineis(
+                self.pasta / "paineis-dados", self.publicas["paineis"])],
+             None, "paineis.log", f"{local}:{self.publicas['paineis']}/health"),
             ("Visualizador", [BIN / "otel-desktop-viewer", *opcoes_do_visualizador(
                 self.publicas["visualizador"], self.internas["visualizador-otlp-grpc"],
                 self.internas["visualizador-otlp-http"])],
@@ -298,6 +319,8 @@ class PilhaReal:
             f"  Prometheus    {local}:{p['prometheus']}/query  ({prometheus})",
             f"  Traces        {local}:{p['visualizador']}/traces  (abre no trace mais novo; um trace: /traces/<trace_id>)",
             f"  Logs          {local}:{p['victorialogs']}/select/vmui/  (busque trace_id:<id>)",
+            f"  Painéis       {local}:{p['paineis']}/vmui/#/dashboards  (RED por serviço, o funil da compra, "
+            "as filas e a pilha)",
             f"  Jaeger (API)  {local}:{p['jaeger']}/api/v3/services  (a interface do Jaeger só existe no Docker; "
             "aqui, make traces e o visualizador)",
         ])

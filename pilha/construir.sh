@@ -2,10 +2,12 @@
 # Constrói do código-fonte, com Go, a pilha real do laboratório:
 #   otelcol (OpenTelemetry Collector só com os componentes que o laboratório usa),
 #   jaeger (Jaeger v2), prometheus + promtool (e a interface web do Prometheus, com npm),
-#   victoria-logs (os logs, com a interface vmui) e otel-desktop-viewer (a cascata dos traces),
+#   victoria-logs (os logs, com a interface vmui), victoria-metrics (os painéis, na vmui dele) e
+#   otel-desktop-viewer (a cascata dos traces),
 # em <raiz do repositório>/.ferramentas/bin/. As versões vêm de pilha/versoes.env.
 #
-# Uso: pilha/construir.sh [otelcol] [jaeger] [prometheus] [victorialogs] [visualizador]   (sem argumentos: todos)
+# Uso: pilha/construir.sh [otelcol] [jaeger] [prometheus] [victorialogs] [paineis] [visualizador]
+#   (sem argumentos: todos)
 #
 # - A interface web do Prometheus vem do próprio módulo Go dele (web/ui): o pnpm (pelo npx, do registro
 #   npm) instala exatamente o pnpm-lock.yaml de lá e o vite a constrói em .ferramentas/interface-do-prometheus/.
@@ -96,6 +98,9 @@ conferir_prometheus() { conferir_modulo prometheus github.com/prometheus/prometh
 conferir_victorialogs() {
     conferir_modulo victorialogs github.com/VictoriaMetrics/VictoriaLogs "v$VICTORIALOGS_VERSAO" VICTORIALOGS_VERSAO
 }
+conferir_paineis() {
+    conferir_modulo victoriametrics github.com/VictoriaMetrics/VictoriaMetrics "v$VICTORIAMETRICS_VERSAO" VICTORIAMETRICS_VERSAO
+}
 conferir_visualizador() {
     conferir_modulo visualizador github.com/CtrlSpice/otel-desktop-viewer "v$VISUALIZADOR_VERSAO" VISUALIZADOR_VERSAO
 }
@@ -179,6 +184,12 @@ construir_victorialogs() {
         github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs
 }
 
+construir_paineis() {
+    go_build "$PILHA/victoriametrics" victoria-metrics \
+        "-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-metrics-v$VICTORIAMETRICS_VERSAO" \
+        github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics
+}
+
 construir_visualizador() {
     command -v "${CC:-gcc}" >/dev/null 2>&1 ||
         falha "o otel-desktop-viewer precisa de um compilador C para o DuckDB (CGO): instale o gcc (apt-get install gcc; no macOS, xcode-select --install)"
@@ -230,7 +241,7 @@ interface_do_prometheus() {
 
 # --- principal -----------------------------------------------------------------------------
 if [ "$#" -eq 0 ]; then
-    set -- otelcol jaeger prometheus victorialogs visualizador
+    set -- otelcol jaeger prometheus victorialogs paineis visualizador
 fi
 mkdir -p "$DESTINO"
 # A pasta se ignora sozinha no git (binários não entram em commit).
@@ -246,8 +257,9 @@ for nome in "$@"; do
         interface_do_prometheus
         ;;
     victorialogs) componente victorialogs "$VICTORIALOGS_VERSAO" "$PILHA/victorialogs" construir_victorialogs "~15 s" victoria-logs ;;
+    paineis) componente paineis "$VICTORIAMETRICS_VERSAO" "$PILHA/victoriametrics" construir_paineis "~30 s" victoria-metrics ;;
     visualizador) componente visualizador "$VISUALIZADOR_VERSAO" "$PILHA/visualizador" construir_visualizador "~1 min" otel-desktop-viewer ;;
-    *) falha "componente desconhecido: $nome (use otelcol, jaeger, prometheus, victorialogs ou visualizador)" ;;
+    *) falha "componente desconhecido: $nome (use otelcol, jaeger, prometheus, victorialogs, paineis ou visualizador)" ;;
     esac
 done
 echo "pilha: pronta em $DESTINO ($((SECONDS - inicio_total)) s)"

@@ -43,11 +43,11 @@ class ModoLocal:
         self.portas = {**{nome: porta_livre_com_replicas() for nome in topologia.SERVICOS}, "gateway": porta_livre(),
                        "rabbitmq": porta_livre()}  # o broker de ORDENS_SAGA=mensagens (usado ou não)
         self.portas_otlp = {"http": porta_livre(), "grpc": porta_livre()}
-        # Os da pilha real (PILHA=real): saúde do Collector, Jaeger, Prometheus e as páginas do navegador, também
+        # Os da pilha real (PILHA=real): saúde do Collector, Jaeger, Prometheus e as páginas do navegador (painéis incluídos), também
         # em portas livres —
         # e, com o receptor local, a saúde numa porta em que nada escuta: o autoteste lê o armazém.
         self.portas_da_pilha = {nome: porta_livre() for nome in ("collector-saude", "jaeger", "prometheus", "visualizador",
-                                                                 "victorialogs")}
+                                                                 "victorialogs", "paineis")}
         self.pasta_telemetria = Path(pasta_telemetria)
         self.ambiente = {
             **os.environ, "PYTHONUNBUFFERED": "1", "TELEMETRIA_LOCAL_PASTA": str(self.pasta_telemetria),

@@ -174,15 +174,15 @@ def test_le_uma_linha_do_victorialogs_no_formato_do_armazem_local():
 
 
 def test_diagnostico_nomeia_a_pagina_do_navegador_que_nao_responde(monkeypatch, capsys):
-    """Sem nada escutando nas portas do Jaeger, do Prometheus, do visualizador e do VictoriaLogs, cada página
-    aparece com ✘, pelo nome, e com o que fazer."""
+    """Sem nada escutando nas portas do Jaeger, do Prometheus, do visualizador, do VictoriaLogs e dos painéis,
+    cada página aparece com ✘, pelo nome, e com o que fazer."""
     from ferramentas import diagnostico
-    for nome in ("jaeger", "prometheus", "visualizador", "victorialogs"):
+    for nome in ("jaeger", "prometheus", "visualizador", "victorialogs", "paineis"):
         monkeypatch.setenv(f"PORTA_{nome.upper()}", str(porta_livre()))
     relatorio = diagnostico.Relatorio()
     diagnostico.interfaces_web(relatorio)
     saida = capsys.readouterr().out
-    assert relatorio.falhas == 3, saida
-    for pagina in ("Prometheus (interface)", "Logs (VictoriaLogs)", "Traces (visualizador)"):
+    assert relatorio.falhas == 4, saida
+    for pagina in ("Prometheus (interface)", "Logs (VictoriaLogs)", "Painéis (VictoriaMetrics)", "Traces (visualizador)"):
         assert re.search(rf"^✘ {re.escape(pagina)}: http://127\.0\.0\.1:\d+/\S* não respondeu$", saida, re.M), saida
-    assert saida.count("    → ") == 3
+    assert saida.count("    → ") == 4

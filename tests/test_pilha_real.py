@@ -228,15 +228,18 @@ def test_jaeger_real_aceita_a_camada_do_visualizador(enderecos_locais):
     assert resultado.returncode == 0, explicar(resultado)
 
 
-def test_prometheus_local_so_troca_o_alvo(enderecos_locais):
-    alvo = enderecos_locais["otelcol"]["COLLECTOR_PROMETHEUS_ENDPOINT"]
+def test_prometheus_local_so_troca_os_enderecos(enderecos_locais):
+    alvos = {"otel-collector": enderecos_locais["otelcol"]["COLLECTOR_PROMETHEUS_ENDPOINT"], "collector": "127.0.0.1:1"}
     original = CONFIG_PROMETHEUS.read_text(encoding="utf-8")
-    local = pilha_real.prometheus_yml_local(alvo)
+    local = pilha_real.prometheus_yml_local(alvos, remote_write="http://127.0.0.1:2/api/v1/write")
     linhas = [(a, b) for a, b in zip(original.splitlines(), local.splitlines()) if a != b]
-    assert len(original.splitlines()) == len(local.splitlines()) and len(linhas) == 1, linhas
-    ((chave, (no_compose, no_host)),) = diferencas(yaml.safe_load(original), yaml.safe_load(local)).items()
-    assert chave == "scrape_configs.0.static_configs.0.targets.0" and no_host == alvo
-    assert no_compose.startswith("otel-collector:")
+    assert len(original.splitlines()) == len(local.splitlines()) and len(linhas) == 3, linhas
+    compose = yaml.safe_load(original)
+    (alvo_dos_servicos,), (alvo_do_collector,) = (job["static_configs"][0]["targets"] for job in compose["scrape_configs"])
+    assert diferencas(compose, yaml.safe_load(local)) == {
+        "scrape_configs.0.static_configs.0.targets.0": (alvo_dos_servicos, alvos["otel-collector"]),
+        "scrape_configs.1.static_configs.0.targets.0": (alvo_do_collector, "127.0.0.1:1"),
+        "remote_write.0.url": (compose["remote_write"][0]["url"], "http://127.0.0.1:2/api/v1/write")}
 
 
 def test_prometheus_local_roda_o_command_do_compose(tmp_path):
@@ -244,6 +247,19 @@ def test_prometheus_local_roda_o_command_do_compose(tmp_path):
     compose = yaml.safe_load((RAIZ / "docker-compose.yml").read_text(encoding="utf-8"))["services"]["prometheus"]
     assert [o.split("=")[0] for o in opcoes[:-1]] == [o.split("=")[0] for o in compose["command"]]
     assert [o for o in opcoes if "retention" in o] == [o for o in compose["command"] if "retention" in o]
+
+
+def test_os_paineis_locais_rodam_o_command_do_compose(tmp_path):
+    """Retenção e memória iguais às do compose; a pasta dos JSON é a mesma que o compose monta."""
+    opcoes = pilha_real.opcoes_dos_paineis(tmp_path / "dados", 1)
+    compose = yaml.safe_load((RAIZ / "docker-compose.yml").read_text(encoding="utf-8"))["services"]["paineis"]
+    assert [o.split("=")[0] for o in opcoes[:-1]] == [o.split("=")[0] for o in compose["command"]]
+    assert [o for o in opcoes if "retention" in o or "memory" in o] == [
+        o for o in compose["command"] if "retention" in o or "memory" in o]
+    assert opcoes[-1] == "-httpListenAddr=127.0.0.1:1"
+    (pasta_no_conteiner,) = [o.split("=")[1] for o in compose["command"] if o.startswith("-vmui.customDashboardsPath")]
+    assert f"./{pilha_real.PAINEIS.relative_to(RAIZ)}:{pasta_no_conteiner}:ro" in compose["volumes"]
+    assert f"-vmui.customDashboardsPath={pilha_real.PAINEIS}" in opcoes
 
 
 def test_tags_do_compose_sao_as_versoes_construidas():
@@ -254,6 +270,8 @@ def test_tags_do_compose_sao_as_versoes_construidas():
     assert servicos["otel-collector"]["image"] == f"otel/opentelemetry-collector-contrib:{v['OTELCOL_VERSAO']}"
     assert servicos["jaeger"]["image"] == f"jaegertracing/jaeger:{v['JAEGER_VERSAO']}"
     assert servicos["prometheus"]["image"] == f"prom/prometheus:v{v['PROMETHEUS_VERSAO']}"
+    assert servicos["victorialogs"]["image"] == f"victoriametrics/victoria-logs:v{v['VICTORIALOGS_VERSAO']}"
+    assert servicos["paineis"]["image"] == f"victoriametrics/victoria-metrics:v{v['VICTORIAMETRICS_VERSAO']}"
 
 
 def test_sem_os_binarios_o_make_local_fica_com_o_receptor_e_diz_como_ter_a_pilha(tmp_path, monkeypatch, capsys):
