@@ -129,9 +129,11 @@ def configurar_logs_em_texto() -> None:
     raiz = logging.getLogger()
     raiz.addHandler(saida)
     raiz.setLevel(config.ler("LOG_LEVEL").upper())
-    # O pika narra cada passo de cada conexão em INFO (uns quinze registros por mensageiro ao subir): no
-    # terminal eles escondem o resumo do make local. Os avisos e erros dele continuam chegando.
-    logging.getLogger("pika").setLevel(logging.WARNING)
+    # O pika narra cada passo de cada conexão em INFO (uns quinze registros por mensageiro ao subir) e cada
+    # tentativa de reconexão em ERROR, com traceback: no terminal, isso esconde o resumo do make local e as
+    # linhas que importam. O relay e o consumidor dizem numa linha só quando a conexão cai e quando volta
+    # (bookstore/mensageria/conexao.py); do pika fica o que é crítico.
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 
 def configurado_pelo_zero_code() -> bool:

@@ -69,6 +69,14 @@ def servicos_prontos(relatorio: Relatorio, urls: dict[str, str]) -> bool:
     return todos
 
 
+PARADA_NOS_SERVICOS = "a compra não atravessou os serviços: veja as linhas de /ready acima"
+# ORDENS_SAGA=mensagens: o /ready de cada serviço diz só do banco dele (o gateway o usa para tirar réplicas);
+# com o broker fora, o POST /ordens continua 202 e a compra espera no outbox de ordens até ele voltar.
+PARADA_NAS_FILAS = ("a compra aceita (202) não andou nas filas: o RabbitMQ está no ar (porta {porta})? Enquanto ele "
+                    "está fora, POST /ordens segue respondendo 202 e a compra espera no outbox de ordens; no make local "
+                    "ele volta sozinho (✔ RabbitMQ de volta). Os mensageiros: o terminal do make local")
+
+
 def comprar_com_trace_conhecido(relatorio: Relatorio, espera: Espera, url_ordens: str) -> str | None:
     trace_id = secrets.token_hex(16)
     traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
@@ -83,10 +91,11 @@ def comprar_com_trace_conhecido(relatorio: Relatorio, espera: Espera, url_ordens
         # Recusado (ou o livro 1 esgotou): a saga rodou — 402/409 pelo HTTP, o status final pelas filas.
         ok = status in ("pagamento_recusado", "estoque_indisponivel")
         detalhe = f"{resposta.status_code} {status}"
+        conserto = PARADA_NAS_FILAS if resposta.status_code == 202 else PARADA_NOS_SERVICOS
     except (requests.RequestException, ValueError, KeyError) as erro:
-        ok, detalhe = False, type(erro).__name__
+        ok, detalhe, conserto = False, type(erro).__name__, PARADA_NOS_SERVICOS
     relatorio.linha(ok, f"compra de teste (cartão recusado, estoque devolvido): {detalhe}; trace {trace_id}",
-                    "a compra não atravessou os serviços: veja as linhas de /ready acima")
+                    conserto.format(porta=config.porta("rabbitmq")))
     return trace_id if ok else None
 
 

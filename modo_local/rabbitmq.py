@@ -12,7 +12,14 @@ cookie do Erlang (HOME) ficam numa pasta temporária apagada no fim; as portas s
   nó com ordem); `-noinput` desliga o shell interativo que essa variável ligaria.
 - memória: o alarme padrão é 0,4 × a RAM da máquina; o laboratório usa o mesmo arquivo de
   configuração do compose (rabbitmq/rabbitmq.conf), com um limite absoluto.
+- a distribuição do Erlang: por padrão ela escuta em todas as interfaces (protegida só pelo cookie);
+  `inet_dist_use_interface` a prende em 127.0.0.1, como o AMQP e o epmd.
+
+E ele volta sozinho quando cai (`restart: unless-stopped` no compose; aqui, supervisao.Vigiado): as
+filas são quorum, guardadas em disco na mesma pasta, e o que os serviços publicaram enquanto ele
+estava fora espera no outbox de cada um — o relay manda quando ele volta.
 """
+import sys
 import os
 import shutil
 import subprocess
@@ -22,6 +29,7 @@ from pathlib import Path
 
 from bookstore.config import RAIZ, ConfiguracaoInvalida
 from supervisao.filho import Filho
+from supervisao.vigiado import Vigiado
 from supervisao.portas import porta_livre, porta_ocupada
 from supervisao.proc import rss_mib
 
@@ -35,6 +43,17 @@ CONFIG_DO_LABORATORIO = RAIZ / "rabbitmq" / "rabbitmq.conf"
 # Pronto em 2–16 s medidos; com a máquina ocupada (a suíte), mais.
 PRONTO_EM_SEGUNDOS = 60
 PRAZO_PARA_PARAR_SEGUNDOS = 15
+# O Ra do RabbitMQ 3.10 (o do Debian) às vezes não elege sozinho o líder de uma fila quorum de um nó só
+# depois de um kill -9: a fila fica em "leader not known" para sempre e a compra para nela (medido aqui:
+# uma das três filas, em 3 de 5 quedas; https://github.com/rabbitmq/rabbitmq-server/issues/10070).
+# Na volta, o lançador pede a eleição de cada fila quorum sem líder e só diz "de volta" quando não resta
+# nenhuma. A expressão devolve quantas estavam sem líder.
+ELEGER_FILAS_SEM_LIDER = ("length([ra:trigger_election(Id) || Q <- rabbit_amqqueue:list(), "
+                          "amqqueue:get_type(Q) =:= rabbit_quorum_queue, Id <- [amqqueue:get_pid(Q)], "
+                          "element(1, ra:members(Id, 500)) =/= ok]).")
+# O que o aluno precisa saber enquanto o broker está fora (o aviso de queda do make local).
+ENQUANTO_ESTA_FORA = ("POST /ordens segue respondendo 202 e cada compra espera no outbox de ordens; ela termina "
+                      "(ou desiste, pelo prazo de abandono da saga) quando o broker volta")
 
 
 class RabbitMQAusente(ConfiguracaoInvalida):
@@ -66,11 +85,13 @@ def achar_epmd(servidor: str) -> str:
 class RabbitMQLocal:
     """`with RabbitMQLocal(porta) as broker:` um broker de pé até o `with` acabar; `broker.url()`."""
 
-    def __init__(self, porta: int, saida=None):
+    def __init__(self, porta: int, saida=None, avisar=None):
         self.porta = porta
         self.saida = saida  # arquivo para o log do broker (padrão: descartado; o log completo fica na pasta)
+        self.avisar = avisar or (lambda texto: print(texto, file=sys.stderr, flush=True))  # as quedas e voltas
         self.pasta: Path | None = None
-        self.processo: Filho | None = None
+        self.processo: Vigiado | None = None
+        self._ja_subiu = False  # a primeira subida não tem filas; as voltas conferem os líderes delas
         self.epmd: Filho | None = None
 
     def url(self) -> str:
@@ -93,7 +114,8 @@ class RabbitMQLocal:
             "ERL_EPMD_PORT": str(porta_epmd),
             "ERL_EPMD_ADDRESS": "127.0.0.1",
             "RABBITMQ_ALLOW_INPUT": "true",
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-start_epmd false -noinput",
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-start_epmd false -noinput "
+                                                  "-kernel inet_dist_use_interface {127,0,0,1}",
         }
 
     def iniciar(self) -> "RabbitMQLocal":
@@ -112,9 +134,15 @@ class RabbitMQLocal:
             self.epmd = Filho([epmd, "-port", porta_epmd, "-address", "127.0.0.1"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, prazo_para_parar=PRAZO_PARA_PARAR_SEGUNDOS).iniciar()
             self._ambiente = self.ambiente(porta_epmd)
-            self.processo = Filho([servidor], env=self._ambiente, stdout=self.saida or subprocess.DEVNULL,
-                                  stderr=subprocess.STDOUT, prazo_para_parar=PRAZO_PARA_PARAR_SEGUNDOS).iniciar()
+            self.processo = Vigiado(
+                "RabbitMQ", lambda: Filho([servidor], env=self._ambiente, stdout=self.saida or subprocess.DEVNULL,
+                                          stderr=subprocess.STDOUT, prazo_para_parar=PRAZO_PARA_PARAR_SEGUNDOS),
+                self.avisar, self._pronto, o_que_segue=ENQUANTO_ESTA_FORA,
+                onde_olhar=f" (log: {self.pasta / 'log'})", limite_para_ficar_pronto=PRONTO_EM_SEGUNDOS)
+            self.processo.lancar()
             self._esperar_pronto()
+            self._ja_subiu = True
+            self.processo.vigiar()
         except BaseException:
             self.parar()
             raise
@@ -123,22 +151,32 @@ class RabbitMQLocal:
     def _esperar_pronto(self) -> None:
         fim = time.monotonic() + PRONTO_EM_SEGUNDOS
         while time.monotonic() < fim:
-            if not self.processo.vivo():
-                raise RuntimeError(f"o RabbitMQ terminou ao subir (código {self.processo.codigo}):\n"
+            if not self.processo.filho.vivo():
+                raise RuntimeError(f"o RabbitMQ terminou ao subir (código {self.processo.filho.codigo}):\n"
                                    + self.log()[-3000:])
             if porta_ocupada(self.porta):
                 return
             time.sleep(0.2)
         raise RuntimeError(f"o RabbitMQ não ficou pronto em {PRONTO_EM_SEGUNDOS} s:\n" + self.log()[-3000:])
 
+    def _pronto(self) -> bool:
+        if not porta_ocupada(self.porta):
+            return False
+        if not self._ja_subiu:
+            return True
+        sem_lider = self._ctl("eval", ELEGER_FILAS_SEM_LIDER, check=False)
+        return sem_lider.returncode == 0 and sem_lider.stdout.strip() == "0"
+
+    def _ctl(self, *argumentos, check: bool = True) -> subprocess.CompletedProcess:
+        ctl = str(Path(achar_servidor()).with_name("rabbitmqctl"))
+        return subprocess.run([ctl, "-n", self._ambiente["RABBITMQ_NODENAME"], *argumentos], env=self._ambiente,
+                              check=check, capture_output=True, text=True, timeout=60)
+
     def criar_vhost(self, nome: str) -> str:
         """Um vhost novo (filas com os mesmos nomes, sem se misturar) e a URL dele: dois laboratórios
         num broker só (a suíte: o do caos e o dos outros testes)."""
-        ctl = str(Path(achar_servidor()).with_name("rabbitmqctl"))
-        ambiente = self._ambiente
         for comando in (["add_vhost", nome], ["set_permissions", "-p", nome, "guest", ".*", ".*", ".*"]):
-            subprocess.run([ctl, "-n", ambiente["RABBITMQ_NODENAME"], *comando], env=ambiente, check=True,
-                           capture_output=True, timeout=60)
+            self._ctl(*comando)
         return f"amqp://guest:guest@127.0.0.1:{self.porta}/{nome}"
 
     def log(self) -> str:

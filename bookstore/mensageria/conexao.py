@@ -1,4 +1,6 @@
 """A conexão AMQP dos mensageiros (pika BlockingConnection), com o broker de RABBITMQ_URL."""
+import logging
+
 import pika
 
 from bookstore import config
@@ -19,3 +21,22 @@ def conectar(nome: str) -> pika.BlockingConnection:
     parametros.connection_attempts = 1
     parametros.blocked_connection_timeout = 30  # o alarme de memória do broker freia publicações
     return pika.BlockingConnection(parametros)
+
+
+class Tentativas:
+    """O laço de quem fala com o broker (o relay, o consumidor) tenta de novo a cada segundo; o log diz
+    uma linha quando a conexão cai e uma quando ela volta, não uma por tentativa — com o broker fora, as
+    seis threads dos três mensageiros encheriam o terminal de avisos iguais."""
+
+    def __init__(self, logger: logging.Logger, quem: str):
+        self.logger, self.quem, self.seguidas = logger, quem, 0
+
+    def falhou(self, erro: Exception) -> None:
+        self.seguidas += 1
+        if self.seguidas == 1:
+            self.logger.warning("%s: %s: %s; tentando de novo a cada 1 s", self.quem, type(erro).__name__, erro)
+
+    def conectou(self) -> None:
+        if self.seguidas > 1:
+            self.logger.info("%s: de volta depois de %d tentativas", self.quem, self.seguidas)
+        self.seguidas = 0

@@ -54,14 +54,14 @@ class Consumidor(threading.Thread):
         self.app, self.servico, self.tratadores = app, servico, tratadores
         self.parar, self.tentativas, self.so_links = parar, tentativas, so_links
         self.fila, self.todas_as_filas = fila, todas_as_filas
+        self.tentativas_de_conexao = conexao.Tentativas(logger, f"consumidor de {self.fila}")
 
     def run(self) -> None:
         while not self.parar.is_set():
             try:
                 self._rodar()
             except Exception as erro:  # broker fora: a thread não morre, tenta de novo
-                logger.warning("consumidor de %s: %s: %s; tentando de novo em 1 s", self.fila, type(erro).__name__,
-                               erro)
+                self.tentativas_de_conexao.falhou(erro)
                 self.parar.wait(1)
 
     def _rodar(self) -> None:
@@ -73,6 +73,7 @@ class Consumidor(threading.Thread):
             # vez de esperar na memória deste (e a latência injetada segura uma só).
             canal.basic_qos(prefetch_count=1)
             self.amqp = amqp
+            self.tentativas_de_conexao.conectou()
             logger.info("consumidor de %s pronto", self.fila)
             # inactivity_timeout: volta a cada segundo mesmo sem mensagens — para notar o pedido de
             # parar e, no caminho, atender os heartbeats do broker.

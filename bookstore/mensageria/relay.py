@@ -36,13 +36,14 @@ class Relay(threading.Thread):
         self.todas_as_filas = todas_as_filas  # para declarar: {fila: padrão de routing key}
         # As filas em que este serviço publica (as de quem recebe o que ele manda) e as de mortas delas.
         self.filas_medidas = [*filas_de_destino, *map(filas.das_mortas, filas_de_destino)]
+        self.tentativas_de_conexao = conexao.Tentativas(logger, f"relay de {self.servico}")
 
     def run(self) -> None:
         while not self.parar.is_set():
             try:
                 self._rodar()
             except Exception as erro:  # broker ou banco fora: a thread não morre, tenta de novo
-                logger.warning("relay de %s: %s: %s; tentando de novo em 1 s", self.servico, type(erro).__name__, erro)
+                self.tentativas_de_conexao.falhou(erro)
                 self.parar.wait(1)
 
     def _rodar(self) -> None:
@@ -56,6 +57,7 @@ class Relay(threading.Thread):
                 filas.declarar(canal, self.todas_as_filas, self.tentativas)
                 parametros = pika.URLParameters(conexao.url())
                 servidor = (parametros.host, parametros.port)
+                self.tentativas_de_conexao.conectou()
                 logger.info("relay de %s publicando em %s:%s", self.servico, *servidor)
                 proxima_medida = proxima_limpeza = 0.0
                 while not self.parar.is_set():
