@@ -261,6 +261,8 @@ def test_solucao_do_collector_segue_as_regras_da_config_do_laboratorio(pasta):
     assert conferir_collector.problemas(solucao) == []
     laboratorio = carregar(RAIZ / "otel-collector" / "config.yaml")
     assert set(solucao["processors"]) > set(laboratorio["processors"])  # a solução acrescenta, não troca
+    # E leva junto os tetos da config do laboratório: aplicar a solução não tira a proteção da turma.
+    assert solucao["connectors"]["spanmetrics"] == laboratorio["connectors"]["spanmetrics"]
 
 
 def span_no_formato_do_jaeger(servico, nome, inicio_ns, atributos, trace="4bf92f3577b34da6a3ce929d0e0e4736",

@@ -247,3 +247,18 @@ def test_gauge_de_estoque_por_livro(app_livros, telemetria_em_memoria):
     metrica, pontos_estoque = pontos(telemetria_em_memoria[1], "bookstore.livro.estoque")
     assert metrica.unit == "{exemplar}"
     assert any(p.attributes == {"bookstore.livro.id": livro} and p.value == 7 for p in pontos_estoque)
+
+
+def test_otel_env_corta_no_sdk_o_atributo_enorme(monkeypatch):
+    """Um atributo de 15 MiB (um corpo de resposta posto num span) sai do SDK com o tamanho do teto de
+    otel.env: o pedido OTLP continua pequeno, e o Collector não o recusa levando outros spans junto."""
+    from bookstore import config
+    teto = int(config.variaveis_do_otel_env()["OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"])
+    monkeypatch.setenv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", str(teto))
+    exportador = InMemorySpanExporter()
+    provedor = TracerProvider()  # os limites vêm do ambiente, como nos serviços
+    provedor.add_span_processor(SimpleSpanProcessor(exportador))
+    with provedor.get_tracer("teste").start_as_current_span("saga.cobrar") as span:
+        span.set_attribute("bookstore.resposta", "x" * (15 * 1024 * 1024))
+    (exportado,) = exportador.get_finished_spans()
+    assert 0 < teto <= 8192 and len(exportado.attributes["bookstore.resposta"]) == teto
