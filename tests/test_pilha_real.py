@@ -660,6 +660,27 @@ def test_um_pedido_otlp_grande_demais_e_recusado_a_quem_o_mandou_e_o_grande_mas_
 
 
 @pytest.mark.e2e
+def test_uma_rajada_de_pedidos_enormes_nao_passa_do_limite_de_memoria_do_collector(lab):
+    """16 pedidos de 15 MiB, 8 ao mesmo tempo: o Collector para de ler cada um nos 4 MiB, e o pico de
+    memória dele (VmHWM) fica abaixo do mem_limit do compose — num cgroup, passar dele é o kill do kernel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ferramentas.medir_pilha import mib
+    from supervisao.proc import pico_mib
+    limite = mib(yaml.safe_load((RAIZ / "docker-compose.yml").read_text(encoding="utf-8"))["services"][
+        "otel-collector"]["mem_limit"])
+    otlp = f"http://127.0.0.1:{lab.portas_otlp['http']}/v1/traces"
+    enorme = _pedido_otlp("aluno-enorme", [_span(secrets.token_bytes(16), "anexo", {"arquivo": "x" * 15 * 2**20})])
+
+    def mandar(_):
+        return requests.post(otlp, data=enorme, headers={"Content-Type": "application/x-protobuf"}, timeout=60).status_code
+    with ThreadPoolExecutor(8) as rajada:
+        codigos = set(rajada.map(mandar, range(16)))
+    pico = pico_mib(processos_da_pilha(lab)["otelcol"])
+    assert codigos == {400} and pico < limite, (codigos, f"pico de {pico:.0f} MiB, limite {limite:.0f} MiB")
+
+
+@pytest.mark.e2e
 def test_make_diagnostico_tudo_certo_na_pilha_real(lab):
     def rodada():
         resultado = subprocess.run([sys.executable, "-m", "ferramentas.diagnostico"], cwd=lab.raiz, env=lab.ambiente,
