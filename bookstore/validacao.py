@@ -161,12 +161,23 @@ def itens_de_compra(dados: dict, *, maximo: int = 50) -> list[dict]:
     return validos
 
 
+TAMANHO_MAXIMO_DA_CHAVE = 200
+
+
+def _chave(valor: str | None, campo: str) -> str | None:
+    if valor is not None and (not valor.strip() or len(valor) > TAMANHO_MAXIMO_DA_CHAVE):
+        raise EntradaInvalida(campo, f"deve ter de 1 a {TAMANHO_MAXIMO_DA_CHAVE} caracteres")
+    return valor
+
+
 def idempotency_key() -> str | None:
     """O cabeçalho `Idempotency-Key` (opcional): de 1 a 200 caracteres, ou None se não veio."""
-    chave = request.headers.get("Idempotency-Key")
-    if chave is not None and (not chave.strip() or len(chave) > 200):
-        raise EntradaInvalida("Idempotency-Key", "deve ter de 1 a 200 caracteres")
-    return chave
+    return _chave(request.headers.get("Idempotency-Key"), "Idempotency-Key")
+
+
+def chave_na_consulta() -> str | None:
+    """`?chave=` (opcional): uma Idempotency-Key procurada, com a mesma regra do cabeçalho."""
+    return _chave(request.args.get("chave"), "chave")
 
 
 def paginacao() -> tuple[int, int]:

@@ -2,6 +2,7 @@
 from bookstore.openapi import (BANCO_FORA, CORPO_GRANDE, JSON_MALFORMADO, MAIOR_INTEIRO, MAIOR_VALOR, PAGINACAO,
                                corpo, documento, erro, invalido, nao_encontrado, parametro_id, ref, regras_do_contrato,
                                resposta)
+from bookstore.validacao import TAMANHO_MAXIMO_DA_CHAVE
 
 PAGAMENTO = {"id": 3, "ordem_id": 7, "valor": 79.80, "status": "aprovado", "motivo": None, "cartao_final": "1111"}
 
@@ -41,7 +42,8 @@ CAMINHOS = {
                                 + regras_do_contrato("o `cartao` passa no dígito verificador (Luhn)"),
                  "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                  "description": "de 1 a 200 caracteres; quem cobrou esta ordem",
-                                 "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}}],
+                                 "schema": {"type": "string", "minLength": 1, "maxLength": TAMANHO_MAXIMO_DA_CHAVE,
+                                            "pattern": "\\S"}}],
                  "requestBody": corpo(ref("NovoPagamento"), {"ordem_id": 7, "valor": 79.80,
                                                              "cartao": "4111111111111111"}),
                  "responses": {
@@ -60,7 +62,8 @@ CAMINHOS = {
                                             "schema": {"type": "integer", "minimum": 1, "maximum": MAIOR_INTEIRO}},
                                {"name": "chave", "in": "query", "required": False,
                                 "description": "com ordem_id: só o pagamento feito com esta Idempotency-Key",
-                                "schema": {"type": "string", "maxLength": 200}}],
+                                "schema": {"type": "string", "minLength": 1, "maxLength": TAMANHO_MAXIMO_DA_CHAVE,
+                                           "pattern": "\\S"}}],
                 "responses": {"200": resposta("os pagamentos", {"type": "array", "items": ref("Pagamento")},
                                               [PAGAMENTO]),
                               "422": invalido("ordem_id", "deve ser um inteiro positivo"), "503": BANCO_FORA}},

@@ -60,7 +60,7 @@ def listar():
                                  or not 1 <= int(ordem_id) <= validacao.MAIOR_INTEIRO):
         raise ErroAPI(422, "campo 'ordem_id': deve ser um inteiro positivo", campo="ordem_id")
     # ?chave=: só o pagamento feito com esta Idempotency-Key (a saga, ao desfazer, não estorna o de outro).
-    chave = request.args.get("chave")
+    chave = validacao.chave_na_consulta()
     with db.transacao() as cursor:
         if ordem_id is None:
             pagamentos = cursor.execute(

@@ -114,6 +114,15 @@ def test_consulta_e_lista_por_ordem(client):
     assert [p["id"] for p in client.get("/pagamentos").json] == [2, 1]
 
 
+@pytest.mark.parametrize("chave", ["x" * 201, "   "])
+def test_chave_da_consulta_tem_a_regra_do_cabecalho(client, chave):
+    """?chave= procura uma Idempotency-Key: com mais de 200 caracteres (ou só espaços) nenhuma existe, e a
+    resposta diz por quê em vez de uma lista vazia — como o cabeçalho e o que o /openapi.json promete."""
+    resposta = client.get(f"/pagamentos?ordem_id=5&chave={chave}")
+    assert resposta.status_code == 422 and resposta.json["campo"] == "chave", resposta.json
+    assert client.get("/pagamentos?ordem_id=5&chave=" + "x" * 200).status_code == 200
+
+
 def test_estorno_idempotente_e_recusado_nao_estorna(client):
     aprovado = pagar(client, ordem_id=1).json
     for _ in range(2):

@@ -681,6 +681,18 @@ def test_uma_rajada_de_pedidos_enormes_nao_passa_do_limite_de_memoria_do_collect
 
 
 @pytest.mark.e2e
+def test_o_prometheus_so_libera_cors_para_paginas_da_propria_maquina(lab):
+    """Uma página de outro site, aberta no navegador do aluno, não lê a API do Prometheus (o navegador só
+    entrega a resposta com o Access-Control-Allow-Origin); uma da própria máquina lê."""
+    def origem_liberada(origem: str) -> str | None:
+        return requests.get(lab.url("prometheus") + "/api/v1/query", params={"query": "up"}, timeout=5,
+                            headers={"Origin": origem}).headers.get("Access-Control-Allow-Origin")
+    assert origem_liberada("https://um-site-qualquer.example") is None
+    painel = lab.url("paineis").replace("127.0.0.1", "localhost")
+    assert origem_liberada(painel) == painel
+
+
+@pytest.mark.e2e
 def test_make_diagnostico_tudo_certo_na_pilha_real(lab):
     def rodada():
         resultado = subprocess.run([sys.executable, "-m", "ferramentas.diagnostico"], cwd=lab.raiz, env=lab.ambiente,
