@@ -354,6 +354,14 @@ def test_mensagem_que_nao_se_processa_vai_para_a_fila_de_mortas_sem_mudar_nada(l
     assert linhas(lab, "livros", "SELECT count(*) FROM mensagens_a_enviar WHERE origem::text = ANY(%s)",
                   ids) == [(0,)]
     assert estoque(lab, livro) == 5
+    # Exatamente MENSAGENS_TENTATIVAS entregas da incompleta, contadas no log de quem a recebeu, e a última
+    # diz para onde ela foi.
+    tentativas = int(lab.ambiente_do_servico("livros").get("MENSAGENS_TENTATIVAS", 5))
+    falhas = [linha for linha in (lab.pasta_logs / "livros-mensageiro.log").read_text().splitlines()
+              if f"mensagem {incompleta} em livros.comandos falhou na entrega" in linha]
+    assert [linha.split("na entrega ")[1].split(" (")[0] for linha in falhas] == [
+        f"{n} de {tentativas}" for n in range(1, tentativas + 1)], falhas
+    assert "vai para livros.comandos.dlq" in falhas[-1]
 
 
 def test_relay_fora_as_ordens_esperam_e_terminam_quando_ele_volta(lab):

@@ -113,7 +113,11 @@ class Consumidor(threading.Thread):
                                entrega, self.tentativas, type(erro).__name__, erro,
                                f"; vai para {filas.das_mortas(self.fila)}" if ultima else "; volta para a fila")
                 self.amqp.sleep(min(ESPERA_MAXIMA_SEGUNDOS, ESPERA_POR_ENTREGA_SEGUNDOS * entrega))
-                canal.basic_nack(metodo.delivery_tag, requeue=True)
+                # reject, não nack: do RabbitMQ 4.3 em diante (a imagem do compose), só o reject conta como
+                # falha e soma na contagem de entregas; o nack devolveria a mensagem sem contar, e ela nunca
+                # chegaria à fila de mortas (https://www.rabbitmq.com/docs/4.3/nack). No 3.10 do Debian, os
+                # dois contam.
+                canal.basic_reject(metodo.delivery_tag, requeue=True)
                 return
         canal.basic_ack(metodo.delivery_tag)  # só depois do commit
 

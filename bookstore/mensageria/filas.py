@@ -40,7 +40,9 @@ def declarar(canal, filas: dict[str, str], tentativas: int) -> None:
         canal.queue_bind(das_mortas(fila), EXCHANGE_DAS_MORTAS, routing_key=fila)
         canal.queue_declare(fila, durable=True, arguments={
             "x-queue-type": "quorum",
-            "x-delivery-limit": tentativas,
+            # O limite conta as devoluções, não as entregas: a mensagem vai para a de mortas quando as
+            # devoluções passam dele. Com tentativas - 1, são `tentativas` entregas ao todo, como o log diz.
+            "x-delivery-limit": tentativas - 1,
             "x-dead-letter-exchange": EXCHANGE_DAS_MORTAS,
             "x-dead-letter-routing-key": fila,
         })
