@@ -234,7 +234,7 @@ def test_content_length_invalido_e_4xx_sem_prender_o_receptor(receptor, cabecalh
     (b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "xyz"}]}]}]}', {"Content-Type": "application/json"}),
     (b'[1, 2]', {"Content-Type": "application/json"}),
     (b"nao e gzip", {**PROTOBUF, "Content-Encoding": "gzip"}),
-    (gzip.compress(b"isto nao e protobuf"), {**PROTOBUF, "Content-Encoding": "gzip"}),
+    (gzip.compress(b"isto nao e protobuf", mtime=0), {**PROTOBUF, "Content-Encoding": "gzip"}),
 ])
 def test_lixo_e_400_com_uma_linha_de_log(receptor, capfd, corpo, cabecalhos):
     capfd.readouterr()
