@@ -110,7 +110,8 @@ def fotografar(lab: LaboratorioProprio, nav, trace_id: str, ordem: int) -> dict[
         "logs.png": paginas.logs_do_trace(nav, url_dos_logs(lab.url("victorialogs"), trace_id),
                                           [f"ordem {ordem} → concluida"]),
         "docs.png": paginas.swagger(nav, lab.url("ordens"), ["/ordens"]),
-        **{arquivo: paginas.painel(nav, lab.url("paineis"), titulo, ultimos="5m")[0] for arquivo, titulo in PAINEIS_DA_CAPTURA.items()},
+        **{arquivo: paginas.painel(nav, lab.url("paineis"), titulo, ultimos="5m")[0]
+           for arquivo, titulo in PAINEIS_DA_CAPTURA.items()},
     }
 
 

@@ -1,6 +1,7 @@
-"""`make medir-pilha`: a memória do Collector, do Jaeger, do Prometheus, do VictoriaLogs, dos painéis (VictoriaMetrics) e do visualizador
-de traces sob a carga de uma turma, medida, ao lado do orçamento de cada um no docker-compose.yml (o
-visualizador só existe no make local: sem orçamento do compose, o pico aparece para a conta da máquina).
+"""`make medir-pilha`: a memória do Collector, do Jaeger, do Prometheus, do VictoriaLogs, dos painéis
+(VictoriaMetrics) e do visualizador de traces sob a carga de uma turma, medida, ao lado do orçamento de
+cada um no docker-compose.yml (o visualizador só existe no make local: sem orçamento do compose, o pico
+aparece para a conta da máquina).
 
 Sobe um `make local` próprio com a pilha real (PILHA=real), em portas livres (o seu `make local`
 continua intacto), com o que o compose impõe: o GOMEMLIMIT do Collector e do Jaeger, o

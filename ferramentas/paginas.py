@@ -157,6 +157,10 @@ def _recusa(resposta) -> str:
     return f"{parametros.get('query', ['?'])[0]} → {resposta.status}: {erro}"
 
 
+# Uma linha de painel ainda fechada (a vmui abre só a primeira).
+LINHA_FECHADA = ".vm-predefined-dashboard > .vm-accordion-header:not(.vm-accordion-header_open)"
+
+
 def painel(nav, paineis: str, titulo: str, prazo: float = PRAZO_SEGUNDOS, ultimos: str | None = None):
     """Um painel da vmui (paineis/*.json) lido como o aluno o lê: a aba `titulo`, cada linha aberta e cada
     gráfico rolado até a vista — a vmui só consulta o gráfico que aparece na tela. Cada gráfico precisa
@@ -170,6 +174,26 @@ def painel(nav, paineis: str, titulo: str, prazo: float = PRAZO_SEGUNDOS, ultimo
               if "/api/v1/query" in resposta.url and resposta.status >= 400 else None)
     intervalo = f"?g0.range_input={ultimos}&g0.relative_time=last_{ultimos[:-1]}_{UNIDADES[ultimos[-1]]}" if ultimos else ""
     pagina.goto(f"{paineis}{CAMINHO_DOS_PAINEIS}{intervalo}")
+    _abrir_painel(pagina, titulo, prazo)
+    graficos = {}
+    for grafico in pagina.locator(".vm-predefined-panel").all():
+        nome = grafico.locator(".vm-predefined-panel-header__title").inner_text()
+        graficos[nome] = _series_do_grafico(pagina, grafico, prazo, respostas_recusadas)
+    if recusadas := [_recusa(resposta) for resposta in respostas_recusadas]:
+        raise PaginaErrada(f"{pagina.url}: o painel {titulo!r} tem consultas que o VictoriaMetrics recusou:\n"
+                           + "\n".join(recusadas))
+    if alertas := pagina.locator(".vm-alert_error").all_inner_texts():
+        raise PaginaErrada(f"{pagina.url}: o painel {titulo!r} mostra um erro: {alertas}")
+    esperar_textos(pagina, [])
+    if vazios := [nome for nome, series in graficos.items() if not series]:
+        raise PaginaErrada(f"{pagina.url}: no painel {titulo!r}, os gráficos {vazios} não mostram nenhuma série "
+                           f"(depois de {prazo:.0f} s); os outros mostram {graficos}")
+    pagina.locator(".vm-header").first.scroll_into_view_if_needed()  # de volta ao topo, como ao abrir
+    return pagina, graficos
+
+
+def _abrir_painel(pagina, titulo: str, prazo: float) -> None:
+    """A aba do painel clicada e cada linha dele aberta pela seta (o clique no título nem sempre chega a ela)."""
     abas = pagina.locator(".vm-predefined-panels-tabs__tab")
     try:
         pagina.locator(".vm-predefined-panels-tabs__tab, .vm-predefined-dashboard").first.wait_for(
@@ -182,40 +206,27 @@ def painel(nav, paineis: str, titulo: str, prazo: float = PRAZO_SEGUNDOS, ultimo
         if not aba.count():
             raise PaginaErrada(f"{pagina.url}: não há o painel {titulo!r}; as abas são {abas.all_inner_texts()}")
         aba.first.click()
-    # Só a primeira linha vem aberta; a seta de cada outra a abre (o clique no título nem sempre chega a ela).
-    fechadas = pagina.locator(".vm-predefined-dashboard > .vm-accordion-header:not(.vm-accordion-header_open)")
-    while fechadas.count():
-        antes = fechadas.count()
+    fechadas = pagina.locator(LINHA_FECHADA)
+    while antes := fechadas.count():
         fechadas.first.locator(".vm-accordion-header__arrow").click()
-        pagina.wait_for_function(f"document.querySelectorAll('.vm-predefined-dashboard > "
-                                 f".vm-accordion-header:not(.vm-accordion-header_open)').length < {antes}")
-    graficos: dict[str, list[str]] = {}
-    for grafico in pagina.locator(".vm-predefined-panel").all():
-        nome = grafico.locator(".vm-predefined-panel-header__title").inner_text()
-        grafico.scroll_into_view_if_needed()
-        fim = time.monotonic() + prazo  # por gráfico: um vazio não tira o tempo do seguinte
-        atualizar_em = time.monotonic() + ATUALIZAR_GRAFICO_VAZIO_SEGUNDOS
-        while True:
-            series = [item.locator(".vm-legend-item-info__label").inner_text()
-                      for item in grafico.locator(".vm-legend-item").all() if item.locator(".vm-legend-item-stats").count()]
-            if series or respostas_recusadas or grafico.locator(".vm-alert").count() or time.monotonic() > fim:
-                break
-            if time.monotonic() > atualizar_em:
-                # A vmui consulta cada gráfico uma vez; se essa consulta foi cancelada (o intervalo de tempo
-                # acerta-se logo depois de a página abrir), o gráfico fica vazio até alguém clicar em
-                # atualizar — o que o aluno faria.
-                pagina.locator(".vm-execution-controls-buttons button").first.click()
-                atualizar_em = time.monotonic() + ATUALIZAR_GRAFICO_VAZIO_SEGUNDOS
-            pagina.wait_for_timeout(200)
-        graficos[nome] = series
-    if recusadas := [_recusa(resposta) for resposta in respostas_recusadas]:
-        raise PaginaErrada(f"{pagina.url}: o painel {titulo!r} tem consultas que o VictoriaMetrics recusou:\n"
-                           + "\n".join(recusadas))
-    if alertas := pagina.locator(".vm-alert_error").all_inner_texts():
-        raise PaginaErrada(f"{pagina.url}: o painel {titulo!r} mostra um erro: {alertas}")
-    esperar_textos(pagina, [])
-    if vazios := [nome for nome, series in graficos.items() if not series]:
-        raise PaginaErrada(f"{pagina.url}: no painel {titulo!r}, os gráficos {vazios} não mostram nenhuma série "
-                           f"(depois de {prazo:.0f} s); os outros mostram {graficos}")
-    pagina.locator(".vm-header").first.scroll_into_view_if_needed()  # de volta ao topo, como ao abrir
-    return pagina, graficos
+        pagina.wait_for_function(f"document.querySelectorAll({LINHA_FECHADA!r}).length < {antes}")
+
+
+def _series_do_grafico(pagina, grafico, prazo: float, respostas_recusadas: list) -> list[str]:
+    """As séries com valores na legenda do gráfico, depois de rolá-lo até a vista; [] se nada chegou no
+    prazo (ou se uma consulta já foi recusada: não adianta esperar)."""
+    grafico.scroll_into_view_if_needed()
+    fim = time.monotonic() + prazo  # por gráfico: um vazio não tira o tempo do seguinte
+    atualizar_em = time.monotonic() + ATUALIZAR_GRAFICO_VAZIO_SEGUNDOS
+    while True:
+        series = [item.locator(".vm-legend-item-info__label").inner_text()
+                  for item in grafico.locator(".vm-legend-item").all() if item.locator(".vm-legend-item-stats").count()]
+        if series or respostas_recusadas or grafico.locator(".vm-alert").count() or time.monotonic() > fim:
+            return series
+        if time.monotonic() > atualizar_em:
+            # A vmui consulta cada gráfico uma vez; se essa consulta foi cancelada (o intervalo de tempo
+            # acerta-se logo depois de a página abrir), o gráfico fica vazio até alguém clicar em
+            # atualizar — o que o aluno faria.
+            pagina.locator(".vm-execution-controls-buttons button").first.click()
+            atualizar_em = time.monotonic() + ATUALIZAR_GRAFICO_VAZIO_SEGUNDOS
+        pagina.wait_for_timeout(200)

@@ -114,7 +114,7 @@ PORTAS_INTERNAS = ("jaeger-otlp-grpc", "jaeger-otlp-http", "jaeger-saude", "jaeg
 
 def portas_publicas() -> dict[str, int]:
     """As portas que o aluno usa (as do compose, ou PORTA_*): OTLP, saúde do Collector, Jaeger, Prometheus,
-    o visualizador de traces e o VictoriaLogs."""
+    o visualizador de traces, o VictoriaLogs e os painéis."""
     return {nome: config.porta(nome) for nome in ("otlp-grpc", "otlp-http", "collector-saude", "jaeger",
                                                      "prometheus", "visualizador", "victorialogs", "paineis")}
 

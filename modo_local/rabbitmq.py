@@ -19,19 +19,19 @@ E ele volta sozinho quando cai (`restart: unless-stopped` no compose; aqui, supe
 filas são quorum, guardadas em disco na mesma pasta, e o que os serviços publicaram enquanto ele
 estava fora espera no outbox de cada um — o relay manda quando ele volta.
 """
-import sys
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bookstore.config import RAIZ, ConfiguracaoInvalida
 from supervisao.filho import Filho
-from supervisao.vigiado import Vigiado
 from supervisao.portas import porta_livre, porta_ocupada
 from supervisao.proc import rss_mib
+from supervisao.vigiado import Vigiado
 
 # Onde o Debian/Ubuntu (apt) e o Homebrew (Intel e Apple Silicon) põem o script. O /usr/sbin do
 # Debian é um invólucro que só aceita root ou o usuário rabbitmq; o de /usr/lib roda como qualquer um.

@@ -581,37 +581,6 @@ def test_monitor_do_jaeger_le_o_spanmetrics_no_prometheus(lab):
     assert {"bookstore_ordens_total", "bookstore_pagamentos_total"} <= nomes, nomes
 
 
-@pytest.mark.e2e
-def test_um_nome_de_span_por_id_nao_explode_as_series_do_spanmetrics(lab):
-    """O erro que o exercício 04 convida: 2000 spans com um nome cada, num serviço, viram no máximo o teto
-    de séries da config (o resto numa série otel_metric_overflow) — e as séries dos outros não mudam."""
-    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-    from opentelemetry.proto.resource.v1.resource_pb2 import Resource
-    from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
-    teto = yaml.safe_load((lab.raiz / "otel-collector" / "config.yaml").read_text(encoding="utf-8"))[
-        "connectors"]["spanmetrics"]["aggregation_cardinality_limit"]
-    servico, agora = "aluno-descuidado", time.time_ns()
-    spans = [Span(trace_id=secrets.token_bytes(16), span_id=secrets.token_bytes(8), name=f"saga.gravar_reserva {i}",
-                  kind=Span.SPAN_KIND_INTERNAL, start_time_unix_nano=agora, end_time_unix_nano=agora + 1_000_000)
-             for i in range(2000)]
-    pedido = ExportTraceServiceRequest(resource_spans=[ResourceSpans(
-        resource=Resource(attributes=[KeyValue(key="service.name", value=AnyValue(string_value=servico))]),
-        scope_spans=[ScopeSpans(spans=spans)])])
-    resposta = requests.post(f"http://127.0.0.1:{lab.portas_otlp['http']}/v1/traces", data=pedido.SerializeToString(),
-                             headers={"Content-Type": "application/x-protobuf"}, timeout=10)
-    assert resposta.status_code == 200, resposta.text
-
-    def series(promql: str) -> list:
-        return requests.get(lab.url("prometheus") + "/api/v1/query", params={"query": promql},
-                            timeout=5).json()["data"]["result"]
-    # A série do transbordo não tem os atributos das outras (nem service_name): o serviço vem do resource (job).
-    esperar(lambda: series(f'traces_span_metrics_calls_total{{job="{servico}",otel_metric_overflow="true"}}'), 60,
-            intervalo=1, descricao=f"a série do transbordo de {servico} no Prometheus")
-    (contagem,) = series(f'count(traces_span_metrics_calls_total{{job="{servico}"}})')
-    assert int(contagem["value"][1]) <= teto + 1, contagem
-
-
 def _pedido_otlp(servico: str, spans) -> bytes:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
     from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -631,21 +600,46 @@ def _span(trace_id: bytes, nome: str, atributos: dict | None = None):
                 attributes=[KeyValue(key=k, value=AnyValue(string_value=v)) for k, v in (atributos or {}).items()])
 
 
+def _mandar_otlp(lab, corpo: bytes) -> requests.Response:
+    """Um pedido OTLP/HTTP protobuf ao Collector do laboratório, como o SDK de um serviço o manda."""
+    return requests.post(f"http://127.0.0.1:{lab.portas_otlp['http']}/v1/traces", data=corpo, timeout=60,
+                         headers={"Content-Type": "application/x-protobuf"})
+
+
+@pytest.mark.e2e
+def test_um_nome_de_span_por_id_nao_explode_as_series_do_spanmetrics(lab):
+    """O erro que o exercício 04 convida: 2000 spans com um nome cada, num serviço, viram no máximo o teto
+    de séries da config (o resto numa série otel_metric_overflow) — e as séries dos outros não mudam."""
+    teto = yaml.safe_load((lab.raiz / "otel-collector" / "config.yaml").read_text(encoding="utf-8"))[
+        "connectors"]["spanmetrics"]["aggregation_cardinality_limit"]
+    servico = "aluno-descuidado"
+    spans = [_span(secrets.token_bytes(16), f"saga.gravar_reserva {i}") for i in range(2000)]
+    resposta = _mandar_otlp(lab, _pedido_otlp(servico, spans))
+    assert resposta.status_code == 200, resposta.text
+
+    def series(promql: str) -> list:
+        return requests.get(lab.url("prometheus") + "/api/v1/query", params={"query": promql},
+                            timeout=5).json()["data"]["result"]
+    # A série do transbordo não tem os atributos das outras (nem service_name): o serviço vem do resource (job).
+    esperar(lambda: series(f'traces_span_metrics_calls_total{{job="{servico}",otel_metric_overflow="true"}}'), 60,
+            intervalo=1, descricao=f"a série do transbordo de {servico} no Prometheus")
+    (contagem,) = series(f'count(traces_span_metrics_calls_total{{job="{servico}"}})')
+    assert int(contagem["value"][1]) <= teto + 1, contagem
+
+
 @pytest.mark.e2e
 def test_um_pedido_otlp_grande_demais_e_recusado_a_quem_o_mandou_e_o_grande_mas_valido_chega_inteiro(lab):
     """Um span com um atributo de 15 MiB é recusado na entrada do Collector (o remetente vê o erro); três
     pedidos seguidos de 3000 spans (~1,8 MiB cada, como os de três colegas) são aceitos e chegam inteiros
     ao Jaeger — o lote que o Collector monta juntando-os não passa do que o Jaeger recebe."""
-    otlp = f"http://127.0.0.1:{lab.portas_otlp['http']}/v1/traces"
-    protobuf = {"Content-Type": "application/x-protobuf"}
     enorme = _pedido_otlp("aluno-enorme", [_span(secrets.token_bytes(16), "anexo", {"arquivo": "x" * 15 * 2**20})])
-    resposta = requests.post(otlp, data=enorme, headers=protobuf, timeout=30)
+    resposta = _mandar_otlp(lab, enorme)
     assert resposta.status_code == 400 and b"request body too large" in resposta.content, resposta.content[:300]
     trace_id = secrets.token_bytes(16)
     grandes = [_pedido_otlp(f"colega-{n}", [_span(trace_id, f"item {i % 10}", {"dado": "y" * 560})
                                             for i in range(3000)]) for n in range(3)]
     assert all(2**20 < len(grande) < 2 * 2**20 for grande in grandes)
-    respostas = [requests.post(otlp, data=grande, headers=protobuf, timeout=30) for grande in grandes]
+    respostas = [_mandar_otlp(lab, grande) for grande in grandes]
     assert [r.status_code for r in respostas] == [200] * 3, respostas[0].text[:300]
     vistos = []
 
@@ -670,13 +664,9 @@ def test_uma_rajada_de_pedidos_enormes_nao_passa_do_limite_de_memoria_do_collect
     from supervisao.proc import pico_mib
     limite = mib(yaml.safe_load((RAIZ / "docker-compose.yml").read_text(encoding="utf-8"))["services"][
         "otel-collector"]["mem_limit"])
-    otlp = f"http://127.0.0.1:{lab.portas_otlp['http']}/v1/traces"
     enorme = _pedido_otlp("aluno-enorme", [_span(secrets.token_bytes(16), "anexo", {"arquivo": "x" * 15 * 2**20})])
-
-    def mandar(_):
-        return requests.post(otlp, data=enorme, headers={"Content-Type": "application/x-protobuf"}, timeout=60).status_code
     with ThreadPoolExecutor(8) as rajada:
-        codigos = set(rajada.map(mandar, range(16)))
+        codigos = {resposta.status_code for resposta in rajada.map(lambda _: _mandar_otlp(lab, enorme), range(16))}
     pico = pico_mib(processos_da_pilha(lab)["otelcol"])
     assert codigos == {400} and pico < limite, (codigos, f"pico de {pico:.0f} MiB, limite {limite:.0f} MiB")
 
