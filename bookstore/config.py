@@ -150,8 +150,16 @@ VARIAVEIS = {variavel.nome: variavel for variavel in [
     # A compra por mensagens: bookstore/mensageria/
     Variavel("ORDENS_SAGA", "texto", "http", "ordens, make local, make caos",
              "`http`: a saga síncrona; `mensagens`: a compra pelo RabbitMQ (202 e GET /ordens/{id})"),
-    Variavel("RABBITMQ_URL", "texto", None, "serviços, mensageiros", "o broker (AMQP) da compra por mensagens",
-             padrao_no_readme=f"`amqp://guest:guest@127.0.0.1:{topologia.PROCESSOS['rabbitmq'].porta}/%2F`"),
+    Variavel("RABBITMQ_URL", "texto", None, "mensageiros",
+             "o broker (AMQP) da compra por mensagens, com o usuário do serviço (o `make local` e o compose dão a "
+             "cada mensageiro a sua; bookstore/mensageria/acessos.py)"),
+    Variavel("RABBITMQ_SENHA_ARQUIVO", "texto", None, "mensageiros",
+             "arquivo com a senha do usuário do serviço no broker, no lugar da que vem na RABBITMQ_URL (o compose)"),
+    Variavel("CARTAO_CHAVE_PUBLICA", "texto", None, "ordens",
+             "arquivo PEM da chave pública de pagamentos: com ORDENS_SAGA=mensagens, ordens sela o número do cartão "
+             "com ela (bookstore/cartao.py; o `make local` e o compose geram o par)"),
+    Variavel("CARTAO_CHAVE_PRIVADA", "texto", None, "mensageiro de pagamentos",
+             "arquivo PEM da chave privada que abre o cartão selado"),
     Variavel("MENSAGENS_SO_LINKS", "booleano", False, "mensageiros",
              "`true`: o span `process` só tem link para o `send` (sem pai): cada fila começa um trace"),
     Variavel("MENSAGENS_TENTATIVAS", "inteiro", 5, "mensageiros",

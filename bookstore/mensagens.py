@@ -12,6 +12,8 @@ Quem usa esta tabela:
   exatamente as mensagens que recebe — nem uma a menos (ficaria na fila), nem uma a mais;
 - as filas (`filas_do_laboratorio`) e o relay (`filas_em_que_publica`), na biblioteca genérica
   `bookstore/mensageria/`, que não conhece serviço nenhum pelo nome;
+- os usuários do broker (`usuarios_do_broker`): cada serviço publica só as routing keys que manda, e o
+  consumidor recusa a mensagem cujo remetente (`user_id`) não é um dos `quem_manda` dela;
 - a tabela do README, impressa por `python -m bookstore.mensagens` (um teste confere que são iguais).
 """
 import sys
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from bookstore import topologia
-from bookstore.mensageria import outbox
+from bookstore.mensageria import acessos, outbox
 from bookstore.mensageria.consumidor import Tratadores
 
 ORQUESTRADOR = "ordens"
@@ -49,8 +51,8 @@ MENSAGENS = {mensagem.routing_key: mensagem for mensagem in (
     Mensagem("livros.reservar", ("itens",), _ORDENS, "reserve os itens da ordem por RESERVA_TTL_SEGUNDOS"),
     Mensagem("livros.confirmar", ("reserva_id",), _ORDENS, "a venda aconteceu: confirme a reserva"),
     Mensagem("livros.cancelar", (), _ORDENS, "desfaça a ordem: cancele as reservas ativas dela (e as que chegarem)"),
-    Mensagem("pagamentos.cobrar", ("valor", "cartao", "chave"), _ORDENS,
-             "cobre o valor no cartão, uma vez por chave (o número sai da outbox assim que o broker o tem)"),
+    Mensagem("pagamentos.cobrar", ("valor", "cartao_selado", "chave"), _ORDENS,
+             "cobre o valor no cartão (selado: só pagamentos o abre), uma vez por chave"),
     Mensagem("pagamentos.estornar", ("chave",), _ORDENS, "desfaça a cobrança da chave (e a que chegar depois)"),
     Mensagem("ordens.estoque_reservado", ("reserva",), _LIVROS, "reservei: a reserva, com o total"),
     Mensagem("ordens.estoque_indisponivel", (), _LIVROS, "não há estoque para algum item",
@@ -107,7 +109,8 @@ def tratadores(servico: str, por_routing_key: dict[str, Callable[[dict], None]])
     previstas = {mensagem.routing_key for mensagem in recebidas_por(servico)}
     if set(por_routing_key) != previstas:
         raise ForaDoContrato(f"{servico} recebe {sorted(previstas)}; os tratadores são {sorted(por_routing_key)}")
-    return Tratadores(por_routing_key, None if servico == ORQUESTRADOR else responder_falha)
+    remetentes = {routing_key: MENSAGENS[routing_key].quem_manda for routing_key in previstas}
+    return Tratadores(por_routing_key, remetentes, None if servico == ORQUESTRADOR else responder_falha)
 
 
 def fila_de(servico: str) -> str:
@@ -124,6 +127,13 @@ def filas_em_que_publica(servico: str) -> list[str]:
     """As filas de quem recebe o que `servico` manda (o relay dele mede a profundidade delas)."""
     destinos = {m.quem_recebe for m in MENSAGENS.values() if servico in m.quem_manda}
     return [fila_de(destino) for destino in topologia.SERVICOS if destino in destinos]
+
+
+def usuarios_do_broker() -> list[acessos.Usuario]:
+    """Um usuário do broker por serviço: consome a fila dele e publica só o que ele manda."""
+    return [acessos.Usuario(servico, fila_de(servico),
+                            tuple(m.routing_key for m in MENSAGENS.values() if servico in m.quem_manda))
+            for servico in topologia.SERVICOS]
 
 
 def tabela_markdown() -> str:

@@ -8,7 +8,12 @@ tabela impressa, para o instrutor mostrar a saga sobrevivendo). As falhas:
 - latencia          /admin/falhas com latência acima do timeout de quem chama;
 - lentidao          latência abaixo do timeout: a dependência responde, devagar
                     (a compensação demora, e a recuperação passa por ela no meio);
-- erros             /admin/falhas com metade das requisições respondendo 500.
+- erros             /admin/falhas com metade das requisições respondendo 500;
+- matar_broker      (só na compra por mensagens) SIGKILL no RabbitMQ: ele volta sozinho, e o que foi
+                    publicado enquanto isso espera nas outboxes.
+
+Depois da conta nos bancos, a do disco: nenhum número de cartão inteiro em arquivo nenhum (bancos e WAL,
+broker, logs).
 
 Tudo sai de uma semente: o cronograma, os livros, os cartões. Os processos e a
 rede não são determinísticos, então a mesma semente dá as mesmas falhas nas mesmas
@@ -39,11 +44,13 @@ from supervisao.proc import filhos
 from modo_local.rabbitmq import RabbitMQLocal
 from modo_local.servicos import Laboratorio
 
-from .invariantes import esperar_ordens_terminarem, verificar_invariantes
+from .invariantes import cartoes_em_disco, esperar_ordens_terminarem, verificar_invariantes
 
 SERVICOS = topologia.SERVICOS
 SEMENTE_PADRAO = config.VARIAVEIS["CAOS_SEMENTE"].padrao
 TIPOS_DE_FALHA = ("matar_worker", "lentidao", "derrubar_conexoes", "latencia", "erros")
+# Na compra por mensagens, o broker morre logo no começo do rodízio (o teste curto também o vê) e volta em ~6 s.
+TIPOS_DE_FALHA_POR_MENSAGENS = ("matar_worker", "matar_broker", *TIPOS_DE_FALHA[1:])
 CARTOES = (("4111111111111111", 6), ("5555555555554444", 2), ("4000000000000002", 3))
 TIMEOUT_DAS_DEPENDENCIAS = 2.0
 # Cada falha de janela (latência, erros) dura isto e é desligada.
@@ -76,12 +83,12 @@ class Falha:
     servico: str
 
 
-def cronograma(semente: int, duracao_segundos: float) -> list[Falha]:
-    """Uma falha a cada 1,5–3 s; os quatro tipos se revezam, o serviço é sorteado."""
+def cronograma(semente: int, duracao_segundos: float, tipos=TIPOS_DE_FALHA) -> list[Falha]:
+    """Uma falha a cada 1,5–3 s; os tipos se revezam, o serviço é sorteado."""
     sorteio = random.Random(semente)
     falhas, instante = [], 1.0
     while instante < duracao_segundos - JANELA_SEGUNDOS:
-        tipo = TIPOS_DE_FALHA[len(falhas) % len(TIPOS_DE_FALHA)]
+        tipo = tipos[len(falhas) % len(tipos)]
         falhas.append(Falha(round(instante, 2), tipo, sorteio.choice(SERVICOS)))
         instante += sorteio.uniform(1.5, 3.0)
     return falhas
@@ -89,10 +96,12 @@ def cronograma(semente: int, duracao_segundos: float) -> list[Falha]:
 
 class Caos:
     def __init__(self, lab: Laboratorio, semente: int = SEMENTE_PADRAO, entrada: str | None = None,
-                 mensageiros=None):
+                 mensageiros=None, broker: RabbitMQLocal | None = None):
         self.lab = lab
-        # Na compra por mensagens (ORDENS_SAGA=mensagens), os mensageiros de cada serviço também morrem.
-        self.mensageiros = mensageiros
+        # Na compra por mensagens (ORDENS_SAGA=mensagens), os mensageiros de cada serviço e o broker também
+        # morrem.
+        self.mensageiros, self.broker = mensageiros, broker
+        self.tipos = TIPOS_DE_FALHA_POR_MENSAGENS if broker else TIPOS_DE_FALHA
         # Onde os compradores compram: ordens, ou o gateway na frente das réplicas.
         self.entrada = entrada
         self.semente = semente
@@ -149,6 +158,8 @@ class Caos:
             mensageiros = self.mensageiros.pids(falha.servico) if self.mensageiros else []
             if mensageiros:  # kill -9 no meio de uma mensagem: ela volta para a fila sem ack
                 os.kill(self.sorteio.choice(sorted(mensageiros)), signal.SIGKILL)
+        elif falha.tipo == "matar_broker":
+            os.kill(self.broker.processo.pid, signal.SIGKILL)  # o vigia dele o sobe de novo
         elif falha.tipo == "derrubar_conexoes":
             for servico in SERVICOS:
                 derrubar_conexoes(self.lab.postgres, self.lab.bancos[servico])
@@ -165,7 +176,7 @@ class Caos:
         threads = [threading.Thread(target=self._comprador, args=(n, fim)) for n in range(compradores)]
         for thread in threads:
             thread.start()
-        for falha in cronograma(self.semente, duracao_segundos):
+        for falha in cronograma(self.semente, duracao_segundos, self.tipos):
             time.sleep(max(0.0, inicio + falha.em_segundos - time.monotonic()))
             self.disparar(falha)
         for thread in threads:
@@ -177,6 +188,13 @@ class Caos:
     def esperar_recuperacao(self, limite_segundos: float = ABANDONO_SEGUNDOS + 20) -> int:
         """Espera a recuperação terminar as compensações; devolve quantas ordens sobraram."""
         return esperar_ordens_terminarem(self.lab, limite_segundos)
+
+    def verificar(self) -> list[tuple[str, int, list]]:
+        """As invariantes dos bancos e a do disco: as pastas dos bancos (com o WAL), a do broker e os logs."""
+        pastas = [p for p in (getattr(self.lab.postgres, "raiz", None), self.lab.pasta_logs,
+                              self.broker.pasta if self.broker else None) if p]
+        return [*verificar_invariantes(self.lab, self.iniciais),
+                cartoes_em_disco(pastas, [numero for numero, _ in CARTOES])]
 
 
 # --- bancos ---------------------------------------------------------------------------
@@ -214,17 +232,17 @@ def main() -> int:
         logs = Path(pilha.enter_context(tempfile.TemporaryDirectory(prefix="bookstore-caos-")))
         if por_mensagens:  # a compra pelo RabbitMQ: um broker próprio, em porta livre, e os mensageiros
             broker = pilha.enter_context(RabbitMQLocal(porta_livre()))
-            ambiente.update(ORDENS_SAGA="mensagens", RABBITMQ_URL=broker.url())
-            print(f"compra por mensagens: RabbitMQ em {broker.url()}", flush=True)
+            ambiente.update(ORDENS_SAGA="mensagens")
+            print(f"compra por mensagens: RabbitMQ em amqp://127.0.0.1:{broker.porta}", flush=True)
         lab = Laboratorio(postgres, portas={s: porta_livre() for s in SERVICOS}, ambiente=ambiente, pasta_logs=logs)
         pilha.enter_context(lab)
-        mensageiros = pilha.enter_context(Mensageiros(lab, 2)) if por_mensagens else None
-        caos = Caos(lab, semente, mensageiros=mensageiros)
+        mensageiros = pilha.enter_context(Mensageiros(lab, broker.ambientes(), 2)) if por_mensagens else None
+        caos = Caos(lab, semente, mensageiros=mensageiros, broker=broker if por_mensagens else None)
         caos.criar_livros()
         caos.rodar(duracao)
         print("compras encerradas; esperando a recuperação terminar as compensações...", flush=True)
         caos.esperar_recuperacao()
-        invariantes = verificar_invariantes(lab, caos.iniciais)
+        invariantes = caos.verificar()
         imprimir(caos, invariantes)
     return 0 if all(not violacoes for _, _, violacoes in invariantes) else 1
 

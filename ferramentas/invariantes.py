@@ -4,6 +4,7 @@ Valem qualquer que seja a ordem dos acontecimentos: o `make caos` as confere dep
 falhas, e a suíte depois do ataque do Schemathesis (tests/test_api_schemathesis.py).
 """
 import time
+from pathlib import Path
 
 import psycopg
 
@@ -97,3 +98,22 @@ def verificar_invariantes(lab, iniciais: dict[int, int]) -> list[tuple[str, int,
     resultado.append(("motivo e histórico contam o que aconteceu (recusado é cartao_recusado)", len(ordens), [
         f"ordem {linha[0]}: {erro}" for linha in ordens.values() if (erro := historia_errada(linha))]))
     return resultado
+
+
+def cartoes_em_disco(pastas, numeros) -> tuple[str, int, list[str]]:
+    """Nenhum número de cartão inteiro legível em disco: cada arquivo das pastas (os bancos com o WAL, o
+    broker com as filas e as de mortas, os logs), lido byte a byte. (invariante, arquivos lidos, violações)."""
+    procurados = {numero.encode(): numero for numero in numeros}
+    lidos, violacoes = 0, []
+    for pasta in pastas:
+        for arquivo in Path(pasta).rglob("*"):
+            try:
+                if not arquivo.is_file():  # pastas, o socket do PostgreSQL
+                    continue
+                conteudo = arquivo.read_bytes()
+            except OSError:  # sumiu no caminho (um segmento do WAL reciclado)
+                continue
+            lidos += 1
+            violacoes += [f"{arquivo}: o cartão {numero[:4]}…{numero[-4:]} legível"
+                          for bruto, numero in procurados.items() if bruto in conteudo]
+    return "nenhum número de cartão inteiro em disco (bancos e WAL, broker, logs)", lidos, violacoes

@@ -15,10 +15,15 @@ cookie do Erlang (HOME) ficam numa pasta temporária apagada no fim; as portas s
 - a distribuição do Erlang: por padrão ela escuta em todas as interfaces (protegida só pelo cookie);
   `inet_dist_use_interface` a prende em 127.0.0.1, como o AMQP e o epmd.
 
+Ninguém entra como `guest`: o broker sobe com as definições do laboratório (bookstore/mensageria/acessos.py)
+— um usuário por serviço, com senha sorteada na pasta temporária, que só consome a fila dele e só
+publica as mensagens que manda, e um `admin` (o dos testes). `broker.url(usuario)` dá a URL de cada um.
+
 E ele volta sozinho quando cai (`restart: unless-stopped` no compose; aqui, supervisao.Vigiado): as
 filas são quorum, guardadas em disco na mesma pasta, e o que os serviços publicaram enquanto ele
 estava fora espera no outbox de cada um — o relay manda quando ele volta.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -26,8 +31,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
+from bookstore import config, mensagens, topologia
 from bookstore.config import RAIZ, ConfiguracaoInvalida
+from bookstore.mensageria import acessos
 from supervisao.filho import Filho
 from supervisao.portas import porta_livre, porta_ocupada
 from supervisao.proc import rss_mib
@@ -83,10 +91,13 @@ def achar_epmd(servidor: str) -> str:
 
 
 class RabbitMQLocal:
-    """`with RabbitMQLocal(porta) as broker:` um broker de pé até o `with` acabar; `broker.url()`."""
+    """`with RabbitMQLocal(porta) as broker:` um broker de pé até o `with` acabar; `broker.url(usuario)`,
+    `broker.ambientes()` (a RABBITMQ_URL de cada mensageiro)."""
 
-    def __init__(self, porta: int, saida=None, avisar=None):
+    def __init__(self, porta: int, saida=None, avisar=None, tentativas: int | None = None):
         self.porta = porta
+        self.tentativas = tentativas or config.ler("MENSAGENS_TENTATIVAS")  # o x-delivery-limit das filas
+        self.senhas: dict[str, str] = {}
         self.saida = saida  # arquivo para o log do broker (padrão: descartado; o log completo fica na pasta)
         self.avisar = avisar or (lambda texto: print(texto, file=sys.stderr, flush=True))  # as quedas e voltas
         self.pasta: Path | None = None
@@ -94,8 +105,26 @@ class RabbitMQLocal:
         self._ja_subiu = False  # a primeira subida não tem filas; as voltas conferem os líderes delas
         self.epmd: Filho | None = None
 
-    def url(self) -> str:
-        return f"amqp://guest:guest@127.0.0.1:{self.porta}/%2F"
+    def url(self, usuario: str = acessos.ADMINISTRADOR, vhost: str = "/") -> str:
+        return f"amqp://{usuario}:{self.senhas[usuario]}@127.0.0.1:{self.porta}/{quote(vhost, safe='')}"
+
+    def ambientes(self, vhost: str = "/") -> dict[str, dict]:
+        """{serviço: {"RABBITMQ_URL": a URL com o usuário dele}}: o ambiente a mais de cada mensageiro."""
+        return {servico: {"RABBITMQ_URL": self.url(servico, vhost)} for servico in topologia.SERVICOS}
+
+    @property
+    def pasta_dos_acessos(self) -> Path:
+        return self.pasta / "acessos"
+
+    def _preparar_acessos(self, vhost: str = "/") -> Path:
+        """As senhas (sorteadas na primeira vez) e as definições do vhost; devolve o arquivo delas."""
+        usuarios = mensagens.usuarios_do_broker()
+        self.senhas = acessos.senhas(self.pasta_dos_acessos, [acessos.ADMINISTRADOR, *(u.nome for u in usuarios)])
+        arquivo = self.pasta_dos_acessos / "broker" / f"definicoes-{vhost.strip('/') or 'raiz'}.json"
+        arquivo.parent.mkdir(parents=True, exist_ok=True)
+        arquivo.write_text(json.dumps(acessos.definicoes(usuarios, self.senhas, mensagens.filas_do_laboratorio(),
+                                                         self.tentativas, vhost)))
+        return arquivo
 
     def ambiente(self, porta_epmd: int) -> dict:
         pasta = self.pasta
@@ -122,11 +151,13 @@ class RabbitMQLocal:
         servidor = achar_servidor()
         epmd = achar_epmd(servidor)
         self.pasta = Path(tempfile.mkdtemp(prefix="bookstore-rabbitmq-"))
-        # A config do compose (limite de memória) mais o que só vale aqui: escutar só em 127.0.0.1
-        # e deixar o usuário guest entrar por ela (o padrão já é só loopback).
+        # A config do compose (limite de memória) mais o que só vale aqui: escutar só em 127.0.0.1 e as
+        # definições (usuários, permissões, filas) da pasta temporária, carregadas a cada subida.
+        definicoes = self._preparar_acessos()
         (self.pasta / "rabbitmq.conf").write_text(
             CONFIG_DO_LABORATORIO.read_text(encoding="utf-8")
-            + f"\nlisteners.tcp.default = 127.0.0.1:{self.porta}\n", encoding="utf-8")
+            + f"\nlisteners.tcp.default = 127.0.0.1:{self.porta}\nload_definitions = {definicoes}\n",
+            encoding="utf-8")
         (self.pasta / "enabled_plugins").write_text("[].\n")  # sem plugins: sobe mais rápido, gasta menos
         porta_epmd = porta_livre()
         try:
@@ -172,12 +203,11 @@ class RabbitMQLocal:
         return subprocess.run([ctl, "-n", self._ambiente["RABBITMQ_NODENAME"], *argumentos], env=self._ambiente,
                               check=check, capture_output=True, text=True, timeout=60)
 
-    def criar_vhost(self, nome: str) -> str:
-        """Um vhost novo (filas com os mesmos nomes, sem se misturar) e a URL dele: dois laboratórios
-        num broker só (a suíte: o do caos e o dos outros testes)."""
-        for comando in (["add_vhost", nome], ["set_permissions", "-p", nome, "guest", ".*", ".*", ".*"]):
-            self._ctl(*comando)
-        return f"amqp://guest:guest@127.0.0.1:{self.porta}/{nome}"
+    def criar_vhost(self, nome: str) -> dict[str, dict]:
+        """Um vhost novo, com as mesmas filas e os mesmos usuários, sem se misturar: dois laboratórios num
+        broker só (a suíte: o do caos e o dos outros testes). Devolve os ambientes dos mensageiros dele."""
+        self._ctl("import_definitions", str(self._preparar_acessos(nome)))
+        return self.ambientes(nome)
 
     def log(self) -> str:
         arquivos = sorted((self.pasta / "log").glob("*.log")) if self.pasta else []

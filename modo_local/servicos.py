@@ -6,12 +6,13 @@ na raiz do projeto. Só o ambiente muda (porta, URL do banco, URLs dos vizinhos)
 import os
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import requests
 
-from bookstore import config, topologia
+from bookstore import cartao, config, topologia
 from bookstore.config import RAIZ
 from supervisao.filho import Filho, motivo, parar_juntos
 
@@ -40,6 +41,12 @@ class Laboratorio:
         self.zero_code = zero_code  # serviços que rodam sob o opentelemetry-instrument
         self.processos: dict[str, Filho] = {}
         self.bancos: dict[str, str] = {}
+        # O par de chaves do cartão selado (bookstore/cartao.py) mora com os bancos: com MANTER_DADOS, um
+        # cartão selado que ficou em ordens ainda abre na próxima subida. Um PostgreSQL de fora
+        # (POSTGRES_URL) não tem pasta nossa: uma temporária.
+        pasta = getattr(postgres, "raiz", None) or Path(tempfile.mkdtemp(prefix="bookstore-chaves-"))
+        self.chave_privada = pasta / "cartao" / "chave-privada.pem"
+        self.chave_publica = pasta / "cartao" / "chave-publica.pem"
 
     def url(self, nome: str) -> str:
         return f"http://127.0.0.1:{self.portas[nome]}"
@@ -48,6 +55,9 @@ class Laboratorio:
         return (self.pasta_logs / f"{nome}.log").read_text(errors="replace") if self.pasta_logs else ""
 
     def ambiente_do_servico(self, nome: str) -> dict:
+        cartao.gerar_chaves(self.chave_privada, self.chave_publica)  # só na primeira vez
+        chaves = {"ordens": {"CARTAO_CHAVE_PUBLICA": str(self.chave_publica)},
+                  "pagamentos": {"CARTAO_CHAVE_PRIVADA": str(self.chave_privada)}}
         return {
             **config.variaveis_do_otel_env(),
             **os.environ,
@@ -57,6 +67,7 @@ class Laboratorio:
             "LIVROS_URL": self.url("livros"),
             "PAGAMENTOS_URL": self.url("pagamentos"),
             "PYTHONUNBUFFERED": "1",
+            **chaves.get(nome, {}),
             # Sem o código do laboratório, o nome do serviço só vem daqui (senão: unknown_service).
             **({"OTEL_SERVICE_NAME": nome} if nome in self.zero_code else {}),
             **self.ambiente,

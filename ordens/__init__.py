@@ -1,7 +1,7 @@
 """Serviço ordens: as ordens de compra e a saga que orquestra a compra."""
 from pathlib import Path
 
-from bookstore import aplicacao, config, openapi as documentacao
+from bookstore import aplicacao, cartao, config, openapi as documentacao
 
 from . import openapi, recuperacao, rotas
 from .clientes import ClienteLivros, ClientePagamentos
@@ -21,6 +21,8 @@ def create_app(test_config: dict | None = None):
     }
     if configuracao["ORDENS_SAGA"] not in ("http", "mensagens"):
         raise config.ConfiguracaoInvalida(f"ORDENS_SAGA={configuracao['ORDENS_SAGA']!r}: use http ou mensagens")
+    if configuracao["ORDENS_SAGA"] == "mensagens":  # o cartão atravessa a compra selado (bookstore/cartao.py)
+        configuracao["CARTAO_CHAVE_PUBLICA"] = cartao.chave_publica()
     app = aplicacao.criar_app("ordens", Path(__file__).with_name("schema.sql"), configuracao, test_config)
     saga = Saga(
         ClienteLivros("livros", app.config["LIVROS_URL"], app.config["LIVROS_TIMEOUT_SEGUNDOS"]),

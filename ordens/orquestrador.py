@@ -22,7 +22,7 @@ import logging
 from flask import current_app
 from opentelemetry import trace
 
-from bookstore import db, mensagens
+from bookstore import cartao, db, mensagens
 
 from . import regras, repositorio
 from .saga import Pedido, Saga, passo
@@ -45,6 +45,8 @@ class SagaPorMensagens:
     def comprar(self, pedido: Pedido) -> tuple[int, int] | None:
         with passo("validar_catalogo", **{"bookstore.livro.ids": [i["livro_id"] for i in pedido.itens]}):
             self.http.validar_no_catalogo(pedido.itens)
+        # Só pagamentos abre o selo: nem a tabela, nem a outbox, nem a fila guardam o número legível.
+        selado = cartao.selar(pedido.cartao, current_app.config["CARTAO_CHAVE_PUBLICA"])
         # A ordem, o cartão e o primeiro comando num commit só: ou a compra existe e vai andar,
         # ou nada foi gravado. A requisição nunca fala com o broker (bookstore/mensageria).
         with db.transacao():
@@ -52,7 +54,7 @@ class SagaPorMensagens:
             if criada is None:
                 return None
             ordem_id = criada["id"]
-            repositorio.guardar_cartao(ordem_id, pedido.cartao)
+            repositorio.guardar_cartao(ordem_id, selado)
             mensagens.enviar("livros.reservar", ordem_id, itens=pedido.itens)
         trace.get_current_span().set_attribute("bookstore.ordem.id", ordem_id)
         return ordem_id, self.codigo_da_resposta
@@ -64,9 +66,9 @@ class SagaPorMensagens:
             # livros, esta inclusive, e nenhuma cobrança sai.
             logger.info("ordem %s: reserva %s chegou com a ordem já sendo desfeita", ordem_id, reserva["id"])
             return
-        numero = repositorio.tirar_cartao(ordem_id)
+        selado = repositorio.tirar_cartao(ordem_id)
         ordem = repositorio.buscar(ordem_id)
-        mensagens.enviar("pagamentos.cobrar", ordem_id, valor=reserva["total"], cartao=numero,
+        mensagens.enviar("pagamentos.cobrar", ordem_id, valor=reserva["total"], cartao_selado=selado,
                          chave=repositorio.chave_de_pagamento(ordem))
 
     def estoque_indisponivel(self, ordem_id: int) -> None:

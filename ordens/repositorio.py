@@ -163,18 +163,18 @@ def registrar_reserva(ordem_id: int, reserva: dict) -> bool:
 
 
 # --- só da compra por mensagens (orquestrador.py) -------------------------------------------------
-# O cartão espera numa tabela à parte entre o POST /ordens e o comando de cobrar (a requisição já
-# respondeu 202), e sai dela assim que é usado ou que a ordem termina: o número nunca fica guardado.
-def guardar_cartao(ordem_id: int, numero: str) -> None:
+# O cartão espera selado numa tabela à parte entre o POST /ordens e o comando de cobrar (a requisição
+# já respondeu 202), e sai dela assim que é usado ou que a ordem termina.
+def guardar_cartao(ordem_id: int, selado: str) -> None:
     with db.transacao() as cursor:
-        cursor.execute("INSERT INTO ordem_cartoes (ordem_id, numero) VALUES (%s, %s)", (ordem_id, numero))
+        cursor.execute("INSERT INTO cartoes_selados (ordem_id, selado) VALUES (%s, %s)", (ordem_id, selado))
 
 
 def tirar_cartao(ordem_id: int) -> str | None:
     with db.transacao() as cursor:
-        linha = cursor.execute("DELETE FROM ordem_cartoes WHERE ordem_id = %s RETURNING numero",
+        linha = cursor.execute("DELETE FROM cartoes_selados WHERE ordem_id = %s RETURNING selado",
                                (ordem_id,)).fetchone()
-    return linha["numero"] if linha else None
+    return linha["selado"] if linha else None
 
 
 def passos_desfeitos(ordem_id: int) -> set[str]:

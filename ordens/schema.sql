@@ -75,11 +75,14 @@ CREATE OR REPLACE TRIGGER historico_ao_mudar_status
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION registrar_no_historico();
 
--- O número do cartão entre o POST /ordens e o comando de cobrança (que só sai depois da reserva).
--- A saga HTTP o tem na memória da requisição; aqui a compra atravessa processos. Apagado na
--- transação que grava a cobrança (ou que termina a ordem); a outbox o apaga da mensagem assim que o
--- broker a confirma (bookstore/mensageria/relay.py). Nunca vai para log nem telemetria.
-CREATE TABLE IF NOT EXISTS ordem_cartoes (
+-- O cartão entre o POST /ordens e o comando de cobrança (que só sai depois da reserva), SELADO com a
+-- chave pública de pagamentos (bookstore/cartao.py): só pagamentos o abre. A saga HTTP o tem na memória
+-- da requisição; aqui a compra atravessa processos. Apagado na transação que grava a cobrança (ou que
+-- termina a ordem); a outbox o apaga da mensagem assim que o broker a confirma
+-- (bookstore/mensageria/relay.py). Nunca vai para log nem telemetria.
+CREATE TABLE IF NOT EXISTS cartoes_selados (
     ordem_id INTEGER PRIMARY KEY REFERENCES ordens (id),
-    numero   TEXT    NOT NULL
+    selado   TEXT    NOT NULL
 );
+-- Dados guardados (MANTER_DADOS) com a tabela que tinha o número legível: ela some na subida.
+DROP TABLE IF EXISTS ordem_cartoes;

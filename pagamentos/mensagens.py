@@ -48,12 +48,15 @@ def cobrar(corpo: dict) -> None:
     with db.transacao() as cursor:
         if _travar_a_ordem(cursor, ordem_id, chave):
             return mensagens.enviar("ordens.cobranca_cancelada", ordem_id)
-        if not corpo.get("cartao"):
+        try:
+            # Aberto só aqui, na memória: daqui em diante, só o final.
+            final = cartao.final(cartao.abrir(corpo["cartao_selado"], current_app.config["CARTAO_CHAVE_PRIVADA"]))
+        except (KeyError, TypeError, cartao.SeloInvalido):
             # O relay apaga o cartão depois de publicar; uma cobrança sem ele é uma repetição que a
-            # inbox não reconheceu (outro message_id) — não há o que cobrar.
+            # inbox não reconheceu (outro message_id) — não há o que cobrar. Um selo que não abre
+            # (outra chave) também não.
             return mensagens.enviar("ordens.falha", ordem_id, motivo="pagamentos_resposta_invalida",
-                                      comando="pagamentos.cobrar")
-        final = cartao.final(corpo["cartao"])
+                                    comando="pagamentos.cobrar")
         status, motivo = _decidir(ordem_id, valor, final)
         novo, existente = cobranca.gravar(cursor, ordem_id, valor, status, motivo, final, chave)
         if novo is None and (existente.pop("chave") != chave or existente["valor"] != valor):
@@ -76,5 +79,6 @@ def estornar(corpo: dict) -> None:
     mensagens.enviar("ordens.estorno_concluido", ordem_id, pagamentos=pagamentos)
 
 
-def tratadores(_app) -> Tratadores:
+def tratadores(app) -> Tratadores:
+    app.config["CARTAO_CHAVE_PRIVADA"] = cartao.chave_privada()
     return mensagens.tratadores("pagamentos", {"pagamentos.cobrar": cobrar, "pagamentos.estornar": estornar})

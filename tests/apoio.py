@@ -13,6 +13,8 @@ from supervisao.portas import porta_livre
 
 CARTAO_APROVADO = "4111111111111111"
 CARTAO_RECUSADO = "4000000000000002"
+# Cartões que só as varreduras do disco usam (aprovado, 15 dígitos, recusado): um achado é destas compras.
+CARTOES_DA_VARREDURA = ("4012888888881881", "378282246310005", "5200000070000002")
 
 
 # --- esperar e rodar ---------------------------------------------------------------------------
@@ -29,6 +31,19 @@ def rodar(comando: list, **opcoes) -> subprocess.CompletedProcess:
 
 
 # --- bancos --------------------------------------------------------------------------------------
+def cartoes_legiveis_em_disco(postgres, *pastas) -> tuple[int, list[str]]:
+    """(arquivos lidos, achados) dos CARTOES_DA_VARREDURA na pasta do PostgreSQL (os bancos e o WAL,
+    depois de um CHECKPOINT: nada fica só na memória) e nas outras pastas."""
+    from ferramentas.invariantes import cartoes_em_disco
+    import pytest
+    if not getattr(postgres, "raiz", None):
+        pytest.skip("um PostgreSQL de fora (POSTGRES_URL): a pasta dele não é desta suíte")
+    with psycopg.connect(postgres.url(), autocommit=True) as conexao:
+        conexao.execute("CHECKPOINT")
+    _, lidos, achados = cartoes_em_disco([postgres.raiz, *pastas], CARTOES_DA_VARREDURA)
+    return lidos, achados
+
+
 def esvaziar(url: str, reiniciar_ids: bool = True) -> None:
     """Apaga todas as linhas de todas as tabelas (e, com `reiniciar_ids`, reinicia as sequências)."""
     with psycopg.connect(url, autocommit=True) as conexao:

@@ -8,7 +8,6 @@ import pytest
 import requests
 
 from ferramentas import caos as modulo_caos
-from ferramentas.invariantes import verificar_invariantes
 from modo_local.servicos import Laboratorio
 from tests.apoio import portas_livres
 
@@ -44,6 +43,8 @@ def test_cronograma_e_fixo_pela_semente_e_tem_todos_os_tipos():
     assert primeiro == modulo_caos.cronograma(modulo_caos.SEMENTE_PADRAO, DURACAO_SEGUNDOS)
     assert {falha.tipo for falha in primeiro} == set(modulo_caos.TIPOS_DE_FALHA)
     assert primeiro != modulo_caos.cronograma(modulo_caos.SEMENTE_PADRAO + 1, DURACAO_SEGUNDOS)
+    por_mensagens = modulo_caos.cronograma(modulo_caos.SEMENTE_PADRAO, 15, modulo_caos.TIPOS_DE_FALHA_POR_MENSAGENS)
+    assert por_mensagens[1].tipo == "matar_broker"  # o teste curto por mensagens (15 s) também derruba o broker
 
 
 def test_sob_caos_estoque_dinheiro_e_historia_das_ordens_batem(lab):
@@ -51,7 +52,7 @@ def test_sob_caos_estoque_dinheiro_e_historia_das_ordens_batem(lab):
     caos.criar_livros()
     caos.rodar(DURACAO_SEGUNDOS)
     caos.esperar_recuperacao()
-    invariantes = verificar_invariantes(lab, caos.iniciais)
+    invariantes = caos.verificar()
     modulo_caos.imprimir(caos, invariantes)  # aparece no relatório do pytest se falhar
 
     assert set(caos.disparadas) == set(modulo_caos.TIPOS_DE_FALHA)

@@ -44,14 +44,19 @@ def test_um_servico_trata_exatamente_o_que_recebe():
         mensagens.tratadores("livros", {**com_uma_a_menos, "livros.cancelar": print, "livros.vender": print})
 
 
-def test_os_tratadores_de_cada_servico_cobrem_o_contrato():
+def test_os_tratadores_de_cada_servico_cobrem_o_contrato(tmp_path, monkeypatch):
     import livros.mensagens
     import ordens
     import ordens.mensagens
+    import pagamentos
     import pagamentos.mensagens
-    app = ordens.create_app({"TESTING": True, "DATABASE_URL": "postgresql://ninguem@127.0.0.1:1/nada"})
+    from bookstore import cartao
+    cartao.gerar_chaves(tmp_path / "privada.pem", tmp_path / "publica.pem")
+    monkeypatch.setenv("CARTAO_CHAVE_PRIVADA", str(tmp_path / "privada.pem"))  # o mensageiro de pagamentos abre o selo
+    sem_banco = {"TESTING": True, "DATABASE_URL": "postgresql://ninguem@127.0.0.1:1/nada"}
+    app = ordens.create_app(sem_banco)
     for servico, tratadores in (("livros", livros.mensagens.tratadores(None)), ("ordens", ordens.mensagens.tratadores(app)),
-                                ("pagamentos", pagamentos.mensagens.tratadores(None))):
+                                ("pagamentos", pagamentos.mensagens.tratadores(pagamentos.create_app(sem_banco)))):
         assert set(tratadores.por_destino) == {m.routing_key for m in mensagens.recebidas_por(servico)}, servico
         assert (tratadores.responder_falha is None) == (servico == mensagens.ORQUESTRADOR)
 

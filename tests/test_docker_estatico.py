@@ -99,7 +99,8 @@ def test_healthchecks_usam_comandos_que_existem_na_imagem(compose):
         if imagem == "otel/opentelemetry-collector-contrib":
             assert "healthcheck" not in servico, "o collector não tem shell para rodar um healthcheck"
         elif servico.get("healthcheck", {}).get("test") == ["NONE"]:
-            assert nome.endswith("-mensageiro"), nome  # só quem não serve HTTP desliga o da imagem
+            # só quem não serve HTTP desliga o da imagem: os mensageiros e o que roda uma vez e termina
+            assert nome.endswith("-mensageiro") or servico.get("restart") == "no", nome
         elif "healthcheck" in servico:
             comando = servico["healthcheck"]["test"]
             assert comando[0] == "CMD" and comando[1] in binarios[imagem], (nome, comando)
@@ -122,8 +123,10 @@ def test_portas_no_host_sao_as_da_topologia(compose):
 def test_servicos_com_admin_banco_proprio_e_limite_de_memoria(compose):
     total = 0
     for nome, servico in compose["services"].items():
-        if servico.get("profiles"):
-            continue  # opcional (a carga): fora do orçamento da pilha, que sobe com `docker compose up`
+        if servico.get("profiles") or servico.get("restart") == "no":
+            # opcional (a carga) ou que roda uma vez e termina antes dos outros (os segredos): fora do
+            # orçamento da pilha, que sobe com `docker compose up`
+            continue
         limite = servico.get("mem_limit") or compose["x-postgres"]["mem_limit"]
         total += int(limite.rstrip("m"))
     assert total <= ORCAMENTO_DA_PILHA_MIB, f"a pilha pede {total} MiB"
@@ -132,8 +135,9 @@ def test_servicos_com_admin_banco_proprio_e_limite_de_memoria(compose):
         assert ambiente["ADMIN_HABILITADO"] == "true"
         assert f"@{nome}-db:5432/{nome}" in ambiente["DATABASE_URL"]
         assert compose["services"][f"{nome}-db"]["volumes"]
-    assert set(compose["volumes"]) == {f"{nome}-dados" for nome in SERVICOS} | {"prometheus-dados", "rabbitmq-dados",
-                                                                                        "victorialogs-dados", "paineis-dados"}
+    assert set(compose["volumes"]) == {f"{nome}-dados" for nome in SERVICOS} | {
+        "prometheus-dados", "rabbitmq-dados", "victorialogs-dados", "paineis-dados", "broker-definicoes",
+        *(f"broker-senha-{nome}" for nome in (*SERVICOS, "admin")), "cartao-chave-privada", "cartao-chave-publica"}
 
 
 def test_override_do_exercicio_03_roda_o_mesmo_zero_code_do_modo_local(compose):
@@ -409,7 +413,8 @@ def test_caddyfile_do_compose_e_aceito_pelo_caddy_de_verdade(compose, tmp_path):
 # --- o perfil mensagens: o RabbitMQ e os mensageiros --------------------------------------
 
 def test_perfil_mensagens_fica_fora_do_orcamento_e_a_conta_do_comentario_bate(compose):
-    perfil = {nome: s for nome, s in compose["services"].items() if "mensagens" in s.get("profiles", [])}
+    perfil = {nome: s for nome, s in compose["services"].items() if "mensagens" in s.get("profiles", [])
+              and s.get("restart") != "no"}  # `segredos` termina antes do broker subir: fora da conta
     assert set(perfil) == {"rabbitmq", *(f"{nome}-mensageiro" for nome in SERVICOS)}
     total = sum(mib(s["mem_limit"]) for s in perfil.values())
     texto = (RAIZ / "docker-compose.yml").read_text(encoding="utf-8")
@@ -432,13 +437,15 @@ def test_alarme_de_memoria_do_rabbitmq_e_absoluto_e_cabe_no_limite(compose):
 
 def test_mensageiros_rodam_o_mesmo_modulo_do_make_local_no_banco_do_servico(compose):
     opcoes = dict(item.split("=") for item in compose["x-postgres"]["command"][2::2])
-    usuario = compose["services"]["rabbitmq"]["environment"]["RABBITMQ_DEFAULT_USER"]
     for nome in SERVICOS:
         mensageiro, servico = compose["services"][f"{nome}-mensageiro"], compose["services"][nome]
         assert mensageiro["command"] == ["python", "-m", "bookstore.mensageria", nome]
         assert mensageiro["build"] == servico["build"]
         assert mensageiro["environment"]["DATABASE_URL"] == servico["environment"]["DATABASE_URL"]
-        assert mensageiro["environment"]["RABBITMQ_URL"].startswith(f"amqp://{usuario}:")
+        # o usuário do serviço no broker, sem senha na URL: ela vem do volume só dele
+        assert mensageiro["environment"]["RABBITMQ_URL"] == f"amqp://{nome}@rabbitmq:{topologia.PROCESSOS['rabbitmq'].porta}/%2F"
+        assert f"broker-senha-{nome}:/segredos/broker:ro" in mensageiro["volumes"]
+        assert mensageiro["environment"]["RABBITMQ_SENHA_ARQUIVO"] == "/segredos/broker/senha"
         assert mensageiro["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
         assert "ports" not in mensageiro
         # Conexões: o serviço (2 workers x 5) + o mensageiro (pool + a do LISTEN do relay), com folga.
@@ -446,3 +453,38 @@ def test_mensageiros_rodam_o_mesmo_modulo_do_make_local_no_banco_do_servico(comp
         assert conexoes + 2 <= int(opcoes["max_connections"]), conexoes
     assert compose["services"]["ordens"]["environment"]["ORDENS_SAGA"] == "${ORDENS_SAGA:-http}"
     assert (RAIZ / "bookstore" / "mensageria" / "__main__.py").exists()
+
+
+def test_broker_sem_usuario_padrao_e_cada_segredo_so_com_quem_o_usa(compose):
+    """No papel: o compose não roda aqui. O broker não tem RABBITMQ_DEFAULT_USER e carrega as definições do
+    volume que `segredos` (bookstore/segredos.py, o mesmo código do make local) preenche antes dele subir;
+    cada senha num volume que só o mensageiro do serviço monta; a chave privada do cartão só com pagamentos."""
+    from bookstore import segredos
+    from bookstore.mensageria import acessos
+    servicos = compose["services"]
+    broker, gerador = servicos["rabbitmq"], servicos["segredos"]
+    assert "environment" not in broker
+    assert broker["depends_on"]["segredos"]["condition"] == "service_completed_successfully"
+    assert "broker-definicoes:/segredos:ro" in broker["volumes"]
+    conf = (RAIZ / "rabbitmq" / "acessos.conf").read_text(encoding="utf-8")
+    assert re.search(r"^load_definitions = /segredos/definicoes\.json$", conf, re.M)
+    assert "./rabbitmq/acessos.conf:/etc/rabbitmq/conf.d/91-acessos.conf:ro" in broker["volumes"]
+    assert gerador["command"][:4] == ["python", "-m", "bookstore.segredos", "/segredos"]
+    dono = int(gerador["command"][gerador["command"].index("--dono") + 1])
+    assert f"--uid {dono}" in DOCKERFILE  # o usuário das imagens lê o que `segredos` grava como root
+    montados = {volume.split(":")[1]: volume.split(":")[0] for volume in gerador["volumes"]}
+    assert montados == {"/segredos/broker": "broker-definicoes",
+                        f"/segredos/{segredos.CHAVE_PRIVADA.parent}": "cartao-chave-privada",
+                        f"/segredos/{segredos.CHAVE_PUBLICA.parent}": "cartao-chave-publica",
+                        **{f"/segredos/{nome}": f"broker-senha-{nome}" for nome in (*SERVICOS, acessos.ADMINISTRADOR)}}
+    # quem monta cada segredo
+    com = {volume: sorted(nome for nome, s in servicos.items() if nome != "segredos"
+                          and any(v.startswith(volume + ":") for v in s.get("volumes", [])))
+           for volume in montados.values()}
+    assert com["cartao-chave-privada"] == ["pagamentos-mensageiro"]
+    assert com["cartao-chave-publica"] == ["ordens", "ordens-mensageiro"]
+    assert com["broker-definicoes"] == ["rabbitmq"] and com[f"broker-senha-{acessos.ADMINISTRADOR}"] == []
+    for nome in SERVICOS:
+        assert com[f"broker-senha-{nome}"] == [f"{nome}-mensageiro"]
+    assert servicos["ordens"]["environment"]["CARTAO_CHAVE_PUBLICA"] == "/segredos/cartao/chave.pem"
+    assert servicos["pagamentos-mensageiro"]["environment"]["CARTAO_CHAVE_PRIVADA"] == "/segredos/cartao/chave.pem"

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pika
 import psycopg
+import simplejson
 import pytest
 import requests
 from opentelemetry.instrumentation.utils import suppress_instrumentation
@@ -28,7 +29,7 @@ from modo_local.rabbitmq import RabbitMQAusente, RabbitMQLocal
 from modo_local.servicos import Laboratorio
 from telemetria_local import otlp, traces
 from telemetria_local.receptor import ReceptorOTLP
-from tests.apoio import CARTAO_RECUSADO, criar_livro, esperar, estoque, json_de, portas_livres
+from tests.apoio import CARTAO_RECUSADO, CARTOES_DA_VARREDURA, cartoes_legiveis_em_disco, criar_livro, esperar, estoque, json_de, portas_livres
 
 pytestmark = pytest.mark.e2e
 
@@ -58,11 +59,11 @@ def lab(postgres, broker, receptor, tmp_path_factory):
     laboratorio = Laboratorio(
         postgres, portas=portas_livres(), prefixo_bancos="msg_", pasta_logs=tmp_path_factory.mktemp("logs-msg"),
         ambiente={"WEB_CONCURRENCY": "2", "CATALOGO_INICIAL": "false", "ADMIN_HABILITADO": "true",
-                  "ORDENS_SAGA": "mensagens", "RABBITMQ_URL": broker.url(), "OTEL_BSP_SCHEDULE_DELAY": "200",
+                  "ORDENS_SAGA": "mensagens", "OTEL_BSP_SCHEDULE_DELAY": "200",
                   "OTEL_METRIC_EXPORT_INTERVAL": "500", "ORDENS_RECUPERACAO_INTERVALO_SEGUNDOS": "1",
                   **receptor.ambiente("http/protobuf")})
     with laboratorio.iniciar(recriar_bancos=True):
-        with Mensageiros(laboratorio, CONSUMIDORES_POR_FILA, saida=None) as mensageiros:
+        with Mensageiros(laboratorio, broker.ambientes(), CONSUMIDORES_POR_FILA, saida=None) as mensageiros:
             laboratorio.mensageiros = mensageiros
             esperar(lambda: all(consumidores(broker, fila) == CONSUMIDORES_POR_FILA
                                 for fila in mensagens.filas_do_laboratorio()), 60, descricao="dois consumidores em cada fila")
@@ -118,8 +119,8 @@ def test_compra_responde_202_com_location_e_conclui_pela_fila(lab):
         "criada", "estoque_reservado", "pagamento_aprovado", "concluida"]
     assert estoque(lab, livro) == 1
     # O cartão existiu só em trânsito: nem a tabela da ordem nem a outbox o guardam depois.
-    assert linhas(lab, "ordens", "SELECT count(*) FROM ordem_cartoes WHERE ordem_id = %s", criada["id"]) == [(0,)]
-    assert linhas(lab, "ordens", "SELECT count(*) FROM mensagens_a_enviar WHERE corpo ? 'cartao'") == [(0,)]
+    assert linhas(lab, "ordens", "SELECT count(*) FROM cartoes_selados WHERE ordem_id = %s", criada["id"]) == [(0,)]
+    assert linhas(lab, "ordens", "SELECT count(*) FROM mensagens_a_enviar WHERE corpo ? 'cartao_selado'") == [(0,)]
 
 
 def test_repetir_com_a_mesma_idempotency_key_devolve_o_primeiro_202(lab):
@@ -285,14 +286,10 @@ def test_a_compra_e_um_trace_so_com_send_e_process_de_cada_mensagem(lab, recepto
 # --- entrega em que se pode confiar ---------------------------------------------------------------
 def republicar(broker, lab, servico: str, destino: str, ordem_id: int) -> str:
     """Publica de novo, com o mesmo message_id, uma mensagem que o relay de `servico` já publicou."""
-    import simplejson
     (mensagem_id, corpo), = linhas(lab, servico, "SELECT id::text, corpo FROM mensagens_a_enviar"
                                                   " WHERE destino = %s AND conversa = %s", destino, str(ordem_id))
-    with pika.BlockingConnection(pika.URLParameters(broker.url())) as conexao:
-        canal = conexao.channel()
-        canal.confirm_delivery()
-        canal.basic_publish(filas.EXCHANGE, destino, simplejson.dumps(corpo, use_decimal=True),
-                            pika.BasicProperties(message_id=mensagem_id, correlation_id=str(ordem_id)))
+    publicar_como(broker, servico, destino, simplejson.dumps(corpo, use_decimal=True), mensagem_id,
+                  correlation_id=str(ordem_id))
     return mensagem_id
 
 
@@ -320,12 +317,19 @@ def test_mensagem_entregue_de_novo_nao_muda_nada_duas_vezes(lab, broker):
                   criada["id"]) == [(1, "aprovado")]
 
 
-def publicar_cru(broker, destino: str, corpo: bytes) -> str:
-    mensagem_id = str(uuid.uuid4())
-    with pika.BlockingConnection(pika.URLParameters(broker.url())) as conexao:
+def publicar_como(broker, usuario: str, destino: str, corpo, mensagem_id: str, **propriedades) -> None:
+    """Publica como o usuário `usuario` do broker, com o user_id dele (como o relay faz)."""
+    with pika.BlockingConnection(pika.URLParameters(broker.url(usuario))) as conexao:
         canal = conexao.channel()
         canal.confirm_delivery()
-        canal.basic_publish(filas.EXCHANGE, destino, corpo, pika.BasicProperties(message_id=mensagem_id))
+        canal.basic_publish(filas.EXCHANGE, destino, corpo, pika.BasicProperties(
+            message_id=mensagem_id, user_id=usuario, **propriedades))
+
+
+def publicar_cru(broker, destino: str, corpo: bytes, usuario: str = "ordens") -> str:
+    """Uma mensagem feita à mão, mas do remetente certo (ordens manda os comandos)."""
+    mensagem_id = str(uuid.uuid4())
+    publicar_como(broker, usuario, destino, corpo, mensagem_id)
     return mensagem_id
 
 
@@ -362,6 +366,80 @@ def test_mensagem_que_nao_se_processa_vai_para_a_fila_de_mortas_sem_mudar_nada(l
     assert [linha.split("na entrega ")[1].split(" (")[0] for linha in falhas] == [
         f"{n} de {tentativas}" for n in range(1, tentativas + 1)], falhas
     assert "vai para livros.comandos.dlq" in falhas[-1]
+
+
+# --- o broker trancado: um usuário por serviço, e o remetente conferido (bookstore/mensageria/acessos.py) ----
+def recusa(acao) -> str:
+    """A recusa do broker para `acao(canal)`, como ele a escreve (403 ACCESS_REFUSED, 406 PRECONDITION_FAILED)."""
+    try:
+        acao()
+    except (pika.exceptions.ChannelClosedByBroker, pika.exceptions.ProbableAuthenticationError,
+            pika.exceptions.ConnectionClosedByBroker) as erro:
+        return str(erro)
+    return "aceitou"
+
+
+def test_o_broker_nao_tem_guest_e_cada_servico_so_consome_a_sua_fila_e_publica_o_que_manda(broker):
+    guest = f"amqp://guest:guest@127.0.0.1:{broker.porta}/%2F"
+    assert "ACCESS_REFUSED" in recusa(lambda: pika.BlockingConnection(pika.URLParameters(guest)))
+    with pika.BlockingConnection(pika.URLParameters(broker.url("pagamentos"))) as conexao:
+        def no_canal(acao):
+            return recusa(lambda: acao(conexao.channel()))
+
+        assert "ACCESS_REFUSED" in no_canal(lambda c: c.basic_consume("livros.comandos", lambda *_: None))
+        assert "ACCESS_REFUSED" in no_canal(lambda c: c.queue_delete("livros.comandos"))
+        assert "ACCESS_REFUSED" in no_canal(lambda c: c.queue_declare("espia", exclusive=True))
+
+        def publicar(destino, user_id):
+            def acao(canal):
+                canal.confirm_delivery()
+                canal.basic_publish(filas.EXCHANGE, destino, b"{}", pika.BasicProperties(user_id=user_id))
+            return no_canal(acao)
+
+        # um evento de livros, publicado por pagamentos: a permissão de tópico não deixa
+        assert "access to topic 'ordens.reserva_confirmada'" in publicar("ordens.reserva_confirmada", "pagamentos")
+        # o user_id de outro: o broker confere com quem conectou
+        assert "PRECONDITION_FAILED" in publicar("ordens.pagamento", "livros")
+        # a fila dele, sim, e a profundidade das filas em que publica (o relay mede)
+        assert no_canal(lambda c: c.basic_consume("pagamentos.comandos", lambda *_: None)) == "aceitou"
+        assert no_canal(lambda c: c.queue_declare("ordens.eventos", passive=True)) == "aceitou"
+
+
+def test_evento_forjado_vai_para_a_fila_de_mortas_e_nao_muda_a_ordem(lab, broker):
+    """Quem tem acesso a tudo (o admin, a interface de gestão) publica sem o user_id de livros um
+    `ordens.reserva_confirmada` para uma ordem recusada e um `livros.reservar` de 30 min: os dois vão para
+    a fila de mortas, a ordem continua recusada e nenhuma reserva nasce."""
+    livro = criar_livro(lab, estoque=3)
+    recusada = esperar_final(lab, comprar(lab, livro, cartao=CARTAO_RECUSADO)["id"])
+    assert recusada["status"] == "pagamento_recusado"
+    forjado, reserva = str(uuid.uuid4()), str(uuid.uuid4())
+    with pika.BlockingConnection(pika.URLParameters(broker.url())) as conexao:
+        canal = conexao.channel()
+        canal.confirm_delivery()
+        canal.basic_publish(filas.EXCHANGE, "ordens.reserva_confirmada", f'{{"ordem_id": {recusada["id"]}}}',
+                            pika.BasicProperties(message_id=forjado))
+        canal.basic_publish(filas.EXCHANGE, "livros.reservar", simplejson.dumps(
+            {"ordem_id": recusada["id"], "itens": [{"livro_id": livro, "quantidade": 3}]}),
+            pika.BasicProperties(message_id=reserva))
+    esperar(lambda: forjado in mortas(broker, "ordens.eventos") and reserva in mortas(broker, "livros.comandos"),
+            30, intervalo=0.5, descricao="as duas mensagens forjadas chegarem às filas de mortas")
+    assert ordem(lab, recusada["id"]) == recusada
+    assert estoque(lab, livro) == 3
+    assert linhas(lab, "livros", "SELECT count(*) FROM reservas WHERE ordem_id = %s AND status = 'ativa'",
+                  recusada["id"]) == [(0,)]
+    log = (lab.pasta_logs / "ordens-mensageiro.log").read_text()
+    assert f"mensagem {forjado} em ordens.eventos descartada para ordens.eventos.dlq: remetente (sem user_id) " \
+           "não manda ordens.reserva_confirmada (quem manda: livros)" in log, log[-3000:]
+
+
+def test_nenhum_cartao_inteiro_em_disco_nas_tabelas_wal_filas_e_logs(lab, broker, postgres):
+    """Compras com três cartões (um recusado): nenhum arquivo dos bancos (com o WAL), do broker (filas quorum
+    e de mortas) ou dos logs tem o número legível — ordens o sela, só pagamentos o abre (bookstore/cartao.py)."""
+    livro = criar_livro(lab, estoque=5)
+    finais = [esperar_final(lab, comprar(lab, livro, cartao=numero)["id"])["status"] for numero in CARTOES_DA_VARREDURA]
+    assert finais == ["concluida", "concluida", "pagamento_recusado"]
+    lidos, achados = cartoes_legiveis_em_disco(postgres, broker.pasta, lab.pasta_logs)
+    assert lidos > 100 and achados == [], achados
 
 
 def test_relay_fora_as_ordens_esperam_e_terminam_quando_ele_volta(lab):
@@ -413,24 +491,26 @@ CAOS_SEGUNDOS = 15
 
 
 def test_sob_caos_por_mensagens_estoque_dinheiro_e_historia_das_ordens_batem(postgres, broker, tmp_path_factory):
-    """O cronograma do `make caos` (workers e mensageiros mortos com kill -9, conexões dos bancos
-    derrubadas, latência e erros injetados) com a compra pelo RabbitMQ; depois, as mesmas invariantes."""
+    """O cronograma do `make caos` (workers, mensageiros e o broker mortos com kill -9, conexões dos bancos
+    derrubadas, latência e erros injetados) com a compra pelo RabbitMQ; depois, as mesmas invariantes —
+    nenhuma ordem fora de um status final, nenhum cartão inteiro em disco."""
     from ferramentas import caos as modulo_caos
-    url = broker.criar_vhost("caos")  # as mesmas filas, sem se misturar com as do outro laboratório
+    ambientes = broker.criar_vhost("caos")  # as mesmas filas, sem se misturar com as do outro laboratório
     laboratorio = Laboratorio(postgres, portas=portas_livres(), prefixo_bancos="caos_msg_",
                               pasta_logs=tmp_path_factory.mktemp("logs-caos-msg"),
                               ambiente={**modulo_caos.ambiente_do_laboratorio(), "OTEL_SDK_DISABLED": "true",
-                                        "ORDENS_SAGA": "mensagens", "RABBITMQ_URL": url})
-    with laboratorio.iniciar(recriar_bancos=True), Mensageiros(laboratorio, 2) as mensageiros:
-        caos = modulo_caos.Caos(laboratorio, mensageiros=mensageiros)
+                                        "ORDENS_SAGA": "mensagens"})
+    with laboratorio.iniciar(recriar_bancos=True), Mensageiros(laboratorio, ambientes, 2) as mensageiros:
+        caos = modulo_caos.Caos(laboratorio, mensageiros=mensageiros, broker=broker)
         caos.criar_livros()
         caos.rodar(CAOS_SEGUNDOS)
         restantes = caos.esperar_recuperacao()
-        invariantes = verificar_invariantes(laboratorio, caos.iniciais)
+        invariantes = caos.verificar()
         modulo_caos.imprimir(caos, invariantes)
         finais = dict(linhas(laboratorio, "ordens", "SELECT status, count(*) FROM ordens GROUP BY status"))
         print(f"ordens por status final: {finais}; em andamento no fim: {restantes}")
-    assert set(caos.disparadas) == set(modulo_caos.TIPOS_DE_FALHA)
+    assert set(caos.disparadas) == set(modulo_caos.TIPOS_DE_FALHA_POR_MENSAGENS)
+    assert "nenhuma ordem ficou em andamento" in [nome for nome, _, _ in invariantes]
     assert caos.respostas[202] >= 100, caos.respostas
     assert finais.get("concluida", 0) >= 50 and finais.get("pagamento_recusado", 0) > 0, finais
     assert {nome: v for nome, _, v in invariantes if v} == {}

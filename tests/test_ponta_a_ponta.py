@@ -11,8 +11,8 @@ import requests
 
 from bookstore import topologia
 from modo_local.servicos import Laboratorio
-from tests.apoio import (CARTAO_RECUSADO, criar_livro, esperar, estoque, injetar_falha, json_de,
-                         pagamentos_da_ordem, portas_livres, reservas_da_ordem)
+from tests.apoio import (CARTAO_RECUSADO, CARTOES_DA_VARREDURA, cartoes_legiveis_em_disco, criar_livro, esperar,
+                         estoque, injetar_falha, json_de, pagamentos_da_ordem, portas_livres, reservas_da_ordem)
 
 pytestmark = pytest.mark.e2e
 
@@ -56,6 +56,16 @@ def test_compra_feliz_atravessa_os_tres_processos(lab):
     assert ordem["total"] == Decimal("33.63")
     assert (estoque(lab, barato), estoque(lab, caro)) == (7, 2)
     assert pagamentos_da_ordem(lab, ordem["id"])[0]["valor"] == Decimal("33.63")
+
+
+def test_nenhum_cartao_inteiro_em_disco_na_saga_http(lab, postgres):
+    """A saga HTTP leva o número na memória da requisição até pagamentos, que guarda só o final: nem os
+    bancos (com o WAL) nem os logs o têm legível depois."""
+    livro = criar_livro(lab, estoque=5)
+    status = [comprar(lab, [{"livro_id": livro, "quantidade": 1}], cartao=numero)[0] for numero in CARTOES_DA_VARREDURA]
+    assert status == [201, 201, 402]
+    lidos, achados = cartoes_legiveis_em_disco(postgres, lab.pasta_logs)
+    assert lidos > 100 and achados == [], achados
 
 
 @pytest.mark.parametrize("cenario", ["sem_estoque", "tudo_ou_nada", "livro_desconhecido", "cartao_recusado",

@@ -13,6 +13,7 @@ import threading
 
 from bookstore import config, db, mensagens, telemetria, topologia
 
+from . import conexao
 from .consumidor import Consumidor
 from .relay import Relay
 
@@ -25,6 +26,7 @@ def main(argumentos: list[str]) -> int:
         print(f"uso: python -m bookstore.mensageria <{'|'.join(topologia.SERVICOS)}>", file=sys.stderr)
         return 2
     servico = argumentos[0]
+    conexao.url()  # sem o broker configurado, uma linha clara antes de subir qualquer thread
     parar = threading.Event()
     for sinal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sinal, lambda *_: parar.set())
@@ -34,11 +36,10 @@ def main(argumentos: list[str]) -> int:
     app = importlib.import_module(servico).create_app()
     db.preparar(app)  # idempotente: o mensageiro pode subir antes do gunicorn (compose)
     tratadores = importlib.import_module(f"{servico}.mensagens").tratadores(app)
-    tentativas, todas = config.ler("MENSAGENS_TENTATIVAS"), mensagens.filas_do_laboratorio()
-    threads = [Relay(app, servico, parar, tentativas, todas, mensagens.filas_em_que_publica(servico),
+    threads = [Relay(app, servico, parar, mensagens.filas_em_que_publica(servico),
                      config.ler("MENSAGENS_GUARDAR_SEGUNDOS")),
-               Consumidor(app, servico, tratadores, parar, tentativas, config.ler("MENSAGENS_SO_LINKS"),
-                          mensagens.fila_de(servico), todas)]
+               Consumidor(app, servico, tratadores, parar, config.ler("MENSAGENS_TENTATIVAS"),
+                          config.ler("MENSAGENS_SO_LINKS"), mensagens.fila_de(servico))]
     for thread in threads:
         thread.start()
     logger.info("mensageiro de %s no ar (relay e consumidor)", servico)

@@ -1,5 +1,7 @@
 """A conexão AMQP dos mensageiros (pika BlockingConnection), com o broker de RABBITMQ_URL."""
 import logging
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pika
 
@@ -7,7 +9,19 @@ from bookstore import config
 
 
 def url() -> str:
-    return config.ler("RABBITMQ_URL") or f"amqp://guest:guest@127.0.0.1:{config.porta('rabbitmq')}/%2F"
+    """A URL do broker com o usuário deste serviço (acessos.py). A senha vem nela (make local) ou de um
+    arquivo só do serviço (RABBITMQ_SENHA_ARQUIVO: no compose, sorteada num volume antes do broker subir)."""
+    base = config.ler("RABBITMQ_URL")
+    if not base:
+        raise config.ConfiguracaoInvalida("RABBITMQ_URL não definida: o mensageiro entra no broker com o usuário "
+                                          "do serviço (o make local e o compose dão a URL a cada um)")
+    arquivo = config.ler("RABBITMQ_SENHA_ARQUIVO")
+    if not arquivo:
+        return base
+    partes = urlsplit(base)
+    senha = quote(Path(arquivo).read_text().strip(), safe="")
+    porta = f":{partes.port}" if partes.port else ""
+    return urlunsplit(partes._replace(netloc=f"{partes.username}:{senha}@{partes.hostname}{porta}"))
 
 
 def conectar(nome: str) -> pika.BlockingConnection:

@@ -10,7 +10,9 @@ livros/estoque.py, a ordem em ordens/repositorio.py, o pagamento por ordem em pa
 
 Uma falha que não é do negócio (banco fora, um defeito) desfaz a transação e devolve a mensagem à
 fila (nack); o broker conta as entregas e, passado MENSAGENS_TENTATIVAS, a manda para `<fila>.dlq`.
-Uma mensagem que não se entende (destino desconhecido, corpo que não é JSON) vai direto para lá.
+Uma mensagem que não se entende (destino desconhecido, corpo que não é JSON) vai direto para lá, e
+também a de um remetente que não é quem o contrato diz que a manda (o `user_id`, ver acessos.py): um
+evento forjado não avança saga nenhuma.
 """
 import logging
 import random
@@ -37,9 +39,11 @@ ESPERA_MAXIMA_SEGUNDOS = 2.0
 class Tratadores:
     """O que um serviço faz com cada mensagem da fila dele. Cada tratador roda dentro da transação da
     inbox: o que ele grava (com `db.transacao()`) e envia (com `outbox.enviar`) vai no mesmo commit.
+    `remetentes`: quem pode mandar cada mensagem (o `user_id` que o broker conferiu na publicação).
     `responder_falha(destino, corpo, motivo)`: a resposta de um comando que falhou por uma falha
     injetada (o equivalente do 500 da saga HTTP); None onde não há falha a injetar (os eventos de ordens)."""
     por_destino: dict[str, Callable[[dict], None]]
+    remetentes: dict[str, tuple[str, ...]]
     responder_falha: Callable[[str, dict, str], None] | None = None
 
 
@@ -49,11 +53,11 @@ class MensagemInvalida(Exception):
 
 class Consumidor(threading.Thread):
     def __init__(self, app, servico: str, tratadores: Tratadores, parar: threading.Event, tentativas: int,
-                 so_links: bool, fila: str, todas_as_filas: dict[str, str]):
+                 so_links: bool, fila: str):
         super().__init__(name=f"consumidor-{servico}", daemon=True)
         self.app, self.servico, self.tratadores = app, servico, tratadores
         self.parar, self.tentativas, self.so_links = parar, tentativas, so_links
-        self.fila, self.todas_as_filas = fila, todas_as_filas
+        self.fila = fila
         self.tentativas_de_conexao = conexao.Tentativas(logger, f"consumidor de {self.fila}")
 
     def run(self) -> None:
@@ -68,7 +72,6 @@ class Consumidor(threading.Thread):
         amqp = conexao.conectar(f"{self.servico}-consumidor")
         try:
             canal = amqp.channel()
-            filas.declarar(canal, self.todas_as_filas, self.tentativas)
             # Uma mensagem por vez: a próxima fica no broker, disponível para outro consumidor, em
             # vez de esperar na memória deste (e a latência injetada segura uma só).
             canal.basic_qos(prefetch_count=1)
@@ -125,6 +128,11 @@ class Consumidor(threading.Thread):
         tratador = self.tratadores.por_destino.get(destino)
         if tratador is None:
             raise MensagemInvalida(f"ninguém trata {destino!r} em {self.servico}")
+        # O broker só deixa publicar com o user_id de quem conectou (ou sem nenhum): o que resta conferir
+        # é se esse usuário é um dos que mandam esta mensagem.
+        if propriedades.user_id not in self.tratadores.remetentes[destino]:
+            raise MensagemInvalida(f"remetente {propriedades.user_id or '(sem user_id)'} não manda {destino} "
+                                   f"(quem manda: {', '.join(self.tratadores.remetentes[destino])})")
         try:
             mensagem_id = uuid.UUID(propriedades.message_id or "")
             dados = simplejson.loads(corpo, use_decimal=True)

@@ -29,21 +29,33 @@ def destino_do_processamento(routing_key: str, fila: str) -> str:
     return f"{EXCHANGE}:{routing_key}:{fila}"
 
 
-def declarar(canal, filas: dict[str, str], tentativas: int) -> None:
-    """Declara tudo (idempotente): qualquer processo que conecta pode ser o primeiro. `filas`: {fila:
-    padrão de routing key}. Os argumentos de uma fila precisam ser iguais em todas as declarações:
-    todos leem MENSAGENS_TENTATIVAS."""
-    canal.exchange_declare(EXCHANGE, "topic", durable=True)
-    canal.exchange_declare(EXCHANGE_DAS_MORTAS, "direct", durable=True)
-    for fila, padrao in filas.items():
-        canal.queue_declare(das_mortas(fila), durable=True)
-        canal.queue_bind(das_mortas(fila), EXCHANGE_DAS_MORTAS, routing_key=fila)
-        canal.queue_declare(fila, durable=True, arguments={
-            "x-queue-type": "quorum",
-            # O limite conta as devoluções, não as entregas: a mensagem vai para a de mortas quando as
-            # devoluções passam dele. Com tentativas - 1, são `tentativas` entregas ao todo, como o log diz.
-            "x-delivery-limit": tentativas - 1,
-            "x-dead-letter-exchange": EXCHANGE_DAS_MORTAS,
-            "x-dead-letter-routing-key": fila,
-        })
-        canal.queue_bind(fila, EXCHANGE, routing_key=padrao)
+def definicoes(filas: dict[str, str], tentativas: int, vhost: str) -> dict:
+    """Exchanges, filas e ligações no formato das definições do RabbitMQ (o broker as carrega ao subir,
+    ver acessos.py). Quem as declara é o broker, não os serviços: os usuários deles não têm permissão de
+    configurar nada — nem de apagar a fila de outro. `filas`: {fila: padrão de routing key}."""
+    def exchange(nome: str, tipo: str) -> dict:
+        return {"name": nome, "vhost": vhost, "type": tipo, "durable": True, "auto_delete": False,
+                "internal": False, "arguments": {}}
+
+    def fila(nome: str, argumentos: dict) -> dict:
+        return {"name": nome, "vhost": vhost, "durable": True, "auto_delete": False, "arguments": argumentos}
+
+    def ligacao(exchange_: str, fila_: str, routing_key: str) -> dict:
+        return {"source": exchange_, "vhost": vhost, "destination": fila_, "destination_type": "queue",
+                "routing_key": routing_key, "arguments": {}}
+
+    return {
+        "exchanges": [exchange(EXCHANGE, "topic"), exchange(EXCHANGE_DAS_MORTAS, "direct")],
+        "queues": [q for nome in filas for q in (
+            fila(das_mortas(nome), {"x-queue-type": "quorum"}),
+            fila(nome, {
+                "x-queue-type": "quorum",
+                # O limite conta as devoluções, não as entregas: a mensagem vai para a de mortas quando as
+                # devoluções passam dele. Com tentativas - 1, são `tentativas` entregas ao todo, como o log diz.
+                "x-delivery-limit": tentativas - 1,
+                "x-dead-letter-exchange": EXCHANGE_DAS_MORTAS,
+                "x-dead-letter-routing-key": nome,
+            }))],
+        "bindings": [b for nome, padrao in filas.items() for b in (
+            ligacao(EXCHANGE_DAS_MORTAS, das_mortas(nome), nome), ligacao(EXCHANGE, nome, padrao))],
+    }

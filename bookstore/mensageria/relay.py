@@ -28,12 +28,11 @@ MEDIR_FILAS_A_CADA_SEGUNDOS = 1.0
 
 
 class Relay(threading.Thread):
-    def __init__(self, app, servico: str, parar: threading.Event, tentativas: int, todas_as_filas: dict[str, str],
-                 filas_de_destino: list[str], guardar_segundos: float):
+    def __init__(self, app, servico: str, parar: threading.Event, filas_de_destino: list[str],
+                 guardar_segundos: float):
         super().__init__(name=f"relay-{servico}", daemon=True)
-        self.app, self.servico, self.parar, self.tentativas = app, servico, parar, tentativas
+        self.app, self.servico, self.parar = app, servico, parar
         self.guardar_segundos = guardar_segundos  # a limpeza da outbox e da inbox (limpeza.py)
-        self.todas_as_filas = todas_as_filas  # para declarar: {fila: padrão de routing key}
         # As filas em que este serviço publica (as de quem recebe o que ele manda) e as de mortas delas.
         self.filas_medidas = [*filas_de_destino, *map(filas.das_mortas, filas_de_destino)]
         self.tentativas_de_conexao = conexao.Tentativas(logger, f"relay de {self.servico}")
@@ -54,9 +53,9 @@ class Relay(threading.Thread):
             try:
                 canal = amqp.channel()
                 canal.confirm_delivery()  # cada basic_publish espera o ack do broker (ou levanta)
-                filas.declarar(canal, self.todas_as_filas, self.tentativas)
                 parametros = pika.URLParameters(conexao.url())
                 servidor = (parametros.host, parametros.port)
+                self.usuario = parametros.credentials.username
                 self.tentativas_de_conexao.conectou()
                 logger.info("relay de %s publicando em %s:%s", self.servico, *servidor)
                 proxima_medida = proxima_limpeza = 0.0
@@ -87,10 +86,10 @@ class Relay(threading.Thread):
                     " ORDER BY criada_em LIMIT %s FOR UPDATE SKIP LOCKED", (LOTE,)).fetchall()
                 for linha in linhas:
                     self._publicar(canal, servidor, linha)
-                    # O número do cartão só existe na mensagem de cobrança, e só até o broker tê-la.
+                    # O cartão (selado) só existe na mensagem de cobrança, e só até o broker tê-la.
                     cursor.execute(
                         "UPDATE mensagens_a_enviar SET publicada_em = clock_timestamp(), envios = envios + 1,"
-                        "       corpo = corpo - 'cartao' WHERE id = %s", (linha["id"],))
+                        "       corpo = corpo - 'cartao_selado' WHERE id = %s", (linha["id"],))
         return len(linhas)
 
     def _publicar(self, canal, servidor, linha: dict) -> None:
@@ -99,7 +98,10 @@ class Relay(threading.Thread):
                 filas.EXCHANGE, linha["destino"], simplejson.dumps(linha["corpo"], use_decimal=True),
                 pika.BasicProperties(content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent,
                                      message_id=str(linha["id"]), correlation_id=linha["conversa"],
-                                     app_id=self.servico, timestamp=int(time.time()), headers=cabecalhos),
+                                     # o broker confere que é o usuário desta conexão; quem recebe, que é
+                                     # um dos remetentes da mensagem (acessos.py)
+                                     user_id=self.usuario, app_id=self.servico, timestamp=int(time.time()),
+                                     headers=cabecalhos),
                 mandatory=True)  # sem fila para a routing key: erro aqui, não uma mensagem perdida
 
     def _limpar(self) -> None:
