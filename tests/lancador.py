@@ -14,7 +14,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from bookstore import topologia
 from bookstore.config import RAIZ
 from supervisao.portas import porta_livre
-from tests.apoio import esperar
+from tests.apoio import esperar, rodar
 
 
 def porta_livre_com_replicas(replicas: int = 3) -> int:
@@ -112,3 +112,9 @@ class ModoLocal:
     def __exit__(self, *exc):
         if self.processo.poll() is None:
             self.parar(signal.SIGKILL)
+
+
+def rodar_diagnostico(lab: ModoLocal, **extras) -> subprocess.CompletedProcess:
+    """`make diagnostico` contra este laboratório (sem o Collector: a porta da saúde dele fica livre)."""
+    ambiente = {**lab.ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/", **extras}
+    return rodar([sys.executable, "-m", "ferramentas.diagnostico"], cwd=RAIZ, env=ambiente, timeout=60)

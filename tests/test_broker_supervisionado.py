@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from supervisao.proc import filhos
-from tests.apoio import esperar, exigir_rabbitmq, json_de
-from tests.lancador import ModoLocal
+from tests.apoio import esperar, exigir_rabbitmq, explicar, json_de
+from tests.lancador import ModoLocal, rodar_diagnostico
 
 pytestmark = pytest.mark.e2e
 
@@ -128,4 +128,22 @@ def test_o_broker_morto_volta_sozinho_e_as_compras_de_enquanto_isso_terminam(lab
     assert len([linha for linha in do_relay if "tentando de novo" in linha]) == 1, do_relay
     assert any("de volta depois de" in linha for linha in do_relay), do_relay
     assert "Traceback" not in lab.saida(), lab.saida()[-3000:]
+    assert final(lab, comprar(lab), 60) == "concluida"
+
+
+def test_com_o_broker_parado_o_diagnostico_diz_que_a_compra_espera_no_outbox(lab):
+    """O broker congelado (SIGSTOP: a porta aceita, ninguém responde, e o vigia não o troca): a compra de
+    teste do `make diagnostico` volta 202 e fica em `criada`; a linha dela diz onde olhar — e, com o broker
+    de volta, ela termina."""
+    beam = beam_do_lab(lab)
+    os.kill(beam, signal.SIGSTOP)
+    try:
+        resultado = rodar_diagnostico(lab)
+    finally:
+        os.kill(beam, signal.SIGCONT)
+    (compra,) = [linha for linha in resultado.stdout.splitlines() if "compra de teste" in linha]
+    assert compra.startswith("✘") and ": 202 criada;" in compra, explicar(resultado)
+    assert "o RabbitMQ está no ar" in resultado.stdout and "espera no outbox de ordens" in resultado.stdout, \
+        explicar(resultado)
+    assert resultado.returncode != 0, explicar(resultado)
     assert final(lab, comprar(lab), 60) == "concluida"

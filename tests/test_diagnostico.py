@@ -1,7 +1,6 @@
 """`make diagnostico` de verdade contra o modo local, e a leitura das
 respostas do Jaeger e do Prometheus em amostras no formato exato de cada um."""
 import re
-import sys
 
 import pytest
 
@@ -9,8 +8,8 @@ from telemetria_local import fontes
 from supervisao.portas import porta_livre
 from bookstore.config import RAIZ
 from telemetria_local import otlp
-from tests.apoio import esperar, exigir_rabbitmq, explicar, rodar
-from tests.lancador import ModoLocal
+from tests.apoio import esperar, exigir_rabbitmq, explicar
+from tests.lancador import ModoLocal, rodar_diagnostico
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -50,11 +49,6 @@ def test_le_a_consulta_do_prometheus():
     assert fontes.valor_da_consulta_do_prometheus(RESPOSTA_DO_PROMETHEUS) == 42
     assert fontes.valor_da_consulta_do_prometheus(PROMETHEUS_VAZIO) is None
     assert fontes.valor_da_consulta_do_prometheus(PROMETHEUS_ERRO) is None
-
-
-def rodar_diagnostico(lab: ModoLocal, **extras):
-    ambiente = {**lab.ambiente, "COLLECTOR_SAUDE_URL": f"http://127.0.0.1:{porta_livre()}/", **extras}
-    return rodar([sys.executable, "-m", "ferramentas.diagnostico"], cwd=RAIZ, env=ambiente, timeout=60)
 
 
 @pytest.fixture(scope="module")
