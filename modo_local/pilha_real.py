@@ -39,6 +39,8 @@ from supervisao.portas import porta_livre
 from supervisao.vigiado import Vigiado
 from telemetria_local.armazem import Armazem
 
+from .limites import VigiaDosLimites
+
 BIN = RAIZ / ".ferramentas" / "bin"
 CONSTRUIR = RAIZ / "pilha" / "construir.sh"
 BINARIOS = ("otelcol", "jaeger", "prometheus", "victoria-logs", "victoria-metrics", "otel-desktop-viewer")
@@ -225,6 +227,7 @@ class PilhaReal:
         self.processos: dict[str, Vigiado] = {}
         self._parando = threading.Event()
         self._observador = threading.Thread(target=self._observar_config, name="config-do-collector", daemon=True)
+        self.limites: VigiaDosLimites | None = None  # as linhas de quem passa de um teto (limites.py)
 
     def avisar(self, linha: str) -> None:
         print(linha, file=self.saida or sys.stdout, flush=True)
@@ -288,6 +291,7 @@ class PilhaReal:
         for processo in self.processos.values():
             processo.vigiar()
         self._observador.start()
+        self.limites = VigiaDosLimites(f"http://127.0.0.1:{self.publicas['prometheus']}", self.avisar).iniciar()
         return self
 
     @property
@@ -357,6 +361,8 @@ class PilhaReal:
         """Os três juntos: SIGTERM e, passado o prazo, SIGKILL (o que guardavam em memória se perde, como
         num `docker compose down`)."""
         self._parando.set()
+        if self.limites:
+            self.limites.parar()
         parar_juntos(self.processos.values(), PRAZO_PARA_PARAR_SEGUNDOS)
         if self._observador.is_alive():
             self._observador.join(timeout=2)

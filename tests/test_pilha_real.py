@@ -625,6 +625,9 @@ def test_um_nome_de_span_por_id_nao_explode_as_series_do_spanmetrics(lab):
             intervalo=1, descricao=f"a série do transbordo de {servico} no Prometheus")
     (contagem,) = series(f'count(traces_span_metrics_calls_total{{job="{servico}"}})')
     assert int(contagem["value"][1]) <= teto + 1, contagem
+    # e o terminal do make local diz quem foi (modo_local/limites.py)
+    aviso = lab.esperar_linha(f"⚠ {servico} passou do teto de séries", 45)
+    assert aviso and "otel_metric_overflow" in aviso, lab.saida()[-3000:]
 
 
 @pytest.mark.e2e
