@@ -94,6 +94,31 @@ class Bancos:
         self.bancos = {nome: f"{base.rsplit('/', 1)[0]}/{nome}" for nome in topologia.SERVICOS}
 
 
+# --- entrada ruim no gateway ----------------------------------------------------------------------
+def test_corpo_grande_demais_e_413_em_json_com_ou_sem_content_length(lab):
+    """64 KiB, o limite dos serviços, também na porta de entrada: um corpo de 50 MB em pedaços (chunked, sem
+    Content-Length) voltava 400 da réplica; agora é 413, como o mesmo corpo com Content-Length, e nenhuma
+    réplica sai da roda por causa dele."""
+    grande = b"{" + b" " * (50 * 1024 * 1024) + b"}"
+    pedaco = 1 << 20
+    pedacos = (grande[i:i + pedaco] for i in range(0, len(grande), pedaco))
+    for corpo in (grande, pedacos):
+        resposta = requests.post(gateway(lab) + "/ordens", data=corpo, timeout=60,
+                                 headers={"Content-Type": "application/json"})
+        assert resposta.status_code == 413 and resposta.json() == {"erro": "corpo da requisição grande demais"}, \
+            resposta.text[:300]
+    # e as réplicas seguem na roda: o corpo cortado não chegou a elas como uma falha
+    assert comprar(gateway(lab), 1).status_code == 201
+
+
+def test_cabecalho_enorme_e_431_escrito_pelo_go_antes_do_caddy(lab):
+    """O limite documentado no Caddyfile: um cabeçalho de dezenas de KB é recusado pelo servidor HTTP do Go
+    antes de qualquer rota do Caddy — 431, em texto (não há onde pôr o JSON) — e o gateway segue atendendo."""
+    resposta = requests.get(gateway(lab) + "/livros", headers={"X-Enorme": "a" * (100 * 1024)}, timeout=10)
+    assert resposta.status_code == 431, resposta.text[:200]
+    assert requests.get(gateway(lab) + "/livros", timeout=10).status_code == 200
+
+
 # --- um trace, com a raiz no gateway ------------------------------------------------------------
 def test_compra_pelo_gateway_e_um_trace_com_a_raiz_no_span_do_gateway(lab):
     resposta = comprar(gateway(lab), 1)
