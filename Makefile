@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: test ferramentas local traces metricas confere diagnostico carga medir-pilha bench perfil caos cenarios solucoes capturas clean
+.PHONY: test ferramentas local traces metricas confere restaura diagnostico carga medir-pilha bench perfil caos cenarios solucoes capturas clean
 
 # O virtualenv é refeito quando as listas de dependências mudam.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -42,6 +42,10 @@ metricas: $(STAMP)
 ## make confere EX=04 [RESPOSTA=...]: o autoteste de um exercício (✔/✘ por critério, com dicas).
 confere: $(STAMP)
 	@$(BIN)/python -m autoteste $(EX) $(if $(RESPOSTA),--resposta '$(RESPOSTA)')
+
+## make restaura: o laboratório de volta ao dele, para o próximo exercício: a config do Collector, o otel.env e o código que os exercícios mudam (git), e as falhas desligadas.
+restaura: $(STAMP)
+	@$(BIN)/python -m ferramentas.restaura
 
 ## make diagnostico: "não aparece trace": portas, /ready, Collector, uma compra achada no Jaeger (ou no receptor local).
 diagnostico: $(STAMP)

@@ -8,6 +8,7 @@ import sys
 from telemetria_local.em_voo import Espera, FonteQueEspera
 from telemetria_local.fontes import FonteDocker, fonte_do_ambiente
 
+from . import estado
 from .exercicios import Criterio, carregar, com_autoteste, pasta_do_exercicio
 
 
@@ -28,6 +29,10 @@ def main(argv=None) -> int:
     # Um autoteste que não lê a telemetria (o 16 lê o que o make bench guardou) diz de onde lê.
     origem = exercicio.le_de() if hasattr(exercicio, "le_de") else f"do {fonte.nome}"
     print(f"Exercício {pasta.name} — lendo {origem}\n")
+    # O que ficou de um exercício anterior e muda o que este mede (a config do 14 no 19, a latência do 21).
+    avisos = estado.avisos(pasta, liga_falhas=getattr(exercicio, "LIGA_FALHAS", False))
+    if avisos:
+        print("\n".join(avisos) + "\n")
     criterios = [Criterio(*criterio) for criterio in exercicio.conferir(fonte, args.resposta.strip())]
     for ok, texto, dica in criterios:
         print(f"{'✔' if ok else '✘'} {texto}")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import requests
 
+from autoteste import estado
 from bookstore import config, topologia
 from supervisao.portas import porta_ocupada, quem_usa_a_porta
 from telemetria_local import armazem
@@ -277,6 +278,10 @@ def main() -> int:
         if trace_id:
             trace_no_armazem_local(relatorio, espera, pasta, trace_id)
         metricas_no_armazem_local(relatorio, espera, pasta, comprou_em)
+    # Não é um problema do laboratório, mas explica muita telemetria estranha: o que um exercício deixou.
+    avisos = estado.avisos()
+    if avisos:
+        print("\n" + "\n".join(avisos))
     print(f"\n{'Tudo certo.' if not relatorio.falhas else f'{relatorio.falhas} problema(s) acima.'}")
     return 0 if not relatorio.falhas else 1
 

@@ -30,6 +30,20 @@ def rodar(comando: list, **opcoes) -> subprocess.CompletedProcess:
     return subprocess.run(comando, capture_output=True, text=True, **{"timeout": 120, **opcoes})
 
 
+def projeto_com_git(destino):
+    """O projeto como está agora, copiado para `destino` com um git próprio de um commit só: "o laboratório"
+    de `make restaura` (o que mudar depois é o que um exercício deixa para o outro)."""
+    import shutil
+    from bookstore.config import RAIZ
+    shutil.copytree(RAIZ, destino, ignore=shutil.ignore_patterns(
+        ".venv", ".git", ".telemetria", ".dados-locais", "__pycache__", ".pytest_cache", ".ferramentas", "node_modules"))
+    for comando in (["git", "init", "-q"], ["git", "add", "-A"],
+                    ["git", "-c", "user.name=aula", "-c", "user.email=aula@exemplo", "commit", "-qm", "o laboratório"]):
+        feito = rodar(comando, cwd=destino)
+        assert feito.returncode == 0, explicar(feito)
+    return destino
+
+
 # --- bancos --------------------------------------------------------------------------------------
 def cartoes_legiveis_em_disco(postgres, *pastas) -> tuple[int, list[str]]:
     """(arquivos lidos, achados) dos CARTOES_DA_VARREDURA na pasta do PostgreSQL (os bancos e o WAL,

@@ -1,6 +1,7 @@
 """`make diagnostico` de verdade contra o modo local, e a leitura das
 respostas do Jaeger e do Prometheus em amostras no formato exato de cada um."""
 import re
+import sys
 
 import pytest
 
@@ -8,7 +9,7 @@ from telemetria_local import fontes
 from supervisao.portas import porta_livre
 from bookstore.config import RAIZ
 from telemetria_local import otlp
-from tests.apoio import esperar, exigir_rabbitmq, explicar
+from tests.apoio import esperar, exigir_rabbitmq, explicar, projeto_com_git, rodar
 from tests.lancador import ModoLocal, rodar_diagnostico
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -180,3 +181,18 @@ def test_diagnostico_nomeia_a_pagina_do_navegador_que_nao_responde(monkeypatch, 
     for pagina in ("Prometheus (interface)", "Logs (VictoriaLogs)", "Painéis (VictoriaMetrics)", "Traces (visualizador)"):
         assert re.search(rf"^✘ {re.escape(pagina)}: http://127\.0\.0\.1:\d+/\S* não respondeu$", saida, re.M), saida
     assert saida.count("    → ") == 4
+
+
+@pytest.mark.e2e
+def test_a_falha_que_ficou_ligada_e_nomeada_pelo_diagnostico_e_desligada_pelo_make_restaura(lab, tmp_path):
+    """A latência do 21 esquecida em pagamentos: o diagnóstico a nomeia com o conserto, e `make restaura`
+    (numa cópia com git, para não mexer nos arquivos de quem roda a suíte) a desliga."""
+    import requests
+    requests.put(lab.url("pagamentos") + "/admin/falhas", json={"latencia_ms": 400, "taxa_erro": 0}, timeout=5)
+    diagnostico = rodar_diagnostico(lab)
+    assert "⚠ falha ligada em pagamentos (latencia_ms=400, taxa_erro=0)" in diagnostico.stdout, explicar(diagnostico)
+    assert "`make restaura`" in diagnostico.stdout
+    copia = projeto_com_git(tmp_path / "lab")
+    restaura = rodar([sys.executable, "-m", "ferramentas.restaura"], cwd=copia, env=lab.ambiente)
+    assert restaura.returncode == 0 and "✔ falhas de pagamentos desligadas" in restaura.stdout, explicar(restaura)
+    assert requests.get(lab.url("pagamentos") + "/admin/falhas", timeout=5).json() == {"latencia_ms": 0, "taxa_erro": 0}

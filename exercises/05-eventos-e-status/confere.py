@@ -4,6 +4,8 @@ from autoteste.exercicios import Criterio
 from telemetria_local.otlp import STATUS_ERRO
 
 TIPO = "codigo"
+# Este exercício liga uma falha: ela não é estado de um exercício anterior (autoteste/estado.py).
+LIGA_FALHAS = True
 
 
 def conferir(fonte, resposta: str) -> list[Criterio]:

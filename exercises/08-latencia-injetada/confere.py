@@ -5,6 +5,8 @@ from bookstore import config
 from telemetria_local.otlp import SERVIDOR
 
 TIPO = "observar"
+# Este exercício liga uma falha: ela não é estado de um exercício anterior (autoteste/estado.py).
+LIGA_FALHAS = True
 
 LATENCIA_MS = 300
 

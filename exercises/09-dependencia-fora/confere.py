@@ -7,6 +7,8 @@ from bookstore import config
 from telemetria_local.otlp import SERVIDOR, STATUS_ERRO
 
 TIPO = "observar"
+# Este exercício liga uma falha: ela não é estado de um exercício anterior (autoteste/estado.py).
+LIGA_FALHAS = True
 
 
 def pagamentos_falhou(grupo: list[dict]) -> bool:

@@ -5,6 +5,8 @@ from autoteste.exercicios import Criterio
 from bookstore import config
 
 TIPO = "mensagens"
+# Este exercício liga uma falha: ela não é estado de um exercício anterior (autoteste/estado.py).
+LIGA_FALHAS = True
 COBRAR = "pagamentos.cobrar"
 ESPEROU_MS = 1000  # uma fila que encheu
 ESVAZIOU_MS = 500  # e que voltou a andar
