@@ -69,13 +69,55 @@ def onde_achar_o_id(fonte) -> str:
     return "no Jaeger, no topo do trace (Trace ID)"
 
 
+def id_normalizado(resposta: str) -> str:
+    """O id como o aluno o colou, do jeito que vier: maiúsculas, o `…` do terminal, espaços, ou um
+    traceparent inteiro (00-<trace id>-<span id>-01)."""
+    texto = resposta.strip().lower().rstrip("…").strip()
+    traceparent = re.fullmatch(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}", texto)
+    return traceparent.group(1) if traceparent else texto.replace(" ", "")
+
+
+def problema_do_id(resposta: str, grupos: dict[str, list[dict]]) -> str | None:
+    """Por que o id informado não aponta uma compra só — em uma linha, sem adivinhar o resto; None se aponta."""
+    texto = id_normalizado(resposta)
+    if not texto:
+        return "falta o id: RESPOSTA=<o id do trace, 8 ou mais caracteres do começo>"
+    if not re.fullmatch(r"[0-9a-f]+", texto):
+        return f"{resposta.strip()!r} não é um id de trace: só 0-9 e a-f (copie do `make traces`)"
+    if len(texto) < 8:
+        return f"o id tem {len(texto)} caracteres: copie 8 ou mais do começo (ou o id inteiro, 32)"
+    achados = [trace_id for trace_id in grupos if trace_id.startswith(texto)]
+    if len(achados) > 1:
+        return f"o começo {texto} serve para {len(achados)} compras: copie mais caracteres"
+    if not achados:
+        return (f"nenhuma compra com o trace {texto[:8]}… na telemetria que chegou: o id é de uma compra "
+                "desta sessão? (o `make traces` lista as que chegaram)")
+    return None
+
+
 def trace_informado(resposta: str, grupos: dict[str, list[dict]]) -> list[dict] | None:
-    """O trace cujo id o aluno informou (aceita o id inteiro ou o começo, com 8+ caracteres)."""
-    resposta = resposta.lower().strip().rstrip("…")
-    if len(resposta) < 8:
+    """O trace cujo id o aluno informou (o id inteiro ou o começo, com 8+ caracteres, de qualquer jeito
+    que `id_normalizado` entenda); None se não aponta uma compra só (`problema_do_id` diz por quê)."""
+    if problema_do_id(resposta, grupos):
         return None
-    achados = [grupo for trace_id, grupo in grupos.items() if trace_id.startswith(resposta)]
-    return achados[0] if len(achados) == 1 else None
+    texto = id_normalizado(resposta)
+    return next(grupo for trace_id, grupo in grupos.items() if trace_id.startswith(texto))
+
+
+def config_do_collector_em_vigor() -> tuple[float | None, str, str]:
+    """(quando o Collector a aceitou, o texto, de onde veio). No make local com a pilha real, a que o
+    lançador registrou ao reiniciar o Collector; fora dele (o Docker), o arquivo — que só vale depois de
+    `docker compose restart otel-collector`."""
+    import json
+    from modo_local.pilha_real import CONFIG_ACEITA
+    from telemetria_local.armazem import pasta_padrao
+    registro = pasta_padrao() / "pilha" / CONFIG_ACEITA
+    try:
+        aceita = json.loads(registro.read_text(encoding="utf-8"))
+        return aceita["aceita_em"], aceita["config"], "a que o Collector aceitou por último"
+    except (OSError, ValueError, KeyError):
+        arquivo = config.RAIZ / "otel-collector" / "config.yaml"
+        return None, arquivo.read_text(encoding="utf-8"), "otel-collector/config.yaml, depois do restart"
 
 
 def pedacos_sem_raiz(spans: list[dict]) -> list[list[dict]]:

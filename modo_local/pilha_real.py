@@ -23,11 +23,13 @@ vale, o Collector segue com a anterior e o erro aparece no terminal.
 Os três morrem com o lançador (PR_SET_PDEATHSIG, como os serviços); os logs deles ficam em
 `<.telemetria>/pilha/*.log` (a saída do `debug/logs` do Collector encheria o terminal).
 """
+import json
 import os
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import requests
@@ -214,6 +216,11 @@ def responde(url: str) -> bool:
         return False
 
 
+# A config que o Collector aceitou por último e quando (o exercício 13 a lê): o Collector não mostra a
+# config em vigor, e o arquivo no disco pode estar salvo pela metade, ou ter sido recusado.
+CONFIG_ACEITA = "collector-aceito.json"
+
+
 class PilhaReal:
     """`with PilhaReal(pasta) as pilha:` Collector, Jaeger e Prometheus prontos; `pilha.ambiente(protocolo)`
     aponta os serviços para o Collector (como o do receptor local)."""
@@ -290,6 +297,7 @@ class PilhaReal:
             raise
         for processo in self.processos.values():
             processo.vigiar()
+        self._registrar_config_aceita(CONFIG_COLLECTOR.read_text(encoding="utf-8"), time.time())
         self._observador.start()
         self.limites = VigiaDosLimites(f"http://127.0.0.1:{self.publicas['prometheus']}", self.avisar).iniciar()
         return self
@@ -354,8 +362,32 @@ class PilhaReal:
                 erro = "\n    ".join((teste.stderr or teste.stdout).strip().splitlines()[-5:])
                 self.avisar(f"✘ {nome} mudou, mas o Collector a recusa; ele segue com a anterior:\n    {erro}")
                 continue
+            aceita = CONFIG_COLLECTOR.read_text(encoding="utf-8")  # a que o validate aceitou
+            # O momento da troca: logo antes do aviso e do sinal ao Collector antigo, cujos receptores fecham
+            # ali; o que um serviço exportar daí em diante espera o novo (o SDK tenta de novo) e passa pela
+            # config nova — inclusive a compra que o aluno faz ao ler o ✔.
+            antigo, trocou_em = self.collector.pid, time.time()
             self.avisar(f"✔ {nome} mudou e vale: reiniciando o Collector com ela")
             self.collector.reiniciar()
+            self._esperar_o_collector_novo(antigo)
+            self._registrar_config_aceita(aceita, trocou_em)
+
+    def _esperar_o_collector_novo(self, antigo: int, limite_segundos: float = 30) -> None:
+        """Até o Collector com a config nova atender: só então o registro a dá como a em vigor."""
+        fim = time.monotonic() + limite_segundos
+        while time.monotonic() < fim and not self._parando.is_set():
+            try:
+                if self.collector.pid != antigo and self.collector.pronto():
+                    return
+            except AttributeError:  # entre um filho e outro
+                pass
+            time.sleep(0.1)
+
+    def _registrar_config_aceita(self, texto: str, aceita_em: float) -> None:
+        """{aceita_em: epoch da troca, config: o texto}, trocado de uma vez (rename)."""
+        provisorio = self.pasta / (CONFIG_ACEITA + ".novo")
+        provisorio.write_text(json.dumps({"aceita_em": aceita_em, "config": texto}), encoding="utf-8")
+        provisorio.replace(self.pasta / CONFIG_ACEITA)
 
     def parar(self) -> None:
         """Os três juntos: SIGTERM e, passado o prazo, SIGKILL (o que guardavam em memória se perde, como
@@ -364,6 +396,9 @@ class PilhaReal:
         if self.limites:
             self.limites.parar()
         parar_juntos(self.processos.values(), PRAZO_PARA_PARAR_SEGUNDOS)
+        # Sem a pilha no ar, o registro não diz mais nada (um `docker compose up` depois leria um Collector
+        # que não existe).
+        (self.pasta / CONFIG_ACEITA).unlink(missing_ok=True)
         if self._observador.is_alive():
             self._observador.join(timeout=2)
 

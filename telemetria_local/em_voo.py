@@ -209,9 +209,9 @@ class FonteQueEspera:
             pasta = getattr(self._fonte, "pasta", None)
             self._espera.metricas(None if pasta is None else lambda quando: exportou_depois(pasta, quando))
 
-    def spans(self) -> list[dict]:
+    def spans(self, **janela) -> list[dict]:
         self._uma_vez("traces")
-        return self._fonte.spans()
+        return self._fonte.spans(**janela)
 
     def logs(self, trace_id: str | None = None) -> list[dict]:
         self._uma_vez("traces")  # os logs saem em lotes como os spans (OTEL_BLRP_SCHEDULE_DELAY)
@@ -224,6 +224,10 @@ class FonteQueEspera:
     def total_do_contador(self, nome: str, atributos: dict) -> float:
         self._uma_vez("metricas")
         return self._fonte.total_do_contador(nome, atributos)
+
+    def maximo_do_medidor(self, nome: str, atributos: dict) -> float:
+        self._uma_vez("metricas")
+        return self._fonte.maximo_do_medidor(nome, atributos)
 
 
 def exportou_depois(pasta, quando: float) -> bool:

@@ -58,6 +58,21 @@ class FonteLocal:
                                 ultimos[chave] = ponto.as_int or ponto.as_double
         return float(sum(ultimos.values()))
 
+    def maximo_do_medidor(self, nome: str, atributos: dict) -> float:
+        """O maior valor que um medidor (gauge) com `atributos` exportou, em qualquer worker."""
+        maior = 0.0
+        for pedido in armazem.ler("metrics", self.pasta):
+            for por_recurso in pedido.resource_metrics:
+                for por_escopo in por_recurso.scope_metrics:
+                    for metrica in por_escopo.metrics:
+                        if metrica.name != nome or metrica.WhichOneof("data") != "gauge":
+                            continue
+                        for ponto in metrica.gauge.data_points:
+                            proprios = otlp.atributos(ponto.attributes)
+                            if all(proprios.get(k) == v for k, v in atributos.items()):
+                                maior = max(maior, ponto.as_double if ponto.HasField("as_double") else ponto.as_int)
+        return maior
+
 
 def spans_da_resposta_do_jaeger(corpo: dict) -> list[dict]:
     """/api/v3 do Jaeger v2: OTLP/JSON (TracesData), ids em hex (cmd/query/app/apiv3/
@@ -89,6 +104,12 @@ def consulta_do_total(nome: str, atributos: dict) -> str:
     return f"sum({nome.replace('.', '_')}_total{{{rotulos}}})"
 
 
+def consulta_do_maximo(nome: str, atributos: dict) -> str:
+    """O PromQL do maior valor de um medidor (gauge) OTel na janela, em qualquer série com `atributos`."""
+    rotulos = ",".join(f'{chave.replace(".", "_")}="{valor}"' for chave, valor in atributos.items())
+    return f"max(max_over_time({nome.replace('.', '_')}{{{rotulos}}}[{JANELA_MINUTOS}m]))"
+
+
 class FonteDocker:
     """O Jaeger e o Prometheus da pilha: os do compose ou os do `make local` com a pilha real."""
     nome = "Jaeger, Prometheus e VictoriaLogs (compose ou make local com a pilha real)"
@@ -98,14 +119,16 @@ class FonteDocker:
         self.prometheus = prometheus or config.url("prometheus")
         self.victorialogs = victorialogs or config.url("victorialogs")
 
-    def spans(self) -> list[dict]:
+    def spans(self, desde: datetime.datetime | None = None, traces_por_servico: int = 100) -> list[dict]:
+        """Os spans dos traces de cada serviço na janela (JANELA_MINUTOS, ou desde `desde`), até
+        `traces_por_servico` traces por serviço."""
         agora = datetime.datetime.now(datetime.timezone.utc)
-        janela = {"query.start_time_min": (agora - datetime.timedelta(minutes=JANELA_MINUTOS)).isoformat(),
-                  "query.start_time_max": agora.isoformat(),
+        inicio = desde or agora - datetime.timedelta(minutes=JANELA_MINUTOS)
+        janela = {"query.start_time_min": inicio.isoformat(), "query.start_time_max": agora.isoformat(),
                   # Os dois nomes do mesmo limite: o Jaeger até 2.18 só conhece num_traces (sem ele, a busca
                   # é um 500 e o autoteste não acharia span nenhum); de 2.19 em diante, search_depth (e
                   # num_traces vira um apelido obsoleto). O laboratório roda 2.13 (pilha/versoes.env).
-                  "query.num_traces": 100, "query.search_depth": 100}
+                  "query.num_traces": traces_por_servico, "query.search_depth": traces_por_servico}
         vistos = {}
         for servico in topologia.SERVICOS:
             resposta = requests.get(f"{self.jaeger}/api/v3/traces", timeout=10,
@@ -130,6 +153,11 @@ class FonteDocker:
 
     def total_do_contador(self, nome: str, atributos: dict) -> float:
         resposta = requests.get(f"{self.prometheus}/api/v1/query", params={"query": consulta_do_total(nome, atributos)},
+                                timeout=10)
+        return valor_da_consulta_do_prometheus(resposta.json()) or 0.0
+
+    def maximo_do_medidor(self, nome: str, atributos: dict) -> float:
+        resposta = requests.get(f"{self.prometheus}/api/v1/query", params={"query": consulta_do_maximo(nome, atributos)},
                                 timeout=10)
         return valor_da_consulta_do_prometheus(resposta.json()) or 0.0
 

@@ -94,3 +94,60 @@ def test_09_recusa_de_cartao_desfeita_nao_e_a_compra_com_pagamentos_fora(monkeyp
     com_falha = [*recusa[:3], span(trace, 4, "pagamentos", "POST /pagamentos", 1, status=STATUS_ERRO)]
     assert [ok for ok, *_ in carregar(EXERCICIOS / "09-dependencia-fora").conferir(Fonte(com_falha), trace)][:2] == [
         True, True]
+
+
+# --- as respostas são julgadas, não entregues ------------------------------------------------------
+def compra_por_mensagens(trace: str, espera_ms: float, espera_na_outbox_ms: float) -> list[dict]:
+    """O POST /ordens e, para cada serviço, o `send` e o `process` (o do cobrar com as duas esperas)."""
+    spans = [span(trace, 1, "ordens", "POST /ordens", bookstore__ordem__status="concluida")]
+    for numero, (servico, chave) in enumerate((("livros", "livros.reservar"), ("pagamentos", "pagamentos.cobrar"),
+                                               ("ordens", "ordens.pagamento")), start=1):
+        envio = span(trace, 10 * numero, "ordens", f"send bookstore:{chave}", 1,
+                     bookstore__outbox__espera_ms=espera_na_outbox_ms)
+        processo = span(trace, 10 * numero + 1, servico, f"process bookstore:{chave}:{servico}", 10 * numero,
+                        messaging__rabbitmq__destination__routing_key=chave, bookstore__mensagem__espera_ms=espera_ms)
+        spans += [envio, processo]
+    return spans
+
+
+def test_19_a_espera_do_send_vizinho_nao_passa_e_o_x_nao_diz_o_valor_certo():
+    trace = "1" * 32
+    fonte = Fonte(compra_por_mensagens(trace, espera_ms=1.9, espera_na_outbox_ms=1.4))
+    criterios = carregar(EXERCICIOS / "19-fila-no-trace").conferir(fonte, f"{trace[:8]} 1.4")
+    assert [ok for ok, *_ in criterios] == [True, True, True, False]
+    assert "1.9" not in criterios[3].texto and "você respondeu 1.4" in criterios[3].texto
+    assert oks("19-fila-no-trace", fonte, f"{trace[:8]} 1.9") == [True] * 4
+    assert oks("19-fila-no-trace", fonte, f"{trace[:8].upper()}… 1,88") == [True] * 4  # como colou do terminal
+
+
+def test_19_um_id_curto_ou_ambiguo_da_uma_linha_so_com_o_motivo():
+    fonte = Fonte(compra_por_mensagens("1" * 32, 1.9, 1.4) + compra_por_mensagens("1" * 8 + "2" * 24, 1.0, 1.0))
+    curto = carregar(EXERCICIOS / "19-fila-no-trace").conferir(fonte, "1111111 1.9")
+    assert len(curto) == 1 and "o id tem 7 caracteres" in curto[0].dica
+    ambiguo = carregar(EXERCICIOS / "19-fila-no-trace").conferir(fonte, "11111111 1.9")
+    assert len(ambiguo) == 1 and "serve para 2 compras" in ambiguo[0].dica
+    traceparent = f"00-{'1' * 32}-{'a' * 16}-01"
+    assert oks("19-fila-no-trace", fonte, f"{traceparent} 1.9") == [True] * 4
+
+
+def test_20_o_x_da_contagem_nao_diz_quantos_traces_sao():
+    criterio = carregar(EXERCICIOS / "20-pai-ou-link").conferir(Fonte([]), "6")[2]
+    assert not criterio.ok and criterio.texto == "em quantos traces a compra ficou (você respondeu 6)"
+
+
+def test_22_a_cobranca_que_foi_para_a_fila_de_mortas_nao_passa_por_cobrada():
+    """Esqueceu a troca na chamada: TypeError em toda entrega, a mensagem vai para a fila de mortas. O
+    primeiro critério não diz "cobrada", e a dica diz o que aconteceu em vez de mandar aplicar a quebra."""
+    trace = "2" * 32
+    compra = [span(trace, 1, "ordens", "POST /ordens")]
+    for entrega in range(1, 6):
+        falhou = span(trace, 10 + entrega, "pagamentos", "process bookstore:pagamentos.cobrar:pagamentos.comandos", 1,
+                      status=STATUS_ERRO, messaging__rabbitmq__destination__routing_key="pagamentos.cobrar",
+                      bookstore__mensagem__morta=entrega == 5)
+        falhou["eventos"] = [("exception", {"exception.type": "TypeError",
+                                            "exception.message": "_avaliar_risco() missing 1 required argument"})]
+        compra.append(falhou)
+    criterios = carregar(EXERCICIOS / "22-consumidor-sem-contexto").conferir(Fonte(compra), "")
+    assert [ok for ok, *_ in criterios] == [False, False, False]
+    for criterio in criterios[:2]:
+        assert "fila de mortas" in criterio.dica and "TypeError" in criterio.dica and "git apply" not in criterio.dica

@@ -282,11 +282,20 @@ class FonteDoJaeger:
         from telemetria_local.fontes import spans_da_resposta_do_jaeger
         self._spans = spans_da_resposta_do_jaeger(resposta)
 
-    def spans(self):
-        return self._spans
+    def spans(self, desde=None, traces_por_servico: int = 100):
+        return [s for s in self._spans if desde is None or s["inicio_ns"] >= desde.timestamp() * 10**9]
 
 
-def test_autoteste_13_no_docker_le_o_jaeger_e_cobra_os_dois_processadores():
+def registrar_config_aceita(monkeypatch, tmp_path, texto: str, aceita_em: float) -> None:
+    """O registro que o make local com a pilha real grava quando o Collector aceita uma config."""
+    import json
+    from modo_local.pilha_real import CONFIG_ACEITA
+    (tmp_path / "pilha").mkdir(exist_ok=True)
+    (tmp_path / "pilha" / CONFIG_ACEITA).write_text(json.dumps({"aceita_em": aceita_em, "config": texto}))
+    monkeypatch.setenv("TELEMETRIA_LOCAL_PASTA", str(tmp_path))
+
+
+def test_autoteste_13_le_o_jaeger_e_cobra_os_dois_processadores_na_config_aceita(monkeypatch, tmp_path):
     agora = time.time_ns()
     compra = [span_no_formato_do_jaeger("ordens", "POST /ordens", agora - 10**9, {}),
               span_no_formato_do_jaeger("pagamentos", "pagamentos.decidir", agora - 9 * 10**8,
@@ -294,14 +303,38 @@ def test_autoteste_13_no_docker_le_o_jaeger_e_cobra_os_dois_processadores():
                                         pai="00f067aa0ba902b7")]
     admin = span_no_formato_do_jaeger("pagamentos", "PUT /admin/falhas", agora - 5 * 10**8,
                                       {"http.route": "/admin/falhas"}, trace="5" * 32, span="1" * 16)
+    solucao = (RAIZ / "exercises" / "13-collector-processadores" / "solucao.yaml").read_text(encoding="utf-8")
+    registrar_config_aceita(monkeypatch, tmp_path, solucao, agora / 10**9 - 2)
     conferir = carregar(RAIZ / "exercises" / "13-collector-processadores").conferir
     limpo = conferir(FonteDoJaeger({"resourceSpans": compra}), "")
-    assert all(ok for ok, *_ in limpo)
+    assert all(ok for ok, *_ in limpo), limpo
     com_cartao = [dict(compra[0]), span_no_formato_do_jaeger(
         "pagamentos", "pagamentos.decidir", agora - 9 * 10**8, {"bookstore.cartao.final": "1111"},
         span="00f067aa0ba902b9", pai="00f067aa0ba902b7")]
     assert [ok for ok, *_ in conferir(FonteDoJaeger({"resourceSpans": com_cartao + [admin]}), "")] == [
-        True, False, False]
+        True, True, False, False]
+    # O /admin/falhas e a compra de ANTES da troca não contam (o curl do passo 3 antes de salvar).
+    registrar_config_aceita(monkeypatch, tmp_path, solucao, agora / 10**9 - 0.2)
+    assert [ok for ok, *_ in conferir(FonteDoJaeger({"resourceSpans": com_cartao + [admin]}), "")] == [
+        True, False, False, True]
+
+
+def test_autoteste_13_metade_da_solucao_o_filter_declarado_e_fora_do_pipeline_e_x(monkeypatch, tmp_path):
+    """O Collector aceita um processador declarado e não usado (otelcol validate: código 0) — e o ignora.
+    O autoteste lê a config aceita e diz isso, mesmo sem nenhum /admin/falhas para provar."""
+    solucao = (RAIZ / "exercises" / "13-collector-processadores" / "solucao.yaml").read_text(encoding="utf-8")
+    metade = solucao.replace("processors: [memory_limiter, filter/admin, attributes/dados_pessoais, batch]",
+                             "processors: [memory_limiter, attributes/dados_pessoais, batch]")
+    assert metade != solucao
+    registrar_config_aceita(monkeypatch, tmp_path, metade, time.time() - 2)
+    agora = time.time_ns()
+    compra = [span_no_formato_do_jaeger("ordens", "POST /ordens", agora - 10**9, {}),
+              span_no_formato_do_jaeger("pagamentos", "pagamentos.decidir", agora - 9 * 10**8, {},
+                                        span="00f067aa0ba902b9", pai="00f067aa0ba902b7")]
+    criterios = carregar(RAIZ / "exercises" / "13-collector-processadores").conferir(
+        FonteDoJaeger({"resourceSpans": compra}), "")
+    assert [ok for ok, *_ in criterios] == [False, True, True, True]
+    assert "filter/admin declarado, mas fora de service.pipelines.traces.processors" in criterios[0].dica
 
 
 def compra_no_formato_do_jaeger(numero: int, status_http: int, erro: bool = False) -> list[dict]:
@@ -314,20 +347,33 @@ def compra_no_formato_do_jaeger(numero: int, status_http: int, erro: bool = Fals
     return [raiz]
 
 
-def test_autoteste_14_compara_o_jaeger_com_o_ordens_de_verdade(intocado, monkeypatch):
+def test_autoteste_14_compara_o_jaeger_com_o_ordens_de_verdade(intocado, monkeypatch, tmp_path):
+    import datetime
+
     import requests
+    monkeypatch.setenv("TELEMETRIA_LOCAL_PASTA", str(tmp_path / "sem-registro"))  # o Docker: sem registro da troca
+    antes_das_compras = time.time()
     livro = requests.post(intocado.url("livros") + "/livros", timeout=10,
                           json={"titulo": "Livro do teste do 14", "preco": 10, "estoque": 100}).json()["id"]
     for _ in range(20):  # compras de verdade no ordens: é com elas que o autoteste compara
         assert requests.post(intocado.url("ordens") + "/ordens", timeout=10,
                              json={"itens": [{"livro_id": livro, "quantidade": 1}]}).status_code == 201
     monkeypatch.setenv("PORTA_ORDENS", str(intocado.portas["ordens"]))
-    conferir = carregar(RAIZ / "exercises" / "14-tail-sampling").conferir
+    exercicio = carregar(RAIZ / "exercises" / "14-tail-sampling")
+    conferir = exercicio.conferir
+    # A contagem não para numa página: de 7 em 7, as 20 compras (e as dos outros testes) somam o mesmo.
+    inicio = datetime.datetime.fromtimestamp(antes_das_compras, datetime.timezone.utc)
+    assert exercicio.concluidas_desde(inicio, por_pagina=7) == exercicio.concluidas_desde(inicio) == 20
     amostrado = [*compra_no_formato_do_jaeger(1, 422, erro=True), *compra_no_formato_do_jaeger(2, 201),
                  *compra_no_formato_do_jaeger(3, 201)]
     assert all(ok for ok, *_ in conferir(FonteDoJaeger({"resourceSpans": amostrado}), ""))
     tudo = [span for n in range(1, 40) for span in compra_no_formato_do_jaeger(n, 201)]
     assert [ok for ok, *_ in conferir(FonteDoJaeger({"resourceSpans": tudo}), "")] == [False, True, False]
+    # Depois de uma troca de config que veio DEPOIS das compras: nada delas conta, e o ✘ diz quanto falta.
+    registrar_config_aceita(monkeypatch, tmp_path, "", time.time() + 1)
+    criterios = conferir(FonteDoJaeger({"resourceSpans": amostrado}), "")
+    assert [ok for ok, *_ in criterios] == [False, False, False]
+    assert "0 concluídas (precisa de 20)" in criterios[1].texto
 
 
 # --- exercícios do gateway: GATEWAY=true, antes e depois no mesmo laboratório ---------

@@ -17,6 +17,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -120,6 +121,20 @@ def test_collector_real_recusa_config_quebrada(tmp_path, troca, erro_esperado):
 
 
 # --- Prometheus -----------------------------------------------------------------------------
+
+def test_o_collector_aceita_um_processador_declarado_e_fora_do_pipeline():
+    """Por que o autoteste do 13 lê a config em vigor: o Collector não recusa a metade da solução — ele
+    sobe e ignora o processador que ficou fora do pipeline."""
+    solucao = (EXERCICIO_13 / "solucao.yaml").read_text(encoding="utf-8")
+    metade = solucao.replace("[memory_limiter, filter/admin, attributes/dados_pessoais, batch]",
+                             "[memory_limiter, attributes/dados_pessoais, batch]")
+    assert metade != solucao
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as arquivo:
+        arquivo.write(metade)
+        arquivo.flush()
+        resultado = rodar(binario("otelcol"), "validate", f"--config={arquivo.name}")
+    assert resultado.returncode == 0, resultado.stdout + resultado.stderr
+
 
 def test_promtool_aceita_o_prometheus_yml():
     resultado = rodar(binario("promtool"), "check", "config", CONFIG_PROMETHEUS)
@@ -418,8 +433,8 @@ def test_exercicio_13_falha_antes_e_passa_depois_com_a_config_salva(lab):
     assert comprar(lab).status_code == 201
     esperar_compra(fonte, completa)
     antes = confere(lab, EXERCICIO_13)
-    assert antes.returncode == 1 and "✘ a compra mais recente chegou sem bookstore.cartao.final" in antes.stdout, \
-        explicar(antes)
+    assert antes.returncode == 1 and "✘ a compra depois da última troca de config chegou sem bookstore.cartao.final" \
+        in antes.stdout and "✘ os dois processadores no pipeline traces" in antes.stdout, explicar(antes)
     original = CONFIG_COLLECTOR.read_text(encoding="utf-8")
     # Um erro do aluno: o lançador não troca o Collector, diz o porquê, e o laboratório segue.
     trocar_config_do_collector(lab, original.replace("limit_mib: 70", "limite_mib: 70"), espera="recusa")
@@ -433,6 +448,9 @@ def test_exercicio_13_falha_antes_e_passa_depois_com_a_config_salva(lab):
 
 @pytest.mark.e2e
 def test_exercicio_14_falha_antes_e_passa_depois_com_a_config_salva(lab):
+    # A carga de antes da troca (o `make carga` que a dica do 14 manda rodar): todos esses traces ficam no
+    # Jaeger. Julgando a janela inteira, eles diluíam a amostragem e o 14 dava ✘ com a solução certa.
+    assert all(comprar(lab).status_code == 201 for _ in range(40))
     antes = confere(lab, EXERCICIO_14)
     assert antes.returncode == 1, explicar(antes)
     trocar_config_do_collector(lab, (EXERCICIO_14 / "solucao.yaml").read_text(encoding="utf-8"))
@@ -625,9 +643,6 @@ def test_um_nome_de_span_por_id_nao_explode_as_series_do_spanmetrics(lab):
             intervalo=1, descricao=f"a série do transbordo de {servico} no Prometheus")
     (contagem,) = series(f'count(traces_span_metrics_calls_total{{job="{servico}"}})')
     assert int(contagem["value"][1]) <= teto + 1, contagem
-    # e o terminal do make local diz quem foi (modo_local/limites.py)
-    aviso = lab.esperar_linha(f"⚠ {servico} passou do teto de séries", 45)
-    assert aviso and "otel_metric_overflow" in aviso, lab.saida()[-3000:]
 
 
 @pytest.mark.e2e
@@ -735,6 +750,25 @@ def test_make_metricas_le_o_prometheus_na_pilha_real(lab):
     linha = next(linha for linha in resultado.stdout.splitlines() if linha.startswith("bookstore_ordens_total "))
     assert linha.split()[1:] == ["contador", "ordens"], linha
     assert f"{lab.url('prometheus')}/query" in resultado.stdout
+
+
+@pytest.mark.e2e
+def test_o_terminal_do_make_local_nomeia_quem_passou_do_teto_de_series(lab):
+    """A linha de modo_local/limites.py (a cada 15 s). Perto do fim do módulo (antes do Ctrl-C que para o
+    laboratório): o nome de span por id do teste do spanmetrics já transbordou e a linha já saiu; rodado
+    sozinho, este teste transborda um serviço."""
+    servico = "aluno-descuidado"
+    if not lab.esperar_linha(f"⚠ {servico} passou do teto de séries", 0.1):
+        spans = [_span(secrets.token_bytes(16), f"saga.gravar_reserva {i}") for i in range(200)]
+
+        def mandou() -> bool:  # o Collector pode estar reiniciando (um teste de antes trocou a config)
+            try:
+                return _mandar_otlp(lab, _pedido_otlp(servico, spans)).status_code == 200
+            except requests.ConnectionError:
+                return False
+        esperar(mandou, 30, intervalo=1, descricao="o Collector aceitar os 200 spans")
+    aviso = lab.esperar_linha(f"⚠ {servico} passou do teto de séries", 60)
+    assert aviso and "otel_metric_overflow" in aviso and "exercício 04" in aviso, lab.saida()[-3000:]
 
 
 @pytest.mark.e2e

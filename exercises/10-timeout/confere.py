@@ -1,7 +1,7 @@
 """Autoteste do exercício 10: uma cobrança incerta, e no fim nada cobrado por uma compra desfeita."""
 import requests
 
-from autoteste.consultas import compras, trace_informado
+from autoteste.consultas import compras, problema_do_id, trace_informado
 from autoteste.exercicios import Criterio
 from bookstore import config
 
@@ -32,6 +32,11 @@ def situacao(ordem_id: int) -> tuple[str | None, list[str]]:
 def conferir(fonte, resposta: str) -> list[Criterio]:
     grupos = compras(fonte.spans())
     incertas = [t for t, grupo in grupos.items() if cobranca_incerta(grupo)]
+    problema = problema_do_id(resposta, grupos) if incertas else None
+    if problema:  # sem o trace, os critérios da ordem só repetiriam "informe o trace"
+        return [Criterio(True, f"há compra com cobrança incerta (timeout em pagamentos): {len(incertas)}", ""),
+                Criterio(False, "o trace informado é o dessa compra",
+                         f"{problema}. make confere EX=10 RESPOSTA=<id do trace da compra que deu 504>")]
     trace = trace_informado(resposta, grupos)
     ordem_id = ordem_do_trace(trace) if trace else None
     status, pagamentos = situacao(ordem_id) if ordem_id else (None, [])

@@ -26,13 +26,14 @@ def conferir(fonte, resposta: str) -> list[Criterio]:
     compra = mais_recente(compras(spans))
     traces = corrente(spans, compra) if compra else []
     so_link = [s for grupo in traces[1:] for s in processamentos(grupo) if not s["parent_id"] and s.get("links")]
+    certa = resposta.strip() == str(len(traces)) and len(traces) > 1  # o ✘ não diz o número: diz onde contar
     return [
         Criterio(bool(compra) and bool(envios(compra)), "há uma compra por mensagens (o POST /ordens tem o seu send)",
                  "suba com ORDENS_SAGA=mensagens MENSAGENS_SO_LINKS=true make local e compre (passos 1 e 2)"),
         Criterio(bool(so_link) and not processamentos(compra),
                  "o `process` não é filho do `send`: abre um trace próprio, ligado a ele por um link",
                  "a compra mais recente ainda está num trace só: reinicie com MENSAGENS_SO_LINKS=true e compre de novo"),
-        Criterio(resposta.strip() == str(len(traces)) and len(traces) > 1,
-                 f"em quantos traces a compra ficou: {len(traces) if so_link else '—'} (você respondeu {resposta or '—'})",
+        Criterio(certa, f"em quantos traces a compra ficou: {len(traces)}" if certa else
+                 f"em quantos traces a compra ficou (você respondeu {resposta or '—'})",
                  "siga os links a partir do trace do POST /ordens (make traces mostra um trace por processamento)"),
     ]

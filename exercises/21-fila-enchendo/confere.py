@@ -8,6 +8,7 @@ TIPO = "mensagens"
 # Este exercício liga uma falha: ela não é estado de um exercício anterior (autoteste/estado.py).
 LIGA_FALHAS = True
 COBRAR = "pagamentos.cobrar"
+FILA = "pagamentos.comandos"
 ESPEROU_MS = 1000  # uma fila que encheu
 ESVAZIOU_MS = 500  # e que voltou a andar
 
@@ -18,9 +19,14 @@ def conferir(fonte, resposta: str) -> list[Criterio]:
     espera = [s["atributos"].get("bookstore.mensagem.espera_ms", 0) for s in cobrancas]
     pior = max(range(len(espera)), key=espera.__getitem__, default=None)
     depois = cobrancas[pior + 1:] if pior is not None else []
+    chegou = tem_metrica(fonte.nomes_de_metricas(), "bookstore.fila.profundidade")
+    profundidade = fonte.maximo_do_medidor("bookstore.fila.profundidade",
+                                           {"messaging.destination.name": FILA}) if chegou else 0.0
     return [
-        Criterio(tem_metrica(fonte.nomes_de_metricas(), "bookstore.fila.profundidade"),
-                 "a profundidade das filas chega (bookstore.fila.profundidade)",
+        Criterio(profundidade > 0, f"a fila {FILA} encheu: profundidade máxima {profundidade:.0f} (bookstore.fila.profundidade)"
+                 if profundidade > 0 else f"a fila {FILA} encheu (bookstore.fila.profundidade acima de 0)",
+                 "a profundidade é lida a cada exportação (10 s): com o consumidor lento (passo 1), a rajada do passo 2 "
+                 "fica na fila ~16 s — espere uma exportação antes de tirar a lentidão" if chegou else
                  "suba com ORDENS_SAGA=mensagens make local e espere uma exportação de métricas"),
         Criterio(pior is not None and espera[pior] >= ESPEROU_MS,
                  f"uma cobrança esperou >= {ESPEROU_MS} ms na fila: {max(espera, default=0):.0f} ms",

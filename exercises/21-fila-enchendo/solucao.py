@@ -6,6 +6,7 @@ from autoteste.consultas import compras, esperar, processamentos
 from autoteste.exercicios import Contexto
 
 COMPRAS = 8
+LATENCIA_MS = 2000  # 8 x 2 s: a fila fica cheia ~16 s, mais que uma exportação de métricas (10 s)
 LIVRO = 4  # Vidas Secas, 12 em estoque (livros/catalogo_inicial.sql)
 
 
@@ -17,7 +18,7 @@ def ultima_espera(lab: Contexto) -> float | None:
 def acoes(lab: Contexto) -> str:
     """Os passos do README: o livro 4 (12 em estoque) cabe nas 8 compras da rajada e na do fim."""
     falhas = lab.urls["pagamentos"] + "/admin/falhas"
-    requests.put(falhas, json={"latencia_ms": 400, "taxa_erro": 0}, timeout=10).raise_for_status()
+    requests.put(falhas, json={"latencia_ms": LATENCIA_MS, "taxa_erro": 0}, timeout=10).raise_for_status()
     try:
         ids = [requests.post(lab.urls["ordens"] + "/ordens", json={"itens": [{"livro_id": LIVRO, "quantidade": 1}]},
                              timeout=10).json()["id"] for _ in range(COMPRAS)]
