@@ -28,9 +28,8 @@ SPANS_DA_COMPRA = ["POST /ordens", "saga.reservar_estoque", "POST /reservas", "s
 # A consulta da captura: as ordens por status final (o contador de negócio de ordens).
 CONSULTA = "sum by (bookstore_ordem_status) (bookstore_ordens_total)"
 PRAZO_DAS_METRICAS_SEGUNDOS = 60  # a exportação (10 s), a raspagem (10 s) e a CPU dividida
-# Até a série chegar aos painéis: a exportação e a raspagem, o remote_write do Prometheus e os 30 s que o
-# VictoriaMetrics espera antes de mostrar um ponto novo (-search.latencyOffset, para não mostrar um ponto
-# pela metade).
+# Até a série chegar aos painéis: a exportação e a raspagem, o remote_write do Prometheus e os 5 s que o
+# VictoriaMetrics espera antes de mostrar um ponto novo (-search.latencyOffset no docker-compose.yml).
 PRAZO_DOS_PAINEIS_SEGUNDOS = 120
 # Os painéis da captura: no transporte HTTP (o do make local sem ORDENS_SAGA), o das filas fica vazio.
 PAINEIS_DA_CAPTURA = {"paineis.png": "RED por serviço", "paineis-funil.png": "Funil da compra"}

@@ -97,8 +97,8 @@ def causa(spans: list[dict]) -> str | None:
 
 
 def linha(spans: list[dict], id_completo: bool = False) -> str:
-    """`trace 4bf92f… POST /ordens 201 35 ms 34 spans ordens→livros→pagamentos`; com ✘ se houve erro
-    e, numa resposta 4xx/5xx, a causa: `— estoque_indisponivel`, `— itens[0].livro_id`."""
+    """`trace 4bf92f… POST /ordens 201 35 ms 34 spans ordens→livros→pagamentos`; com ✘ se houve erro ou
+    a resposta foi 4xx/5xx e, nesse caso, a causa: `— estoque_indisponivel`, `— itens[0].livro_id`."""
     inicio = entrada(spans)
     trace_id = spans[0]["trace_id"] if id_completo else spans[0]["trace_id"][:8] + "…"
     status = status_http(inicio)
@@ -109,7 +109,10 @@ def linha(spans: list[dict], id_completo: bool = False) -> str:
     motivo = causa(spans) if isinstance(status, int) and status >= 400 else origem_do_erro(spans)
     if motivo:
         texto += f" — {motivo}"
-    return f"✘ {texto}" if erros(spans) else texto
+    # Um 4xx/5xx na entrada é ✘ mesmo sem span de erro: o 402 da compra recusada vem de um 201 de
+    # pagamentos ("recusado" é um desfecho, não um erro), e sem isto só o 409 e o 422 ganhavam a marca.
+    falhou = erros(spans) or (isinstance(status, int) and status >= 400)
+    return f"✘ {texto}" if falhou else texto
 
 
 def _detalhes(span: dict) -> str:

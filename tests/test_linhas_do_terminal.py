@@ -65,6 +65,18 @@ def test_409_diz_o_desfecho_da_compra_e_nao_o_span_de_cliente():
     assert linha.endswith("— estoque_indisponivel") and "erro em ordens: POST" not in linha
 
 
+def test_402_ganha_o_x_como_o_409_mesmo_sem_span_de_erro():
+    """A compra recusada: pagamentos responde 201 "recusado" (um desfecho, não um erro), nenhum span tem
+    status de erro, e a resposta ao cliente é 402 — a linha é ✘, como a do 409."""
+    linha = traces.linha(achatados(
+        span("ordens", "POST /ordens", 3, 1, http__response__status_code=402,
+             bookstore__ordem__status="pagamento_recusado"),
+        span("ordens", "POST", 3, 2, pai=1, kind=CLIENTE, http__response__status_code=201),
+        span("pagamentos", "POST /pagamentos", 3, 3, pai=2, http__response__status_code=201)))
+    assert linha.startswith("✘ trace 00000000… POST /ordens 402 "), linha
+    assert linha.endswith("— pagamento_recusado"), linha
+
+
 def test_422_diz_o_campo_que_a_resposta_nomeia():
     linha = traces.linha(achatados(
         span("ordens", "POST /ordens", 2, 1, http__response__status_code=422, bookstore__erro__campo="itens[0].livro_id"),

@@ -26,8 +26,9 @@ def conferir(fonte, resposta: str) -> list[Criterio]:
                  "as duas últimas compras foram para réplicas diferentes de ordens (round robin)",
                  "faça as duas compras em seguida, sem outra carga no ar: o gateway alterna as réplicas"),
         Criterio(certa_porta, "a réplica informada é a que atendeu a compra mais recente (bookstore.gateway.replica)",
-                 "make confere EX=17 RESPOSTA='<porta da réplica> <começo do service.instance.id>': a porta está no "
-                 "span POST /ordens do gateway, o id no recurso dos spans de ordens do mesmo trace"),
+                 "make confere EX=17 RESPOSTA='<porta da réplica> <começo do service.instance.id>' da compra mais "
+                 "recente — a última linha de trace do `make traces` (a lista vai da mais antiga à mais nova): a "
+                 "porta está no span POST /ordens do gateway, o id no recurso dos spans de ordens do mesmo trace"),
         Criterio(certa_porta and len(instancia) >= 8 and ultimas[-1][1].startswith(instancia),
                  "o service.instance.id informado é o do worker de ordens que atendeu essa compra",
                  "no make traces TRACE=<id>, a lista 'recursos' no fim: a linha de ordens (8 caracteres bastam)"),
