@@ -40,38 +40,32 @@ class FonteLocal:
     def nomes_de_metricas(self) -> set[str]:
         return {metrica["nome"] for metrica in armazem.itens("metrics", self.pasta)}
 
-    def total_do_contador(self, nome: str, atributos: dict) -> float:
-        """A soma de um contador (cumulativo) sobre todos os workers: o último valor de cada
-        série (worker + atributos) que tem `atributos`, somados."""
-        ultimos = {}
+    def _pontos(self, nome: str, tipo: str, atributos: dict):
+        """(service.instance.id, atributos do ponto, ponto) de cada ponto da métrica `nome` do `tipo`
+        ("sum", "gauge") que tem `atributos`, na ordem em que chegaram."""
         for pedido in armazem.ler("metrics", self.pasta):
             for por_recurso in pedido.resource_metrics:
                 instancia = otlp.atributos(por_recurso.resource.attributes).get("service.instance.id")
                 for por_escopo in por_recurso.scope_metrics:
                     for metrica in por_escopo.metrics:
-                        if metrica.name != nome or metrica.WhichOneof("data") != "sum":
+                        if metrica.name != nome or metrica.WhichOneof("data") != tipo:
                             continue
-                        for ponto in metrica.sum.data_points:
+                        for ponto in getattr(metrica, tipo).data_points:
                             proprios = otlp.atributos(ponto.attributes)
                             if all(proprios.get(k) == v for k, v in atributos.items()):
-                                chave = (instancia, tuple(sorted(proprios.items())))
-                                ultimos[chave] = ponto.as_int or ponto.as_double
+                                yield instancia, proprios, ponto
+
+    def total_do_contador(self, nome: str, atributos: dict) -> float:
+        """A soma de um contador (cumulativo) sobre todos os workers: o último valor de cada
+        série (worker + atributos) que tem `atributos`, somados."""
+        ultimos = {(instancia, tuple(sorted(proprios.items()))): ponto.as_int or ponto.as_double
+                   for instancia, proprios, ponto in self._pontos(nome, "sum", atributos)}
         return float(sum(ultimos.values()))
 
     def maximo_do_medidor(self, nome: str, atributos: dict) -> float:
         """O maior valor que um medidor (gauge) com `atributos` exportou, em qualquer worker."""
-        maior = 0.0
-        for pedido in armazem.ler("metrics", self.pasta):
-            for por_recurso in pedido.resource_metrics:
-                for por_escopo in por_recurso.scope_metrics:
-                    for metrica in por_escopo.metrics:
-                        if metrica.name != nome or metrica.WhichOneof("data") != "gauge":
-                            continue
-                        for ponto in metrica.gauge.data_points:
-                            proprios = otlp.atributos(ponto.attributes)
-                            if all(proprios.get(k) == v for k, v in atributos.items()):
-                                maior = max(maior, ponto.as_double if ponto.HasField("as_double") else ponto.as_int)
-        return maior
+        return max((ponto.as_double if ponto.HasField("as_double") else float(ponto.as_int)
+                    for _, _, ponto in self._pontos(nome, "gauge", atributos)), default=0.0)
 
 
 def spans_da_resposta_do_jaeger(corpo: dict) -> list[dict]:

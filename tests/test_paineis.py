@@ -124,7 +124,8 @@ def test_um_painel_com_consulta_errada_falha_a_conferencia(nav, lab, tmp_path):
     ]}]}), encoding="utf-8")
     porta = porta_livre()
     outro = Filho([pilha_real.BIN / "victoria-metrics", f"-storageDataPath={tmp_path / 'dados'}",
-                   f"-httpListenAddr=127.0.0.1:{porta}", f"-vmui.customDashboardsPath={pasta}"],
+                   f"-httpListenAddr=127.0.0.1:{porta}", f"-vmui.customDashboardsPath={pasta}",
+                   "-search.latencyOffset=5s"],  # como o dos painéis (docker-compose.yml)
                   log=tmp_path / "vm.log")
     with outro:
         url = f"http://127.0.0.1:{porta}"

@@ -151,7 +151,8 @@ def make_traces(pasta, *argumentos) -> str:
 def test_make_traces_lista_e_desenha_a_arvore(compras_no_modo_local):
     _, pasta, _, _, trace_id, _ = compras_no_modo_local
     lista = make_traces(pasta, "N=3")
-    assert f"trace {trace_id} POST /ordens 201" in lista and lista.count("\ntrace ") == 2
+    # N=3: três linhas de trace (a da compra recusada, 402, começa com ✘)
+    assert f"trace {trace_id} POST /ordens 201" in lista and len(re.findall(r"^(✘ )?trace ", lista, re.M)) == 3
     arvore = make_traces(pasta, f"TRACE={trace_id[:10]}")
     assert arvore.startswith(f"trace {trace_id}")
     # Serviço, span, tipo, atributos bookstore.* e eventos, recuados pela profundidade.
