@@ -20,16 +20,11 @@ ferramentas:
 ## make test: a suíte inteira (PostgreSQL embutido, serviços reais sob gunicorn, OTLP real, a pilha real, RabbitMQ real).
 # Antes, a pilha real: com CI=true, sem Go ou com o build falhando o make test FALHA (o CI prova a pilha);
 # fora do CI, segue, e os testes dela são pulados dizendo o que falta.
-# Os módulos mais longos primeiro: cada um roda inteiro num worker (--dist loadfile), na ordem da linha de
-# comando; começando por eles, os curtos preenchem o fim dos dois workers, em vez de um módulo de três
-# minutos começar quando o outro worker já acabou. (O pytest não coleta duas vezes um arquivo repetido.)
-MAIS_LONGOS := tests/test_pilha_real.py tests/test_exercicios.py tests/test_mensagens.py tests/test_paineis.py \
-	tests/test_gateway.py tests/test_exercicios_de_mensagens.py tests/test_telemetria_local.py
 test: $(STAMP)
 	@./scripts/preparar-rabbitmq.sh
 	@./scripts/preparar-navegador.sh
 	@pilha/construir.sh || { [ "$$CI" != true ] && echo "pilha real não construída: os testes dela serão pulados (make ferramentas; precisa do Go)"; }
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(if $(PYTEST_ARGS),,$(MAIS_LONGOS) tests) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 ## make local: os três serviços em 127.0.0.1:8081-8083 e um receptor OTLP em 4317/4318, sem Docker (ORDENS_SAGA=mensagens: + RabbitMQ).
 local: $(STAMP)
