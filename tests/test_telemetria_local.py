@@ -190,9 +190,10 @@ def test_make_traces_mostra_o_trace_continuado_de_um_cliente(compras_no_modo_loc
 
 
 # O README promete ~3 s: sozinho na máquina, medimos 0,8–1,0 s. Com a suíte rodando outro laboratório na
-# outra CPU, 3,3–3,9 s. O teto pega o que importa — um processo que não para e espera o SIGKILL, aos
-# PRAZO_PARA_PARAR_SEGUNDOS (8 s) de supervisao/filho.py — sem falhar por causa do vizinho.
-TETO_DA_PARADA_SEGUNDOS = 5
+# outra CPU, 3,3–3,9 s — e 5,4 e 6,5 s quando o vizinho é o caos por mensagens com o broker morto. O teto
+# pega o que importa — um processo que não para e espera o SIGKILL, aos PRAZO_PARA_PARAR_SEGUNDOS (8 s) de
+# supervisao/filho.py — sem falhar por causa do vizinho.
+TETO_DA_PARADA_SEGUNDOS = 7
 
 
 @pytest.mark.e2e
