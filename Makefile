@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: test ferramentas local traces metricas confere restaura diagnostico carga medir-pilha bench perfil caos cenarios solucoes capturas clean
+.PHONY: test curso ferramentas local traces metricas confere restaura diagnostico carga medir-pilha bench perfil caos cenarios solucoes capturas clean
 
 # O virtualenv é refeito quando as listas de dependências mudam.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -25,6 +25,12 @@ test: $(STAMP)
 	@./scripts/preparar-navegador.sh
 	@pilha/construir.sh || { [ "$$CI" != true ] && echo "pilha real não construída: os testes dela serão pulados (make ferramentas; precisa do Go)"; }
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+## make curso: o curso inteiro em ordem de aula, num laboratório só, na pilha real (tests/test_curso_em_ordem.py; ~9 min, o CI roda depois do make test).
+curso: $(STAMP)
+	@./scripts/preparar-rabbitmq.sh
+	@pilha/construir.sh
+	$(BIN)/python -m pytest --curso -m turma tests/test_curso_em_ordem.py $(PYTEST_ARGS)
 
 ## make local: os três serviços em 127.0.0.1:8081-8083 e um receptor OTLP em 4317/4318, sem Docker (ORDENS_SAGA=mensagens: + RabbitMQ).
 local: $(STAMP)

@@ -9,11 +9,14 @@ GitHub); a convenção está em exercises/INSTRUTOR.md, "Como mudar um exercíci
     <!-- código: ordens/telemetria.py, depois de: from opentelemetry import metrics, trace -->
     <!-- código: ordens/saga.py, antes de: return ordem_id, 201 -->
     <!-- não roda na suíte: precisa do Docker -->
+    <!-- só na pilha real: o Collector no caminho -->
     <!-- autoteste: falha aqui -->
     <!-- espera: 15 s -->
 
 `não roda na suíte` marca um bloco que precisa do que a suíte não tem (o Docker, os 90 s de carga do
-18, que o teste troca por uma carga menor); `autoteste: falha aqui`, um `make confere` que nesse ponto
+18, que o teste troca por uma carga menor); `só na pilha real`, um bloco que precisa do Collector no
+caminho (os dos exercícios 13 e 14): o `make test`, com o receptor local, não o roda, e o curso em ordem de
+aula (tests/test_curso_em_ordem.py, `make curso`) sim; `autoteste: falha aqui`, um `make confere` que nesse ponto
 DEVE dar ✘ (o exercício mostra o erro antes do conserto);
 `espera: N s`, a espera que o texto manda fazer antes do bloco (a suíte espera no máximo isso, até o
 autoteste passar). A âncora é o começo de UMA linha do arquivo (sem os espaços da frente). Num .py, troca-se ou
@@ -29,13 +32,14 @@ from pathlib import Path
 BLOCO = re.compile(r"(?:<!--\s*(?P<marca>[^\n]*?)\s*-->\s*\n\s*)?```(?P<lingua>[a-z]*)\n(?P<corpo>.*?)```", re.S)
 CODIGO = re.compile(r"código:\s*(?P<arquivo>[^,]+),\s*(?P<como>troca|depois de|antes de):\s*(?P<ancora>.+)$")
 NAO_RODA = "não roda na suíte:"
+SO_NA_PILHA_REAL = "só na pilha real:"
 FALHA_AQUI = "autoteste: falha aqui"
 ESPERA = re.compile(r"espera:\s*(\d+)\s*s")
 
 
 @dataclass(frozen=True)
 class Passo:
-    tipo: str      # "shell", "código", "fora" (não roda na suíte)
+    tipo: str      # "shell", "código", "fora" (não roda na suíte), "pilha" (só na pilha real)
     texto: str     # o bloco, como está no README
     marca: str = ""
     arquivo: str = ""
@@ -68,6 +72,8 @@ def passos_do_texto(texto: str) -> list[Passo]:
         corpo = textwrap.dedent(corpo)
         if marca.startswith(NAO_RODA):
             achados.append(Passo("fora", corpo, marca))
+        elif marca.startswith(SO_NA_PILHA_REAL) and lingua == "bash":
+            achados.append(Passo("pilha", corpo, marca))
         elif (codigo := CODIGO.match(marca)) is not None:
             achados.append(Passo("código", corpo, marca, codigo["arquivo"].strip(), codigo["como"],
                                  codigo["ancora"].strip()))

@@ -31,8 +31,9 @@ def main() -> int:
         print(f"✔ falhas de {servico} desligadas")
     if not mudados and not estado.falhas_ligadas():
         print("✔ nada a restaurar: os arquivos e as falhas já são os do laboratório")
-    elif any(arquivo.endswith(".py") for arquivo in mudados):
-        print("  o código volta a valer quando o make local reiniciar (Ctrl-C e make local de novo)")
+    elif any(arquivo != estado.CONFIG_DO_COLLECTOR for arquivo in mudados):
+        # Só a config do Collector o make local relê sozinho; o código e o otel.env, os serviços leem ao subir.
+        print("  o código e o otel.env do laboratório valem quando o make local reiniciar (Ctrl-C e make local de novo)")
     return 0
 
 

@@ -76,6 +76,21 @@ def _so_com_a_marca_e2e(classe, metodo: str) -> None:
     setattr(classe, metodo, guardado)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--curso", action="store_true",
+                     help="roda o curso em ordem de aula (tests/test_curso_em_ordem.py, marca turma): make curso")
+
+
+def pytest_collection_modifyitems(config, items):
+    """O curso em ordem de aula leva minutos e roda à parte (make curso): sem --curso, fica de fora."""
+    if config.getoption("--curso"):
+        return
+    fora = [item for item in items if item.get_closest_marker("turma")]
+    if fora:
+        config.hook.pytest_deselected(items=fora)
+        items[:] = [item for item in items if not item.get_closest_marker("turma")]
+
+
 def pytest_configure(config):
     from modo_local.servicos import Laboratorio
     from telemetria_local.receptor import ReceptorOTLP

@@ -209,10 +209,15 @@ def test_readme_de_codigo_executado_passa_logo_depois(com_o_codigo_do_readme, te
 
 @pytest.mark.parametrize("pasta", DE_COLLECTOR, ids=lambda p: p.name)
 def test_readme_do_collector_marca_e_diz_o_que_nao_roda_aqui(pasta):
-    """Sem Docker aqui: todo bloco de shell do 13 e do 14 está marcado, com o motivo, e o texto diz."""
-    blocos = [p for p in passos(pasta / "README.md") if p.tipo in ("shell", "fora")]
-    assert blocos and all(p.tipo == "fora" and "Docker" in p.marca for p in blocos), blocos
-    assert "não rodam na suíte" in (pasta / "README.md").read_text(encoding="utf-8")
+    """Com o receptor local não há Collector: todo bloco de shell do 13 e do 14 está marcado — os do Docker,
+    que nada aqui roda, e os da pilha real, que o curso em ordem de aula roda (tests/test_curso_em_ordem.py)
+    —, e o texto diz."""
+    blocos = [p for p in passos(pasta / "README.md") if p.tipo in ("shell", "fora", "pilha")]
+    docker = [p for p in blocos if p.tipo == "fora"]
+    assert docker and all("Docker" in p.marca and "docker compose" in p.texto for p in docker), docker
+    assert all(p.tipo in ("fora", "pilha") for p in blocos), blocos
+    assert [p.texto.strip() for p in blocos if p.tipo == "pilha"][-1] == f"make confere EX={pasta.name[:2]}", blocos
+    assert "não rodam na suíte rápida" in (pasta / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("pasta", DE_MEDICAO, ids=lambda p: p.name)
