@@ -16,7 +16,9 @@
 #   as bibliotecas do DuckDB vêm de um módulo Go por plataforma (Linux e macOS, amd64 e arm64).
 #
 # - Usa os caches normais do Go (GOMODCACHE, GOCACHE): a primeira vez baixa ~1,5 GiB de
-#   módulos e compila por vários minutos; depois é rápido.
+#   módulos e compila por vários minutos; depois é rápido. Os binários e a interface prontos ficam
+#   também em ~/.cache/bookstore-lab (ou $XDG_CACHE_HOME/bookstore-lab), pela chave do que entrou no build: um clone
+#   novo os copia em vez de ligar tudo de novo.
 # - Um componente cujo binário é mais novo que o go.mod, o go.sum, os *.go da sua pasta e
 #   o versoes.env está em dia: não é reconstruído.
 # - -mod=readonly: nunca mexe em go.mod/go.sum (mesmo com GOFLAGS=-mod=mod no ambiente);
@@ -118,11 +120,33 @@ em_dia() { # $1 pasta, $2... binários
     done
 }
 
+# O que já foi construído, fora do clone: cada clone novo (o CI, a cópia do make curso, um aluno que
+# clona de novo) copiaria o mesmo binário que o GOCACHE não guarda — o go guarda os pacotes compilados,
+# não o executável ligado, e ligar os sete leva ~1 min em 2 núcleos; a interface do Prometheus, mais
+# ~30 s de pnpm. A chave é tudo o que entra no build (o go, o módulo, as flags): entrada diferente, chave
+# diferente; nada é reaproveitado por engano. Para apagar: rm -rf ~/.cache/bookstore-lab.
+GUARDADOS="${XDG_CACHE_HOME:-$HOME/.cache}/bookstore-lab"
+
+chave_do_build() { # $1 pasta do módulo, $2... o resto do que muda o binário (nome, flags, pacote, CGO)
+    local pasta="$1"
+    shift
+    { "$GO" version; echo "$*" "CGO_ENABLED=${CGO_ENABLED:-}"; cat "$PILHA/versoes.env"
+      find "$pasta" -maxdepth 1 \( -name go.mod -o -name go.sum -o -name '*.go' \) -print0 | sort -z | xargs -0 cat
+    } | sha256sum | cut -c1-24
+}
+
 # go build para um arquivo temporário e depois mv: um build interrompido não deixa um
 # binário pela metade que pareceria em dia. A saída do go (centenas de "go: downloading"
 # numa máquina nova) vai para um log, mostrado só se o build falhar.
 go_build() { # $1 pasta do módulo, $2 binário, $3 ldflags extras, $4 pacote
-    local log="$DESTINO/.$2.log"
+    local log="$DESTINO/.$2.log" guardado
+    guardado="$GUARDADOS/bin/$2-$(chave_do_build "$1" "$2" "$3" "$4")"
+    if [ -x "$guardado" ]; then
+        COPIADO=" — copiado do já construído em $GUARDADOS"
+        cp "$guardado" "$DESTINO/.$2.tmp"
+        mv -f "$DESTINO/.$2.tmp" "$DESTINO/$2"
+        return
+    fi
     if ! (cd "$1" && "$GO" build -mod=readonly -trimpath -ldflags="-s -w $3" \
         -o "$DESTINO/.$2.tmp" "$4") >"$log" 2>&1; then
         echo "FALHOU"
@@ -131,6 +155,9 @@ go_build() { # $1 pasta do módulo, $2 binário, $3 ldflags extras, $4 pacote
     fi
     mv -f "$DESTINO/.$2.tmp" "$DESTINO/$2"
     rm -f "$log"
+    # Guardar é um extra: sem espaço ou sem permissão no cache, o build vale do mesmo jeito.
+    { mkdir -p "$GUARDADOS/bin" && cp "$DESTINO/$2" "$guardado.tmp.$$" && mv -f "$guardado.tmp.$$" "$guardado"; } 2>/dev/null ||
+        rm -f "$guardado.tmp.$$"
 }
 
 tamanho() { # MiB de cada binário
@@ -154,8 +181,9 @@ componente() { # $1 nome, $2 versão, $3 pasta, $4 função que constrói, $5 te
     fi
     printf '%s %s: construindo (máquina nova: %s)... ' "$nome" "$versao" "$esperado"
     inicio=$SECONDS
+    COPIADO=""
     "$funcao"
-    echo "ok em $((SECONDS - inicio)) s ($(tamanho "$@"))"
+    echo "ok em $((SECONDS - inicio)) s ($(tamanho "$@")$COPIADO)"
 }
 
 construir_otelcol() {
@@ -202,7 +230,7 @@ INTERFACE="$RAIZ/.ferramentas/interface-do-prometheus"
 MARCA_DA_INTERFACE="$INTERFACE/.versao"
 
 interface_do_prometheus() {
-    local marca="$PROMETHEUS_MODULO pnpm $PNPM_VERSAO" inicio obra log dir
+    local marca="$PROMETHEUS_MODULO pnpm $PNPM_VERSAO" inicio obra log dir guardada
     if [ -f "$INTERFACE/static/mantine-ui/index.html" ] && [ "$(cat "$MARCA_DA_INTERFACE" 2>/dev/null)" = "$marca" ]; then
         echo "interface do Prometheus $PROMETHEUS_VERSAO: em dia, nada a fazer ($(du -sm "$INTERFACE/static" | cut -f1) MiB)"
         return
@@ -210,6 +238,15 @@ interface_do_prometheus() {
     if ! command -v npx >/dev/null 2>&1; then
         [ "${CI:-}" != true ] || falha "CI=true: sem o npx (Node/npm), a interface do Prometheus não é construída"
         echo "interface do Prometheus: sem o Node/npm (npx) nesta máquina, não construída — a API do Prometheus funciona; instale o Node.js 20+ e rode make ferramentas"
+        return
+    fi
+    guardada="$GUARDADOS/interface-do-prometheus-$(echo "$marca" | sha256sum | cut -c1-24)"
+    if [ -f "$guardada/static/mantine-ui/index.html" ]; then
+        rm -rf "$INTERFACE"
+        mkdir -p "$INTERFACE"
+        cp -r "$guardada/static" "$INTERFACE/static"
+        echo "$marca" >"$MARCA_DA_INTERFACE"
+        echo "interface do Prometheus $PROMETHEUS_VERSAO: copiada do que já foi construído ($guardada)"
         return
     fi
     printf 'interface do Prometheus %s: construindo com npm/pnpm (máquina nova: ~30 s)... ' "$PROMETHEUS_VERSAO"
@@ -235,6 +272,9 @@ interface_do_prometheus() {
     mkdir -p "$INTERFACE/static"
     mv "$obra/static/mantine-ui" "$INTERFACE/static/mantine-ui"
     echo "$marca" >"$MARCA_DA_INTERFACE"
+    { mkdir -p "$GUARDADOS" && rm -rf "$guardada.tmp.$$" && mkdir "$guardada.tmp.$$" &&
+      cp -r "$INTERFACE/static" "$guardada.tmp.$$/static" && rm -rf "$guardada" && mv "$guardada.tmp.$$" "$guardada"; } 2>/dev/null ||
+        rm -rf "$guardada.tmp.$$"
     rm -rf "$obra" "$log" # os node_modules (~460 MiB) não servem depois do build; o pnpm guarda o cache dele
     echo "ok em $((SECONDS - inicio)) s ($(du -sm "$INTERFACE/static" | cut -f1) MiB)"
 }
