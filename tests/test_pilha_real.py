@@ -6,8 +6,9 @@ CI=true, onde binário faltando é FALHA (o `make test` do CI constrói a pilha 
 
 Três partes: as configs no papel contra os binários (validate, promtool, e só endereços mudam entre
 o compose e o make local); as versões (versoes.env = go.mod = tags do compose); e UM `make local`
-com a pilha real (PILHA=real, portas livres, numa cópia do projeto, para os exercícios 13 e 14
-editarem a config do Collector) que os testes de ponta a ponta dividem, na ordem do arquivo.
+com a pilha real (PILHA=real, portas livres, numa cópia do projeto) que os testes de ponta a ponta
+dividem, na ordem do arquivo. Os exercícios da pilha real (13 e 14, que trocam a config do Collector, e os
+de observação lidos do Jaeger) rodam no `make curso`, em ordem de aula (tests/test_curso_em_ordem.py).
 """
 import os
 import re
@@ -26,8 +27,7 @@ import pytest
 import requests
 import yaml
 
-from autoteste.consultas import completa, compras, esperar_compra
-from autoteste.exercicios import Contexto, carregar
+from autoteste.consultas import completa, compras
 from bookstore import config, topologia
 from modo_local import pilha_real
 from supervisao.portas import porta_livre
@@ -143,10 +143,11 @@ def test_promtool_aceita_o_prometheus_yml():
 
 def test_promtool_recusa_prometheus_yml_quebrado(tmp_path):
     quebrado = tmp_path / "prometheus.yml"
+    (tmp_path / "alertas.yml").write_text((RAIZ / "prometheus" / "alertas.yml").read_text(encoding="utf-8"), encoding="utf-8")
     quebrado.write_text(CONFIG_PROMETHEUS.read_text(encoding="utf-8")
                         .replace("scrape_interval: 10s", "scrape_interval: dez"), encoding="utf-8")
     resultado = rodar(binario("promtool"), "check", "config", quebrado)
-    assert resultado.returncode != 0, resultado.stdout
+    assert resultado.returncode != 0 and "dez" in resultado.stdout + resultado.stderr, resultado.stdout
 
 
 def test_jaeger_real_valida_a_config():
@@ -249,13 +250,36 @@ def test_prometheus_local_so_troca_os_enderecos(enderecos_locais):
     original = CONFIG_PROMETHEUS.read_text(encoding="utf-8")
     local = pilha_real.prometheus_yml_local(alvos, remote_write="http://127.0.0.1:2/api/v1/write")
     linhas = [(a, b) for a, b in zip(original.splitlines(), local.splitlines()) if a != b]
-    assert len(original.splitlines()) == len(local.splitlines()) and len(linhas) == 3, linhas
+    assert len(original.splitlines()) == len(local.splitlines()) and len(linhas) == 4, linhas
     compose = yaml.safe_load(original)
     (alvo_dos_servicos,), (alvo_do_collector,) = (job["static_configs"][0]["targets"] for job in compose["scrape_configs"])
+    # As regras: no compose, ao lado do prometheus.yml montado; aqui, o mesmo arquivo, pelo caminho em prometheus/.
+    (regras,) = compose["rule_files"]
     assert diferencas(compose, yaml.safe_load(local)) == {
         "scrape_configs.0.static_configs.0.targets.0": (alvo_dos_servicos, alvos["otel-collector"]),
         "scrape_configs.1.static_configs.0.targets.0": (alvo_do_collector, "127.0.0.1:1"),
-        "remote_write.0.url": (compose["remote_write"][0]["url"], "http://127.0.0.1:2/api/v1/write")}
+        "remote_write.0.url": (compose["remote_write"][0]["url"], "http://127.0.0.1:2/api/v1/write"),
+        "rule_files.0": (regras, str(CONFIG_PROMETHEUS.parent / regras))}
+    volumes = yaml.safe_load((RAIZ / "docker-compose.yml").read_text(encoding="utf-8"))["services"]["prometheus"]["volumes"]
+    assert f"./prometheus/{regras}:/etc/prometheus/{regras}:ro" in volumes
+
+
+def test_promtool_testa_os_alertas():
+    """Cada alerta dispara quando deve, e só então (prometheus/alertas_test.yml, séries com os nomes do laboratório)."""
+    resultado = rodar(binario("promtool"), "test", "rules", RAIZ / "prometheus" / "alertas_test.yml")
+    assert resultado.returncode == 0 and "SUCCESS" in resultado.stdout, explicar(resultado)
+
+
+def test_promtool_reprova_um_alerta_que_nao_dispararia(tmp_path):
+    """O teste dos alertas pode falhar: com o limite do p95 acima do que a série mostra, ServicoLento não dispara."""
+    for nome in ("alertas.yml", "alertas_test.yml"):
+        (tmp_path / nome).write_text((RAIZ / "prometheus" / nome).read_text(encoding="utf-8"), encoding="utf-8")
+    regras = tmp_path / "alertas.yml"
+    texto = regras.read_text(encoding="utf-8")
+    assert texto.count("servico:duracao_ms:p95_1m > 300") == 1
+    regras.write_text(texto.replace("servico:duracao_ms:p95_1m > 300", "servico:duracao_ms:p95_1m > 600"), encoding="utf-8")
+    resultado = rodar(binario("promtool"), "test", "rules", tmp_path / "alertas_test.yml")
+    assert resultado.returncode != 0 and "ServicoLento" in resultado.stdout + resultado.stderr, explicar(resultado)
 
 
 def test_prometheus_local_roda_o_command_do_compose(tmp_path):
@@ -368,33 +392,6 @@ def spans_no_jaeger(lab, trace_id: str) -> list[dict]:
     return spans_da_resposta_do_jaeger(resposta.json()) if resposta.status_code == 200 else []
 
 
-def confere(lab, pasta: Path, resposta: str = "") -> subprocess.CompletedProcess:
-    """`make confere` como o aluno o roda: sem COLLECTOR_SAUDE_URL, ele acha o Collector deste lab."""
-    return subprocess.run([sys.executable, "-m", "autoteste", pasta.name[:2], "--resposta", resposta], cwd=lab.raiz,
-                          env=lab.ambiente, capture_output=True, text=True, timeout=60)
-
-
-def conferir_ate_passar(lab, pasta: Path, resposta: str = "", limite: float = 25) -> subprocess.CompletedProcess:
-    execucoes = []
-
-    def passou():
-        execucoes.append(confere(lab, pasta, resposta))
-        return execucoes[-1].returncode == 0
-    try:
-        esperar(passou, limite, intervalo=1)
-    except AssertionError:
-        pass
-    return execucoes[-1]
-
-
-def trocar_config_do_collector(lab, texto: str, espera: str = "Collector de volta") -> None:
-    """Salva a config do Collector da cópia, como o aluno no editor, e espera o lançador reagir."""
-    antes = sum(espera in linha for linha in lab.linhas)
-    (lab.raiz / "otel-collector" / "config.yaml").write_text(texto, encoding="utf-8")
-    esperar(lambda: sum(espera in linha for linha in lab.linhas) > antes, 20, intervalo=0.1,
-            descricao=f"'{espera}' no terminal depois de salvar a config:\n" + lab.saida()[-2000:])
-
-
 def processos_da_pilha(lab) -> dict[str, int]:
     """{binário: pid} dos processos da pilha, achados pelo executável no /proc."""
     achados = {}
@@ -428,37 +425,17 @@ def test_make_local_sobe_a_pilha_real_com_os_arquivos_do_compose(lab):
 
 
 @pytest.mark.e2e
-def test_exercicio_13_falha_antes_e_passa_depois_com_a_config_salva(lab):
-    fonte = FonteDocker(lab.url("jaeger"), lab.url("prometheus"))
-    assert comprar(lab).status_code == 201
-    esperar_compra(fonte, completa)
-    antes = confere(lab, EXERCICIO_13)
-    assert antes.returncode == 1 and "✘ a compra depois da última troca de config chegou sem bookstore.cartao.final" \
-        in antes.stdout and "✘ os dois processadores no pipeline traces" in antes.stdout, explicar(antes)
-    original = CONFIG_COLLECTOR.read_text(encoding="utf-8")
-    # Um erro do aluno: o lançador não troca o Collector, diz o porquê, e o laboratório segue.
-    trocar_config_do_collector(lab, original.replace("limit_mib: 70", "limite_mib: 70"), espera="recusa")
-    assert "limite_mib" in lab.saida().split("recusa")[-1]
-    trocar_config_do_collector(lab, (EXERCICIO_13 / "solucao.yaml").read_text(encoding="utf-8"))
-    requests.put(lab.url("pagamentos") + "/admin/falhas", json={"latencia_ms": 0, "taxa_erro": 0}, timeout=5)
-    assert comprar(lab).status_code == 201
-    depois = conferir_ate_passar(lab, EXERCICIO_13)
-    assert depois.returncode == 0 and "lendo do Jaeger" in depois.stdout, explicar(depois)
+def test_o_prometheus_do_make_local_avalia_os_alertas_de_prometheus_alertas_yml(lab):
+    """A cópia do prometheus.yml noutra pasta ainda acha as regras, e cada uma avalia sem erro."""
+    esperados = {grupo["name"]: len(grupo["rules"]) for grupo in
+                 yaml.safe_load((RAIZ / "prometheus" / "alertas.yml").read_text(encoding="utf-8"))["groups"]}
 
-
-@pytest.mark.e2e
-def test_exercicio_14_falha_antes_e_passa_depois_com_a_config_salva(lab):
-    antes = confere(lab, EXERCICIO_14)
-    assert antes.returncode == 1, explicar(antes)
-    trocar_config_do_collector(lab, (EXERCICIO_14 / "solucao.yaml").read_text(encoding="utf-8"))
-    try:
-        # A carga do passo 2, em miniatura: compras que dão certo e algumas de livro inexistente (erro).
-        assert all(comprar(lab).status_code == 201 for _ in range(40))
-        assert all(comprar(lab, livro_id=10**6).status_code == 422 for _ in range(3))
-        depois = conferir_ate_passar(lab, EXERCICIO_14, limite=30)  # decision_wait 5 s
-        assert depois.returncode == 0, explicar(depois)
-    finally:
-        trocar_config_do_collector(lab, CONFIG_COLLECTOR.read_text(encoding="utf-8"))
+    def grupos():
+        return requests.get(lab.url("prometheus") + "/api/v1/rules", timeout=5).json()["data"]["groups"]
+    esperar(lambda: all(regra["health"] != "unknown" for grupo in grupos() for regra in grupo["rules"]) and grupos(),
+            30, intervalo=0.5, descricao="a primeira avaliação das regras")
+    assert {grupo["name"]: len(grupo["rules"]) for grupo in grupos()} == esperados
+    assert all(regra["health"] == "ok" for grupo in grupos() for regra in grupo["rules"]), grupos()
 
 
 @pytest.mark.e2e
@@ -489,20 +466,6 @@ def test_collector_parado_no_meio_da_carga_nao_custa_compra_e_volta(lab):
     assert comprar(lab, trace_id=trace_id).status_code == 201
     esperar(lambda: completa(spans_no_jaeger(lab, trace_id)), 15, intervalo=0.2,
             descricao="o trace de uma compra depois da volta do Collector chegar ao Jaeger")
-
-
-@pytest.mark.e2e
-# Os outros de observação: o mesmo caminho (FonteDocker); o 07 lê os logs, do VictoriaLogs.
-@pytest.mark.parametrize("exercicio", ["01-primeiro-trace", "07-logs-com-trace"])
-def test_autoteste_de_observacao_le_o_jaeger_antes_e_depois(lab, exercicio):
-    pasta = RAIZ / "exercises" / exercicio
-    assert confere(lab, pasta).returncode == 1
-    contexto = Contexto(urls={nome: lab.url(nome) for nome in topologia.SERVICOS},
-                        fonte=FonteDocker(lab.url("jaeger"), lab.url("prometheus"), lab.url("victorialogs")),
-                        ambiente=lab.ambiente)
-    resposta = carregar(pasta, "solucao").acoes(contexto)
-    depois = conferir_ate_passar(lab, pasta, resposta)
-    assert depois.returncode == 0 and "lendo do Jaeger" in depois.stdout, explicar(depois)
 
 
 @pytest.mark.e2e
