@@ -160,10 +160,15 @@ def enderecos(publicas: dict[str, int], internas: dict[str, int]) -> dict[str, d
 
 def prometheus_yml_local(alvos: dict[str, str], remote_write: str) -> str:
     """O prometheus/prometheus.yml com os endereços do compose trocados pelos daqui: o alvo de cada job
-    ({job_name: "127.0.0.1:…"}) e a URL do remote_write; o resto é o mesmo arquivo, byte a byte."""
+    ({job_name: "127.0.0.1:…"}) e a URL do remote_write; e, como a cópia fica noutra pasta, cada arquivo de
+    regras (relativo ao prometheus.yml) pelo caminho dele em prometheus/. O resto é o mesmo arquivo, byte a byte."""
     import yaml
     texto = CONFIG_PROMETHEUS.read_text(encoding="utf-8")
     config_compose = yaml.safe_load(texto)
+    for regras in config_compose.get("rule_files", []):
+        linha = f"  - {regras}\n"
+        assert texto.count(linha) == 1, f"{regras} não aparece uma vez só em {CONFIG_PROMETHEUS}"
+        texto = texto.replace(linha, f"  - {CONFIG_PROMETHEUS.parent / regras}\n")
     trocas = {}
     for job in config_compose["scrape_configs"]:
         (original,) = job["static_configs"][0]["targets"]

@@ -20,7 +20,7 @@ import requests
 from ferramentas import capturas, paginas
 from modo_local import pilha_real
 from telemetria_local.fontes import url_dos_logs
-from tests.apoio import explicar
+from tests.apoio import esperar, explicar
 from tests.lancador import ModoLocal
 
 pytestmark = pytest.mark.e2e
@@ -76,8 +76,17 @@ def test_uma_consulta_promql_de_bookstore_da_resultado_na_interface_do_prometheu
 
 
 def test_alertas_e_alvos_abrem_na_interface_do_prometheus(nav, lab):
+    # A página de alvos lê a lista uma vez, ao abrir: aberta antes de o Prometheus distribuir os alvos
+    # e coletar cada um pela primeira vez (até um scrape_interval depois de subir), fica em "No scrape pools
+    # found" ou sem o UP até o aluno recarregá-la.
+    esperar(lambda: any(alvo["health"] == "up" for alvo in requests.get(
+        lab.url("prometheus") + "/api/v1/targets", timeout=5).json()["data"]["activeTargets"]),
+            30, intervalo=0.5, descricao="o primeiro alvo coletado (UP) no Prometheus")
     paginas.pagina_do_prometheus(nav, lab.url("prometheus"), "/targets", ["otel-collector", "UP"])
-    paginas.pagina_do_prometheus(nav, lab.url("prometheus"), "/alerts", ["Alerts"])
+    # A página de alertas lista os grupos e os alertas de prometheus/alertas.yml: o make local achou as regras.
+    paginas.pagina_do_prometheus(nav, lab.url("prometheus"), "/alerts",
+                                 ["red-por-servico", "slo-da-compra", "filas", "ServicoComErros", "SLODaCompraQueimaRapida",
+                                  "FilaCrescendo"])
 
 
 def test_uma_pagina_que_mostra_erro_falha_o_teste(nav, lab):
