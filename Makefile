@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: test curso ferramentas local traces metricas confere restaura diagnostico carga medir-pilha bench perfil caos cenarios solucoes capturas clean
+.PHONY: test curso ferramentas local traces metricas confere restaura incidente incidentes diagnostico carga medir-pilha bench perfil caos cenarios solucoes capturas clean
 
 # O virtualenv é refeito quando as listas de dependências mudam.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -30,7 +30,7 @@ test: $(STAMP)
 curso: $(STAMP)
 	@./scripts/preparar-rabbitmq.sh
 	@pilha/construir.sh
-	$(BIN)/python -m pytest --curso -m turma tests/test_curso_em_ordem.py $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --curso -m turma tests/test_curso_em_ordem.py tests/test_incidentes.py $(PYTEST_ARGS)
 
 ## make local: os três serviços em 127.0.0.1:8081-8083 e um receptor OTLP em 4317/4318, sem Docker (ORDENS_SAGA=mensagens: + RabbitMQ).
 local: $(STAMP)
@@ -52,6 +52,14 @@ confere: $(STAMP)
 ## make restaura: o laboratório de volta ao dele, para o próximo exercício: a config do Collector, o otel.env e o código que os exercícios mudam (git), e as falhas desligadas.
 restaura: $(STAMP)
 	@$(BIN)/python -m ferramentas.restaura
+
+## make incidente [SEMENTE=n] [NOME=…]: um incidente escondido no make local no ar (game day); RESPOSTA='<serviço> <causa>' EVIDENCIA=<trace_id> avalia; FIM=1 encerra (make restaura) e diz a resposta.
+incidente: $(STAMP)
+	@$(BIN)/python -m incidentes $(if $(SEMENTE),--semente '$(SEMENTE)') $(if $(NOME),--nome '$(NOME)') $(if $(RESPOSTA),--resposta '$(RESPOSTA)') $(if $(EVIDENCIA),--evidencia '$(EVIDENCIA)') $(if $(FIM),--fim)
+
+## make incidentes: o catálogo dos incidentes (para o instrutor) e o vocabulário das respostas.
+incidentes: $(STAMP)
+	@$(BIN)/python -m incidentes --listar
 
 ## make diagnostico: "não aparece trace": portas, /ready, Collector, uma compra achada no Jaeger (ou no receptor local).
 diagnostico: $(STAMP)

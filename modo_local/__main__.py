@@ -23,7 +23,7 @@ from bookstore import config, topologia
 from telemetria_local.armazem import Armazem
 from telemetria_local.processo import ReceptorEmProcesso
 
-from . import gateway, mensageiros, pilha_real
+from . import gateway, mensageiros, pilha_real, registro
 from .postgres import servidor_do_ambiente
 from supervisao.portas import explicar_porta_ocupada, porta_ocupada
 from .servicos import RAIZ, Laboratorio
@@ -128,6 +128,9 @@ def main() -> int:
             lab = pilha.enter_context(Laboratorio(postgres, portas=portas_servicos, ambiente=ambiente, zero_code=zero_code,
                                                   ambiente_por_servico=so_de_um))
         broker = mensageiros.subir(pilha, lab) if com_mensagens else ""
+        # Com o gateway, as réplicas dividem os bancos: os da primeira são os de todas.
+        pilha.enter_context(registro.anotado(getattr(lab, "laboratorios", [lab])[0].bancos, mensagens=com_mensagens,
+                                             gateway=com_gateway, pilha="real" if real else "hibrido" if hibrido else "receptor"))
         print("\nLaboratório pronto:")
         for nome, porta in portas_servicos.items():
             sob = f"  (zero-code: opentelemetry-instrument gunicorn …, OTEL_SERVICE_NAME={nome})" if nome in zero_code else ""
