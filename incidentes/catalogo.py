@@ -76,31 +76,18 @@ class Incidente:
         return f"{self.servico} {self.causa}"
 
 
+# Nesta ordem o make curso os roda (tests/test_incidentes.py): dois seguidos nunca esperam o mesmo alerta
+# do mesmo serviço, que ainda estaria disparando pelo anterior.
 CATALOGO = (
-    Incidente(
-        "consulta-lenta-pagamentos", "cada INSERT em pagamentos espera 400 ms (um gatilho de auditoria lento)",
-        "pagamentos", "consulta-lenta", "pagamentos",
-        _gatilho("pagamentos", "auditar_pagamento", "PERFORM pg_sleep(0.4);"),
-        sql_lenta("pagamentos", "pagamentos", 350),
-        "uma compra cujo span INSERT pagamentos leva ~400 ms, dentro do POST /pagamentos",
-        "Abra um trace de compra lento no Jaeger e compare a duração de cada serviço: qual span ocupa o tempo?",
-        "traces (o span SQL), métricas (p95 de pagamentos e de ordens, que espera)", "ServicoLento",
-        "a latência de quem chama (ordens) é a de quem é chamado: o trace diz de quem é"),
-    Incidente(
-        "consulta-lenta-livros", "cada reserva nova espera 400 ms no INSERT (gatilho de auditoria em reservas)",
-        "livros", "consulta-lenta", "livros",
-        _gatilho("reservas", "auditar_reserva", "PERFORM pg_sleep(0.4);"),
-        sql_lenta("livros", "reservas", 350),
-        "uma compra cujo span INSERT reservas (livros) leva ~400 ms, dentro do POST /reservas",
-        "Abra um trace de compra lento no Jaeger e compare a duração de cada serviço: qual span ocupa o tempo?",
-        "traces (o span SQL), métricas (p95 de livros e de ordens)", "ServicoLento",
-        "o mesmo sintoma no topo (a compra lenta) com outra causa embaixo: só o trace separa os dois"),
     Incidente(
         "consulta-lenta-ordens", "cada linha do histórico de uma ordem espera 150 ms (gatilho em ordem_historico)",
         "ordens", "consulta-lenta", "ordens",
         _gatilho("ordem_historico", "auditar_historico", "PERFORM pg_sleep(0.15);"),
-        sql_lenta("ordens", "ordem_historico", 120),
-        "uma compra com vários INSERT ordem_historico de ~150 ms em ordens, entre as chamadas aos outros serviços",
+        # O histórico é gravado por um gatilho do próprio esquema de ordens a cada INSERT/UPDATE em ordens:
+        # o que o aluno vê lento é o UPDATE ordens, e a causa está no que ele dispara.
+        sql_lenta("ordens", "ordens", 120),
+        "uma compra com vários UPDATE ordens de ~150 ms em ordens (cada um grava o histórico), entre as chamadas "
+        "aos outros serviços",
         "Num trace lento, o tempo está nas chamadas HTTP a livros e pagamentos ou entre elas?",
         "traces (vários spans SQL pequenos), métricas (p95 só de ordens)", "ServicoLento",
         "muitos spans curtos somam: o lento não é sempre um span só"),
@@ -115,6 +102,15 @@ CATALOGO = (
         "traces (o erro e o bookstore.cartao.final), métricas (erros de pagamentos, ordens falhou), logs", "ServicoComErros",
         "um erro que atinge só parte das compras se acha comparando atributos, não olhando um trace só"),
     Incidente(
+        "consulta-lenta-pagamentos", "cada INSERT em pagamentos espera 400 ms (um gatilho de auditoria lento)",
+        "pagamentos", "consulta-lenta", "pagamentos",
+        _gatilho("pagamentos", "auditar_pagamento", "PERFORM pg_sleep(0.4);"),
+        sql_lenta("pagamentos", "pagamentos", 350),
+        "uma compra cujo span INSERT pagamentos leva ~400 ms, dentro do POST /pagamentos",
+        "Abra um trace de compra lento no Jaeger e compare a duração de cada serviço: qual span ocupa o tempo?",
+        "traces (o span SQL), métricas (p95 de pagamentos e de ordens, que espera)", "ServicoLento",
+        "a latência de quem chama (ordens) é a de quem é chamado: o trace diz de quem é"),
+    Incidente(
         "confirmacao-falhando", "metade das confirmações de reserva falha no banco de livros (gatilho em reservas)",
         "livros", "erro-no-banco", "livros",
         _gatilho("reservas", "conferir_confirmacao",
@@ -126,6 +122,15 @@ CATALOGO = (
         "Num trace com erro, qual é o primeiro span vermelho, e o que a saga faz depois dele?",
         "traces (o erro e a compensação: o estorno), métricas (erros de livros, SLO da compra), logs", "SLODaCompraQueimaRapida",
         "a compensação aparece no trace: o pagamento aprovado e depois estornado"),
+    Incidente(
+        "consulta-lenta-livros", "cada reserva nova espera 400 ms no INSERT (gatilho de auditoria em reservas)",
+        "livros", "consulta-lenta", "livros",
+        _gatilho("reservas", "auditar_reserva", "PERFORM pg_sleep(0.4);"),
+        sql_lenta("livros", "reservas", 350),
+        "uma compra cujo span INSERT reservas (livros) leva ~400 ms, dentro do POST /reservas",
+        "Abra um trace de compra lento no Jaeger e compare a duração de cada serviço: qual span ocupa o tempo?",
+        "traces (o span SQL), métricas (p95 de livros e de ordens)", "ServicoLento",
+        "o mesmo sintoma no topo (a compra lenta) com outra causa embaixo: só o trace separa os dois"),
 )
 
 POR_NOME = {incidente.nome: incidente for incidente in CATALOGO}
