@@ -77,8 +77,21 @@ class Incidente:
 
 
 # Nesta ordem o make curso os roda (tests/test_incidentes.py): dois seguidos nunca esperam o mesmo alerta
-# do mesmo serviço, que ainda estaria disparando pelo anterior.
+# do mesmo serviço, que ainda estaria disparando pelo anterior; e o do SLO vem primeiro, porque a janela
+# longa dele (5 min) guarda as falhas de qualquer incidente que fizesse ordens falharem antes.
 CATALOGO = (
+    Incidente(
+        "confirmacao-falhando", "metade das confirmações de reserva falha no banco de livros (gatilho em reservas)",
+        "livros", "erro-no-banco", "livros",
+        _gatilho("reservas", "conferir_confirmacao",
+                 "IF NEW.status = 'confirmada' AND random() < 0.5 THEN "
+                 "RAISE EXCEPTION 'confirmação recusada pela conferência de estoque'; END IF;",
+                 quando="BEFORE UPDATE"),
+        erro_no_banco("livros"),
+        "uma compra cujo UPDATE reservas em livros falha na confirmação, e ordens estorna o pagamento",
+        "Num trace com erro, qual é o primeiro span vermelho, e o que a saga faz depois dele?",
+        "traces (o erro e a compensação: o estorno), métricas (erros de livros, SLO da compra), logs", "SLODaCompraQueimaRapida",
+        "a compensação aparece no trace: o pagamento aprovado e depois estornado"),
     Incidente(
         "consulta-lenta-ordens", "cada linha do histórico de uma ordem espera 150 ms (gatilho em ordem_historico)",
         "ordens", "consulta-lenta", "ordens",
@@ -110,18 +123,6 @@ CATALOGO = (
         "Abra um trace de compra lento no Jaeger e compare a duração de cada serviço: qual span ocupa o tempo?",
         "traces (o span SQL), métricas (p95 de pagamentos e de ordens, que espera)", "ServicoLento",
         "a latência de quem chama (ordens) é a de quem é chamado: o trace diz de quem é"),
-    Incidente(
-        "confirmacao-falhando", "metade das confirmações de reserva falha no banco de livros (gatilho em reservas)",
-        "livros", "erro-no-banco", "livros",
-        _gatilho("reservas", "conferir_confirmacao",
-                 "IF NEW.status = 'confirmada' AND random() < 0.5 THEN "
-                 "RAISE EXCEPTION 'confirmação recusada pela conferência de estoque'; END IF;",
-                 quando="BEFORE UPDATE"),
-        erro_no_banco("livros"),
-        "uma compra cujo UPDATE reservas em livros falha na confirmação, e ordens estorna o pagamento",
-        "Num trace com erro, qual é o primeiro span vermelho, e o que a saga faz depois dele?",
-        "traces (o erro e a compensação: o estorno), métricas (erros de livros, SLO da compra), logs", "SLODaCompraQueimaRapida",
-        "a compensação aparece no trace: o pagamento aprovado e depois estornado"),
     Incidente(
         "consulta-lenta-livros", "cada reserva nova espera 400 ms no INSERT (gatilho de auditoria em reservas)",
         "livros", "consulta-lenta", "livros",

@@ -83,6 +83,8 @@ def test_incidente_achado_pela_telemetria_avaliado_e_encerrado(lab, escolhido):
     fim = time.monotonic() + PRAZO_DO_ALERTA_SEGUNDOS
     while (escolhido.alerta in alertas_disparando(lab, escolhido.servico)) and time.monotonic() < fim:
         time.sleep(2)
+    assert escolhido.alerta not in alertas_disparando(lab, escolhido.servico), \
+        f"{escolhido.alerta} ainda dispara pelo incidente anterior: o tempo até disparar não seria deste"
     comeco = incidente(lab, NOME=escolhido.nome)
     assert comeco.returncode == 0 and escolhido.nome not in comeco.stdout, explicar(comeco)
     inicio = time.time()
