@@ -26,7 +26,7 @@ test: $(STAMP)
 	@pilha/construir.sh || { [ "$$CI" != true ] && echo "pilha real não construída: os testes dela serão pulados (make ferramentas; precisa do Go)"; }
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-## make curso: o curso inteiro em ordem de aula, num laboratório só, na pilha real (tests/test_curso_em_ordem.py; ~9 min, o CI roda depois do make test).
+## make curso: o curso inteiro em ordem de aula, num laboratório só, na pilha real (tests/test_curso_em_ordem.py), e cada incidente do make incidente (tests/test_incidentes.py); o CI roda depois do make test.
 curso: $(STAMP)
 	@./scripts/preparar-rabbitmq.sh
 	@pilha/construir.sh

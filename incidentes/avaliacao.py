@@ -6,6 +6,7 @@ sintoma se mostra), a da causa é a mesma para todos (o que o span faz está nos
 import datetime
 
 from autoteste.consultas import compras, id_normalizado, problema_do_id, trace_informado
+from telemetria_local.fontes import FonteLocal
 
 from .catalogo import CAUSAS, SERVICOS, Incidente
 
@@ -45,11 +46,17 @@ def avaliar(incidente: Incidente, inicio: float, resposta: str, evidencia: str, 
     return linhas
 
 
+def spans_desde(fonte, inicio: float) -> list[dict]:
+    """Os spans de depois de `inicio` (epoch): o Jaeger filtra na busca; o receptor local guarda tudo, filtra-se aqui."""
+    if isinstance(fonte, FonteLocal):
+        return [span for span in fonte.spans() if span["inicio_ns"] >= inicio * 1e9]
+    return fonte.spans(desde=datetime.datetime.fromtimestamp(inicio, datetime.timezone.utc))
+
+
 def conferir_evidencia(incidente: Incidente, inicio: float, evidencia: str, fonte) -> tuple[bool, str]:
     if not evidencia.strip():
         return False, f"falta a evidência: EVIDENCIA=<trace_id>; {DICA_DA_EVIDENCIA}"
-    desde = datetime.datetime.fromtimestamp(inicio, datetime.timezone.utc)
-    grupos = compras(fonte.spans(desde=desde))
+    grupos = compras(spans_desde(fonte, inicio))
     if problema := problema_do_id(evidencia, grupos):
         return False, f"{problema} (só contam as compras de depois do início do incidente)"
     spans = trace_informado(evidencia, grupos)

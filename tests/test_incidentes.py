@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from autoteste.consultas import compras
+from autoteste.consultas import compras, completa
 from bookstore import topologia
 from incidentes import avaliacao
 from incidentes.__main__ import escolher
-from incidentes.catalogo import CATALOGO, CAUSAS, SERVICOS
+from incidentes.catalogo import CATALOGO, CAUSAS, POR_NOME, SERVICOS
 from modo_local import pilha_real
-from telemetria_local.fontes import FonteDocker
+from telemetria_local.fontes import FonteDocker, FonteLocal
 from tests.apoio import explicar
 from tests.lancador import ModoLocal
 
@@ -97,7 +97,9 @@ def test_incidente_achado_pela_telemetria_avaliado_e_encerrado(lab, escolhido):
             time.sleep(1)
         assert evidencia, f"{escolhido.nome}: nenhum trace com o sintoma em 60 s"
         # Um trace sem o sintoma não é evidência (a carga também compra com sucesso).
-        normal = next((t for t, spans in compras(fonte.spans(desde=desde)).items() if not escolhido.mostra(spans)), None)
+        # Só um trace inteiro (os três serviços) conta como sem sintoma: um que ainda chega mostraria o sintoma depois.
+        normal = next((t for t, spans in compras(fonte.spans(desde=desde)).items()
+                       if completa(spans) and not escolhido.mostra(spans)), None)
         outro = next(s for s in SERVICOS if s != escolhido.servico)
         errada = incidente(lab, RESPOSTA=f"{outro} {escolhido.causa}", EVIDENCIA=evidencia)
         assert errada.returncode != 0 and f"✘ o sintoma não começa em {outro}: {escolhido.onde_olhar}" in errada.stdout, \
@@ -137,3 +139,26 @@ def test_incidente_achado_pela_telemetria_avaliado_e_encerrado(lab, escolhido):
         time.sleep(1)
     else:
         pytest.fail("o trace da compra depois do FIM não chegou inteiro ao Jaeger em 20 s")
+
+
+@pytest.mark.e2e
+@pytest.mark.turma
+def test_no_receptor_local_a_evidencia_vem_do_armazem(tmp_path):
+    """Sem a pilha real (PILHA=receptor): o mesmo incidente e a mesma avaliação, lendo o receptor local."""
+    escolhido = POR_NOME["consulta-lenta-pagamentos"]
+    with ModoLocal(tmp_path / "telemetria", PILHA="receptor") as receptor:
+        assert incidente(receptor, NOME=escolhido.nome).returncode == 0
+        inicio = time.time()
+        try:
+            fonte = FonteLocal(pasta=receptor.pasta_telemetria)
+            evidencia = None
+            while evidencia is None and time.time() - inicio < 60:
+                evidencia = next((trace_id for trace_id, spans in compras(avaliacao.spans_desde(fonte, inicio)).items()
+                                  if escolhido.mostra(spans)), None)
+                time.sleep(1)
+            assert evidencia, "nenhum trace com o sintoma no receptor local em 60 s"
+            certa = incidente(receptor, RESPOSTA=escolhido.resposta, EVIDENCIA=evidencia)
+            assert certa.returncode == 0 and "✔ resolvido em" in certa.stdout, explicar(certa)
+        finally:
+            termino = incidente(receptor, FIM=1)
+        assert termino.returncode == 0 and f"resposta: {escolhido.resposta}" in termino.stdout, explicar(termino)
